@@ -1,0 +1,16 @@
+"""Declared check types: one model per type, registered explicitly in ``CHECK_SPECS``."""
+
+from __future__ import annotations
+
+from pytest_deploygate.checks.base import CheckSpec, Target
+from pytest_deploygate.checks.env import EnvCheck
+from pytest_deploygate.checks.http import HttpCheck
+
+# Explicit registry: the config loader validates each [[checks]] table with the model
+# registered under its ``type``. Add a type here and in ``pytest_deploygate.kinds``.
+CHECK_SPECS: dict[str, type[CheckSpec]] = {
+    "http": HttpCheck,
+    "env": EnvCheck,
+}
+
+__all__ = ["CHECK_SPECS", "CheckSpec", "Target"]

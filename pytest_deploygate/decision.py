@@ -1,0 +1,152 @@
+"""The decision matrix: check records and rules in, decisions and one verdict out.
+
+Pure functions only: no pytest, no I/O. This is the single place where outcomes
+become decisions and decisions become the verdict and the exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pytest_deploygate.outcomes import CheckRecord, Measurement
+from pytest_deploygate.rules import DecisionRule
+from pytest_deploygate.units import format_value
+
+RANK = {"ok": 0, "investigate": 1, "rollback": 2}
+
+GO, INVESTIGATE, ROLLBACK, INCOMPLETE = "GO", "INVESTIGATE", "ROLLBACK", "INCOMPLETE"
+VERDICT_EXIT = {GO: 0, ROLLBACK: 1, INVESTIGATE: 10}
+EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_CHECK = 2, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class FiredRule:
+    """A rule row that matched one of a check's measurements."""
+
+    index: int
+    rule: DecisionRule
+    measurement: Measurement
+
+    @property
+    def text(self) -> str:
+        op = "above" if self.rule.above is not None else "below"
+        m = self.measurement
+        return (
+            f"{m.name} {format_value(m.value, m.unit)} {op} "
+            f"{format_value(self.rule.threshold, m.unit)} (rule {self.index + 1}: "
+            f"{self.rule.decision})"
+        )
+
+
+@dataclass(frozen=True)
+class CheckDecision:
+    """A check, the decision it led to, and why."""
+
+    record: CheckRecord
+    decision: str | None
+    fired: tuple[FiredRule, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        parts = []
+        if self.record.outcome in ("failed", "error") and self.record.reason:
+            parts.append(self.record.reason)
+        parts.extend(f.text for f in self.fired if RANK[f.rule.decision] > 0)
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The one result model every reporter renders."""
+
+    verdict: str
+    exit_code: int
+    target: str
+    phases: tuple[str, ...]
+    started_at: str
+    finished_at: str
+    checks: tuple[CheckDecision, ...] = field(default_factory=tuple)
+    interrupted: bool = False
+
+    @property
+    def predeploy_only(self) -> bool:
+        return self.phases == ("predeploy",)
+
+    @property
+    def headline(self) -> str:
+        if self.verdict == ROLLBACK and self.predeploy_only:
+            return "ROLLBACK: do not deploy"
+        return self.verdict
+
+    def count(self, decision: str | None) -> int:
+        return sum(1 for c in self.checks if c.decision == decision)
+
+    @property
+    def not_ok(self) -> tuple[CheckDecision, ...]:
+        """Checks whose decision is not ``ok``, worst first."""
+        bad = [c for c in self.checks if c.decision not in (None, "ok")]
+        return tuple(sorted(bad, key=lambda c: -RANK[c.decision or "ok"]))
+
+
+def decide_check(record: CheckRecord, rules: Sequence[DecisionRule]) -> CheckDecision:
+    """One check's decision: its outcome's base level, raised by every matching rule."""
+    if record.outcome == "skipped":
+        return CheckDecision(record, None)
+    base = {"passed": "ok", "failed": record.on_fail, "error": record.on_error}[record.outcome]
+    fired = tuple(
+        FiredRule(index, rule, m)
+        for m in record.measurements
+        for index, rule in enumerate(rules)
+        if rule.matches(record.id, m)
+    )
+    decision = max([base, *(f.rule.decision for f in fired)], key=RANK.__getitem__)
+    return CheckDecision(record, decision, fired)
+
+
+def verdict_of(decisions: Iterable[str | None], *, interrupted: bool = False) -> str:
+    """ROLLBACK over INVESTIGATE over GO; INCOMPLETE if interrupted or nothing decided."""
+    made = [d for d in decisions if d is not None]
+    if interrupted or not made:
+        return INCOMPLETE
+    if "rollback" in made:
+        return ROLLBACK
+    if "investigate" in made:
+        return INVESTIGATE
+    return GO
+
+
+def exit_code_for(verdict: str, pytest_exit: int) -> int:
+    """Only pytest's 0 and 1 are replaced by the verdict's code; 2 to 6 keep their meaning."""
+    if pytest_exit not in (0, 1):
+        return pytest_exit
+    if verdict == INCOMPLETE:
+        return EXIT_NO_CHECK
+    return VERDICT_EXIT[verdict]
+
+
+def decide(
+    records: Iterable[CheckRecord],
+    rules: Sequence[DecisionRule],
+    *,
+    pytest_exit: int,
+    target: str,
+    phases: tuple[str, ...],
+    started_at: str,
+    finished_at: str,
+) -> GateResult:
+    """The whole decision: every check's decision, the verdict, the exit code."""
+    checks = tuple(decide_check(r, rules) for r in records)
+    interrupted = pytest_exit == EXIT_INTERRUPTED
+    failed_run = pytest_exit in (EXIT_INTERNAL, EXIT_USAGE)
+    verdict = verdict_of((c.decision for c in checks), interrupted=interrupted or failed_run)
+    return GateResult(
+        verdict=verdict,
+        exit_code=exit_code_for(verdict, pytest_exit),
+        target=target,
+        phases=phases,
+        started_at=started_at,
+        finished_at=finished_at,
+        checks=checks,
+        interrupted=interrupted,
+    )

@@ -1,0 +1,1 @@
+"""Judging: pure functions that compare what a probe observed with what a check expects."""

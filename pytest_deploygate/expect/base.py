@@ -1,0 +1,65 @@
+"""The judgement every judge returns, and helpers judges share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_deploygate.outcomes import Measurement
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Unmet expectations (one line each) and the measurements taken."""
+
+    failures: tuple[str, ...] = ()
+    measurements: tuple[Measurement, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def snippet(text: str, limit: int = 200) -> str:
+    """A one-line excerpt of text from the target, for a failure reason."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def subset_mismatch(expected: Any, actual: Any, path: str = "$") -> str | None:
+    """Where ``actual`` does not contain ``expected`` (dicts: subset; lists: same length,
+    items compared in order; scalars: equal), or None when it does."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return f"{path} is {_kind(actual)}, expected an object"
+        for key, value in expected.items():
+            if key not in actual:
+                return f"{path}.{key} is missing"
+            found = subset_mismatch(value, actual[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(expected, list):
+        if not isinstance(actual, list):
+            return f"{path} is {_kind(actual)}, expected a list"
+        if len(expected) != len(actual):
+            return f"{path} has {len(actual)} items, expected {len(expected)}"
+        for index, (exp, act) in enumerate(zip(expected, actual)):
+            found = subset_mismatch(exp, act, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    if expected != actual or type(expected) is bool and type(actual) is not bool:
+        return f"{path} is {_short(actual)}, expected {_short(expected)}"
+    return None
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), _short(value))
+
+
+def _short(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return snippet(text, 80)

@@ -1,0 +1,48 @@
+"""How each declared check type is run: its probe (I/O) and its judge (pure).
+
+An explicit dict, not a lookup by name: a type checker and a reader can follow it.
+Register a new type here and its model in ``pytest_deploygate.checks.CHECK_SPECS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_deploygate.checks.base import CheckSpec, Target
+from pytest_deploygate.expect.base import Judgement
+from pytest_deploygate.expect.env import judge_env
+from pytest_deploygate.expect.http import judge_http
+from pytest_deploygate.probes.base import ProbeContext
+from pytest_deploygate.probes.env import probe_env
+from pytest_deploygate.probes.http import probe_http
+
+# A probe gets past its own timeout by at most this much before the runner gives up on it.
+DEADLINE_GRACE_S = 1.0
+
+
+def default_deadline(spec: CheckSpec, target: Target, ctx: ProbeContext) -> float:
+    """Longest one probe attempt may take before the runner calls it a timeout."""
+    return spec.effective_timeout(target) + DEADLINE_GRACE_S
+
+
+@dataclass(frozen=True)
+class CheckKind:
+    """The moving parts of one check type.
+
+    ``instances`` fans a check out (a host check runs once per host); ``None`` means the
+    check runs once. ``deadline`` bounds one probe attempt (a load test legitimately
+    takes longer than one request's timeout).
+    """
+
+    probe: Callable[[Any, Target, ProbeContext], Any]
+    judge: Callable[[Any, Target, Any], Judgement]
+    deadline: Callable[[Any, Target, ProbeContext], float] = default_deadline
+    instances: Callable[[Any, Target], Sequence[str]] | None = None
+
+
+KINDS: dict[str, CheckKind] = {
+    "http": CheckKind(probe=probe_http, judge=judge_http),
+    "env": CheckKind(probe=probe_env, judge=judge_env),
+}

@@ -1,0 +1,60 @@
+"""What a check produced: measurements and its outcome, as plain frozen data.
+
+These travel from pytest-xdist workers to the controller inside test reports, so
+``to_dict``/``from_dict`` use builtins only (no Enum, no str subclass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Outcome = Literal["passed", "failed", "error", "skipped"]
+Bound = Literal["max", "min", "eq"]
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "skipped")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measured value in base units (s, bytes, ratio, count, days ...).
+
+    ``threshold`` with ``bound`` is what the check held the value to: ``max`` means
+    the value must not exceed it, ``min`` that it must reach it.
+    """
+
+    name: str
+    value: float
+    unit: str = ""
+    threshold: float | None = None
+    bound: Bound | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Measurement:
+        return cls(
+            name=str(data["name"]),
+            value=float(data["value"]),
+            unit=str(data.get("unit") or ""),
+            threshold=None if data.get("threshold") is None else float(data["threshold"]),
+            bound=data.get("bound"),
+        )
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """Everything known about one check once its test has finished."""
+
+    id: str
+    nodeid: str
+    type: str
+    phases: tuple[str, ...]
+    outcome: Outcome
+    reason: str = ""
+    duration_s: float = 0.0
+    measurements: tuple[Measurement, ...] = field(default_factory=tuple)
+    on_fail: str = "rollback"
+    on_error: str = "rollback"
+    error_kind: str = ""
+    description: str = ""

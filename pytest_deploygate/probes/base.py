@@ -1,0 +1,121 @@
+"""What every probe shares: its context, and the mapping of low-level errors.
+
+A probe is a function ``probe(spec, target, ctx) -> Observation``: it does all the I/O
+of one check and nothing else. It raises only :class:`~pytest_deploygate.errors.ProbeError`.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_deploygate.errors import (
+    ProbeAuthError,
+    ProbeConnectionError,
+    ProbeDNSError,
+    ProbeError,
+    ProbeProtocolError,
+    ProbeTimeout,
+    ProbeTLSError,
+)
+
+
+@dataclass(frozen=True)
+class ProbeContext:
+    """What a probe may need beyond its spec and target.
+
+    ``base_dir`` resolves relative paths in the config; ``observe`` is the length of the
+    post-deploy observation window (``--observe``) or ``None``; ``instance`` names the
+    fan-out instance (a host) when a check type runs once per instance.
+    """
+
+    base_dir: Path
+    observe: float | None = None
+    instance: str | None = None
+
+    def path(self, value: Path | str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+
+def classify(exc: BaseException, where: str = "") -> ProbeError:
+    """Map a lower-level exception onto our tree, with a one-line reason."""
+    if isinstance(exc, ProbeError):
+        return exc
+    suffix = f" ({where})" if where else ""
+    try:
+        import requests
+    except ImportError:  # pragma: no cover - requests is a dependency
+        requests = None  # type: ignore[assignment]
+    if requests is not None and isinstance(exc, requests.RequestException):
+        return _classify_requests(exc, suffix)
+    if isinstance(exc, socket.gaierror):
+        return ProbeDNSError(f"DNS lookup failed: {exc.strerror or exc}{suffix}")
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return ProbeTimeout(f"timed out{suffix}")
+    if isinstance(exc, ssl.SSLError):
+        return ProbeTLSError(f"TLS error: {_first_line(exc)}{suffix}")
+    if isinstance(exc, ConnectionRefusedError):
+        return ProbeConnectionError(f"connection refused{suffix}")
+    if isinstance(exc, ConnectionResetError):
+        return ProbeConnectionError(f"connection reset by peer{suffix}")
+    if isinstance(exc, PermissionError):
+        return ProbeAuthError(f"permission denied: {_first_line(exc)}{suffix}")
+    if isinstance(exc, OSError):
+        return ProbeConnectionError(f"{_first_line(exc)}{suffix}")
+    if isinstance(exc, (ValueError, UnicodeError)):
+        return ProbeProtocolError(f"{_first_line(exc)}{suffix}")
+    return ProbeError(f"{type(exc).__name__}: {_first_line(exc)}{suffix}")
+
+
+def _classify_requests(exc: BaseException, suffix: str) -> ProbeError:
+    import requests
+
+    text = _root_text(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ProbeTLSError(f"TLS error: {text}{suffix}")
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return ProbeTimeout(f"connect timed out{suffix}")
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return ProbeTimeout(f"no answer within the read timeout{suffix}")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        lowered = text.lower()
+        if "name or service not known" in lowered or "nodename nor servname" in lowered or (
+            "failed to resolve" in lowered or "temporary failure in name resolution" in lowered
+        ):
+            return ProbeDNSError(f"DNS lookup failed{suffix}")
+        if "refused" in lowered:
+            return ProbeConnectionError(f"connection refused{suffix}")
+        if "reset" in lowered or "aborted" in lowered or "remotedisconnected" in lowered:
+            return ProbeConnectionError(f"connection closed by peer without an answer{suffix}")
+        if "timed out" in lowered:
+            return ProbeTimeout(f"timed out{suffix}")
+        return ProbeConnectionError(f"connection failed: {text}{suffix}")
+    if isinstance(exc, requests.exceptions.TooManyRedirects):
+        return ProbeProtocolError(f"too many redirects{suffix}")
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+        return ProbeProtocolError(f"invalid URL: {text}{suffix}")
+    return ProbeError(f"{type(exc).__name__}: {text}{suffix}")
+
+
+def _root_text(exc: BaseException) -> str:
+    """The innermost cause's message: requests nests urllib3 errors three levels deep."""
+    seen = exc
+    while True:
+        nxt = seen.__cause__ or seen.__context__
+        if nxt is None and seen.args and isinstance(seen.args[0], BaseException):
+            nxt = seen.args[0]
+        reason = getattr(seen, "reason", None)
+        if nxt is None and isinstance(reason, BaseException):
+            nxt = reason
+        if nxt is None or nxt is seen:
+            break
+        seen = nxt
+    return _first_line(seen) or type(seen).__name__
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,40 @@
+"""Reading the gate machine's environment. Values never leave this module."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.env import EnvCheck
+from pytest_deploygate.probes.base import ProbeContext
+
+
+@dataclass(frozen=True)
+class EnvVariable:
+    """What is known of one variable: never its value."""
+
+    name: str
+    present: bool
+    empty: bool
+    matches: bool | None  # None: no pattern was asked for
+
+
+@dataclass(frozen=True)
+class EnvObservation:
+    variables: tuple[EnvVariable, ...]
+
+
+def probe_env(spec: EnvCheck, target: Target, ctx: ProbeContext) -> EnvObservation:
+    found = []
+    for name in spec.variables:
+        value = os.environ.get(name)
+        pattern = spec.patterns.get(name)
+        matches = None
+        if pattern is not None and value is not None:
+            matches = re.fullmatch(pattern, value) is not None
+        found.append(
+            EnvVariable(name=name, present=value is not None, empty=not value, matches=matches)
+        )
+    return EnvObservation(variables=tuple(found))

@@ -1,0 +1,141 @@
+"""HTTP probing with requests: one request, the whole answer, its timing."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.http import HttpCheck
+from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout
+from pytest_deploygate.probes.base import ProbeContext, classify
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+USER_AGENT = "pytest-deploygate"
+
+
+@dataclass(frozen=True)
+class HttpObservation:
+    url: str
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: str
+    latency: float
+    truncated: bool = False
+    redirects: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_url(spec: HttpCheck, target: Target) -> str:
+    if spec.url is not None:
+        return spec.url
+    if not target.base_url:
+        raise ProbeProtocolError(
+            f"check {spec.id!r} uses 'path' but target {target.name!r} has no base_url"
+        )
+    return urljoin(target.base_url.rstrip("/") + "/", (spec.path or "").lstrip("/"))
+
+
+def tls_verify(spec_verify: bool | None, spec_ca: Any, target: Target, ctx: ProbeContext) -> Any:
+    """requests' ``verify``: a CA bundle path, or a bool; on unless explicitly off."""
+    if spec_ca is not None:
+        return str(ctx.path(spec_ca))
+    if spec_verify is not None:
+        return spec_verify
+    if target.ca_bundle is not None:
+        return str(ctx.path(target.ca_bundle))
+    return target.verify
+
+
+def probe_http(spec: HttpCheck, target: Target, ctx: ProbeContext) -> HttpObservation:
+    url = resolve_url(spec, target)
+    timeout = spec.effective_timeout(target)
+    connect = spec.connect_timeout or timeout
+    headers = {"User-Agent": USER_AGENT, **target.headers, **spec.headers}
+    deadline = time.monotonic() + timeout
+    with requests.Session() as session:
+        start = time.perf_counter()
+        try:
+            response = session.request(
+                spec.method,
+                url,
+                headers=headers,
+                params=spec.params or None,
+                json=spec.json_body,
+                data=spec.form if spec.form is not None else spec.body,
+                timeout=(connect, timeout),
+                verify=tls_verify(spec.verify, spec.ca_bundle, target, ctx),
+                allow_redirects=spec.follow_redirects,
+                stream=True,
+            )
+            body, truncated = _read_body(response, deadline)
+        except ProbeError:
+            raise
+        except Exception as exc:
+            raise classify(exc, spec.method + " " + _display(url)) from exc
+        latency = time.perf_counter() - start
+    return HttpObservation(
+        url=response.url,
+        status=response.status_code,
+        reason=response.reason or "",
+        headers=dict(response.headers),
+        body=body,
+        latency=latency,
+        truncated=truncated,
+        redirects=len(response.history),
+    )
+
+
+def _read_body(response: requests.Response, deadline: float) -> tuple[str, bool]:
+    """Read at most MAX_BODY_BYTES, and no longer than the check's total timeout."""
+    chunks: list[bytes] = []
+    size = 0
+    truncated = False
+    try:
+        for chunk in response.iter_content(chunk_size=65536):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= MAX_BODY_BYTES:
+                truncated = True
+                break
+            if time.monotonic() > deadline:
+                raise ProbeTimeout("the body did not arrive within the timeout")
+    finally:
+        response.close()
+    raw = b"".join(chunks)[:MAX_BODY_BYTES]
+    encoding = response.encoding or response.apparent_encoding or "utf-8"
+    try:
+        return raw.decode(encoding, errors="replace"), truncated
+    except LookupError:
+        return raw.decode("utf-8", errors="replace"), truncated
+
+
+def _display(url: str) -> str:
+    """The URL without query string: queries often carry tokens."""
+    return url.split("?", 1)[0]
+
+
+class BaseUrlSession(requests.Session):
+    """A requests Session for team-written checks: relative URLs join the target's
+    base_url, and every request gets the target's timeout unless it sets its own."""
+
+    def __init__(self, base_url: str | None, timeout: float, verify: Any = True) -> None:
+        super().__init__()
+        self.base_url = base_url
+        self.default_timeout = timeout
+        self.verify = verify
+        self.headers["User-Agent"] = USER_AGENT
+
+    def request(  # type: ignore[override]
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        text = url.decode() if isinstance(url, bytes) else url
+        if self.base_url and "://" not in text:
+            text = urljoin(self.base_url.rstrip("/") + "/", text.lstrip("/"))
+        kwargs.setdefault("timeout", self.default_timeout)
+        return super().request(method, text, *args, **kwargs)

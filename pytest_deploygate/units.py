@@ -1,0 +1,114 @@
+"""Parsing of the value notations SPEC.md fixes: durations, sizes, ratios."""
+
+from __future__ import annotations
+
+import re
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+_NUMBER = r"(?P<num>[0-9]+(?:\.[0-9]+)?)"
+_DURATION_RE = re.compile(_NUMBER + r"\s*(?P<unit>ms|s|m|h|d)", re.IGNORECASE)
+_SIZE_RE = re.compile(_NUMBER + r"\s*(?P<unit>[kmgt]i?b|b)", re.IGNORECASE)
+_RATIO_RE = re.compile(_NUMBER + r"\s*%")
+
+DURATION_HELP = "a duration such as 250ms, 5s, 5m or 1h"
+SIZE_HELP = "a size such as 512MB, 10GB or 1GiB"
+RATIO_HELP = "a ratio such as 5% or 0.05"
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``"250ms"``, ``"5s"``, ``"1m30s"`` or a bare number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError(f"expected {DURATION_HELP}, got a negative number")
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+    text = value.strip().replace(" ", "")
+    total, pos = 0.0, 0
+    for match in _DURATION_RE.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match["num"]) * _DURATION_UNITS[match["unit"].lower()]
+        pos = match.end()
+    if pos == 0 or pos != len(text):
+        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+    return total
+
+
+def parse_size(value: object) -> int:
+    """Bytes from ``"512MB"`` (decimal), ``"1GiB"`` (binary) or a bare number of bytes."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {SIZE_HELP}, got {value!r}")
+    if isinstance(value, (int, float)) and value >= 0:
+        return int(value)
+    if isinstance(value, str):
+        match = _SIZE_RE.fullmatch(value.strip())
+        if match:
+            return int(float(match["num"]) * _SIZE_UNITS[match["unit"].lower()])
+    raise ValueError(f"expected {SIZE_HELP}, got {value!r}")
+
+
+def parse_ratio(value: object) -> float:
+    """A fraction from ``"5%"`` or ``0.05``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {RATIO_HELP}, got {value!r}")
+    if isinstance(value, (int, float)) and 0 <= value <= 1:
+        return float(value)
+    if isinstance(value, str):
+        match = _RATIO_RE.fullmatch(value.strip())
+        if match:
+            return float(match["num"]) / 100
+        try:
+            return parse_ratio(float(value))
+        except ValueError:
+            pass
+    raise ValueError(f"expected {RATIO_HELP}, got {value!r}")
+
+
+def parse_quantity(value: object) -> float:
+    """A rule threshold in base units: a duration, size, ratio or plain number."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, {DURATION_HELP}, {SIZE_HELP} or {RATIO_HELP}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        for parser in (parse_duration, parse_size, parse_ratio):
+            try:
+                return float(parser(value))
+            except ValueError:
+                continue
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise ValueError(
+        f"expected a number, {DURATION_HELP}, {SIZE_HELP} or {RATIO_HELP}; got {value!r}"
+    )
+
+
+def format_value(value: float, unit: str) -> str:
+    """Human form of a measured value in its unit, for terminal and report."""
+    if unit == "s":
+        return f"{value * 1000:.0f}ms" if abs(value) < 1 else f"{value:.2f}s"
+    if unit == "bytes":
+        for name, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+            if abs(value) >= size:
+                return f"{value / size:.1f}{name}"
+        return f"{value:.0f}B"
+    if unit == "ratio":
+        return f"{value * 100:.2f}%"
+    text = f"{value:g}"
+    return f"{text} {unit}" if unit else text
