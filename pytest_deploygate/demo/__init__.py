@@ -1,0 +1,1 @@
+"""The built-in ``demo`` target: bundled services, a bundled config, faults to inject."""
