@@ -27,7 +27,7 @@ from pytest_deploygate.rules import DecisionRule
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 CONFIG_FILE = "deploygate.toml"
 PYPROJECT = "pyproject.toml"
@@ -160,7 +160,8 @@ def _resolve(base_dir: Path, value: str) -> Path:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"is not valid TOML: {exc}.",
@@ -203,13 +204,15 @@ class _Loader:
                     table = {k: v for k, v in table.items() if k != "extends"}
                     targets[name] = table
         lenient["checks"] = list(data.get("checks", ()))
-        return self.validated(ConfigFile, lenient, "")
+        top: ConfigFile = self.validated(ConfigFile, lenient, "")
+        return top
 
     def target(self, raw_targets: Mapping[str, Any], name: str) -> Target:
         merged = self.extends(raw_targets, name, ())
         merged = self.interpolate(merged, f"targets.{name}", strict=True)
         merged["name"] = name
-        return self.validated(Target, merged, f"targets.{name}")
+        target: Target = self.validated(Target, merged, f"targets.{name}")
+        return target
 
     def extends(
         self, raw_targets: Mapping[str, Any], name: str, chain: tuple[str, ...]
@@ -269,7 +272,8 @@ class _Loader:
 
     def rules(self, raw: Any) -> tuple[DecisionRule, ...]:
         section = self.interpolate(raw, "decision", strict=True)
-        return self.validated(DecisionSection, section, "decision").rules
+        decision: DecisionSection = self.validated(DecisionSection, section, "decision")
+        return decision.rules
 
     def secrets(self, names: Sequence[str]) -> set[str]:
         """Values of the variables the config names as secret."""
@@ -284,9 +288,7 @@ class _Loader:
                 for k, v in value.items()
             }
         if isinstance(value, list):
-            return [
-                self.interpolate(v, f"{key}[{i}]", strict=strict) for i, v in enumerate(value)
-            ]
+            return [self.interpolate(v, f"{key}[{i}]", strict=strict) for i, v in enumerate(value)]
         if isinstance(value, str):
             return _VAR.sub(lambda m: self._replace(m, key, strict), value)
         return value
@@ -320,7 +322,9 @@ class _Loader:
         loc = tuple(first["loc"])
         key = _join(prefix, loc)
         kind = first["type"]
-        more = f" ({len(problems) - 1} more problem(s) after this one.)" if len(problems) > 1 else ""
+        more = (
+            f" ({len(problems) - 1} more problem(s) after this one.)" if len(problems) > 1 else ""
+        )
         if kind == "extra_forbidden":
             valid = _fields_at(model, loc[:-1])
             near = _nearest(str(loc[-1]), valid)

@@ -30,7 +30,8 @@ class Measure(Protocol):
 
 
 def gate_of(config: pytest.Config) -> GateSession:
-    return config.stash[GATE_KEY]
+    gate: GateSession = config.stash[GATE_KEY]
+    return gate
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-import pytest_deploygate.suites as builtin_suites
+import pytest_deploygate.suites as builtin_suites  # type: ignore[import-not-found, unused-ignore]
 from pytest_deploygate import fixtures
 from pytest_deploygate.checks.base import PHASES
 from pytest_deploygate.config import DEMO_TARGET, GateConfig, find_config, load, read_file
@@ -22,7 +22,7 @@ from pytest_deploygate.masking import Masker, passwords_in, secret_values
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
 from pytest_deploygate.runner import DEFAULT_CONCURRENCY
-from pytest_deploygate.session import GateSession, check_meta
+from pytest_deploygate.session import GateSession, check_meta, declared_check
 from pytest_deploygate.stash import GATE_KEY
 from pytest_deploygate.units import DURATION_HELP, parse_duration
 
@@ -31,9 +31,7 @@ DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
 WORKER_ENV = "PYTEST_XDIST_WORKER"
 
 TARGET_HELP = "run the deployment gate against target NAME from the config ('demo' is built in)"
-CONFIG_HELP = (
-    "config file (default: ./deploygate.toml, else [tool.deploygate] in pyproject.toml)"
-)
+CONFIG_HELP = "config file (default: ./deploygate.toml, else [tool.deploygate] in pyproject.toml)"
 VERDICT_HELP = "write the machine-readable verdict as JSON to PATH"
 OBSERVE_HELP = f"length of the post-deploy observation window, {DURATION_HELP}"
 CONCURRENCY_HELP = f"how many declared checks probe at once (default {DEFAULT_CONCURRENCY})"
@@ -49,15 +47,26 @@ PHASE_DESCRIPTIONS = {
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("deploygate", "deployment gate (pytest-deploygate)")
     group.addoption("--target", dest="deploygate_target", metavar="NAME", help=TARGET_HELP)
-    group.addoption("--deploygate-config", dest="deploygate_config", metavar="PATH", help=CONFIG_HELP)
-    group.addoption("--verdict-json", dest="deploygate_verdict_json", metavar="PATH", help=VERDICT_HELP)
-    group.addoption("--observe", dest="deploygate_observe", metavar="DURATION", help=OBSERVE_HELP)
     group.addoption(
-        "--deploygate-concurrency", dest="deploygate_concurrency", metavar="N", help=CONCURRENCY_HELP
+        "--deploygate-config", dest="deploygate_config", metavar="PATH", help=CONFIG_HELP
     )
     group.addoption(
-        "--demo-fault", dest="deploygate_demo_faults", action="append", default=[],
-        metavar="NAME", help=FAULT_HELP,
+        "--verdict-json", dest="deploygate_verdict_json", metavar="PATH", help=VERDICT_HELP
+    )
+    group.addoption("--observe", dest="deploygate_observe", metavar="DURATION", help=OBSERVE_HELP)
+    group.addoption(
+        "--deploygate-concurrency",
+        dest="deploygate_concurrency",
+        metavar="N",
+        help=CONCURRENCY_HELP,
+    )
+    group.addoption(
+        "--demo-fault",
+        dest="deploygate_demo_faults",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=FAULT_HELP,
     )
     parser.addini("deploygate_config", CONFIG_HELP)
     parser.addini("deploygate_verdict_json", VERDICT_HELP)
@@ -75,7 +84,9 @@ def setting(config: pytest.Config, name: str) -> str | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     for phase in PHASES:
-        config.addinivalue_line("markers", f"{phase}: deploygate phase: {PHASE_DESCRIPTIONS[phase]}")
+        config.addinivalue_line(
+            "markers", f"{phase}: deploygate phase: {PHASE_DESCRIPTIONS[phase]}"
+        )
     config.addinivalue_line(
         "markers",
         "deploygate(on_fail='rollback', on_error='rollback', id=None, description=None): "
@@ -150,7 +161,9 @@ def _observe(config: pytest.Config) -> float | None:
     try:
         return parse_duration(value)
     except ValueError as exc:
-        raise ConfigError(str(exc) + ".", source="--observe", fix="write e.g. --observe 5m.") from None
+        raise ConfigError(
+            str(exc) + ".", source="--observe", fix="write e.g. --observe 5m."
+        ) from None
 
 
 def _concurrency(config: pytest.Config, gate_config: GateConfig) -> int:
@@ -197,8 +210,12 @@ def _demo_config(
     )
     # pytest-xdist workers inherit the environment: they use this demo, not one of their own.
     os.environ[DEMO_CONFIG_ENV] = str(shared_file)
-    config.add_cleanup(lambda: os.environ.pop(DEMO_CONFIG_ENV, None))
+    config.add_cleanup(lambda: _forget(DEMO_CONFIG_ENV))
     return demo.config, workdir, "built-in demo target", list(demo.lines)
+
+
+def _forget(name: str) -> None:
+    os.environ.pop(name, None)
 
 
 def _display_path(path: Path, invocation: Path) -> str:
@@ -277,7 +294,9 @@ class GatePlugin:
         if marker is None:
             return
         params = [
-            pytest.param(check, id=check.key, marks=[getattr(pytest.mark, p) for p in check.spec.phases])
+            pytest.param(
+                check, id=check.key, marks=[getattr(pytest.mark, p) for p in check.spec.phases]
+            )
             for check in self.gate.instances_of(str(marker.args[0]))
         ]
         metafunc.parametrize("deploygate_check", params, indirect=True)
@@ -294,9 +313,7 @@ class GatePlugin:
             # Probe ahead on a bounded pool; items still report in collection order.
             # Not in an xdist worker: it only runs the items the controller sends it.
             self.gate.runner.prefetch(
-                item.callspec.params["deploygate_check"]
-                for item in session.items
-                if "deploygate_check" in getattr(getattr(item, "callspec", None), "params", {})
+                check for check in map(declared_check, session.items) if check is not None
             )
         return (yield)
 

@@ -67,7 +67,7 @@ class GateSession:
 
     def instances_of(self, type_name: str) -> list[CheckInstance]:
         kind = KINDS[type_name]
-        found = []
+        found: list[CheckInstance] = []
         for spec in self.config.checks_of(type_name):
             keys = kind.instances(spec, self.target) if kind.instances else (None,)
             found.extend(CheckInstance(spec, key) for key in keys)
@@ -79,7 +79,9 @@ class GateSession:
 
     # -- where tests run ----------------------------------------------------------------
 
-    def annotate(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+    def annotate(
+        self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
+    ) -> None:
         """Attach the check's facts to its report as builtins, and mask what it shows."""
         outcome, reason, kind = self._classify(call, report)
         facts = check_meta(item)
@@ -214,11 +216,17 @@ class _Crash:
     message: str
 
 
-def check_meta(item: pytest.Item) -> dict[str, Any]:
-    """id, type, phases and decisions of a test item, as builtins."""
+def declared_check(item: pytest.Item) -> CheckInstance | None:
+    """The declared check a built-in suite item runs, or None for a team-written test."""
     callspec = getattr(item, "callspec", None)
     instance = callspec.params.get("deploygate_check") if callspec is not None else None
-    if isinstance(instance, CheckInstance):
+    return instance if isinstance(instance, CheckInstance) else None
+
+
+def check_meta(item: pytest.Item) -> dict[str, Any]:
+    """id, type, phases and decisions of a test item, as builtins."""
+    instance = declared_check(item)
+    if instance is not None:
         spec = instance.spec
         return {
             "id": instance.key,
@@ -242,10 +250,14 @@ def check_meta(item: pytest.Item) -> dict[str, Any]:
 
 def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> CheckRecord:
     """Combine the phase reports of one check: the first phase that did not pass decides."""
-    ordered = sorted(parts, key=lambda p: _PHASE_ORDER.index(p["when"]) if p.get("when") in _PHASE_ORDER else 3)
+    ordered = sorted(
+        parts, key=lambda p: _PHASE_ORDER.index(p["when"]) if p.get("when") in _PHASE_ORDER else 3
+    )
     decisive = next((p for p in ordered if p.get("phase_outcome") != "passed"), None)
     meta = ordered[0] if ordered else {}
-    measured = next((p["measurements"] for p in reversed(ordered) if p.get("measurements")), [])
+    measured: list[dict[str, Any]] = next(
+        (p["measurements"] for p in reversed(ordered) if p.get("measurements")), []
+    )
     return CheckRecord(
         id=str(meta.get("id") or nodeid),
         nodeid=nodeid,
@@ -273,7 +285,9 @@ def junit_properties(decision: CheckDecision, mask: Masker) -> list[tuple[str, s
         props.append(("deploygate.reason", mask(decision.reason)))
     for m in record.measurements:
         threshold = "" if m.threshold is None else f" {m.bound or 'max'} {m.threshold:g}"
-        props.append((f"deploygate.measurement.{m.name}", f"{m.value:g} {m.unit}{threshold}".strip()))
+        props.append(
+            (f"deploygate.measurement.{m.name}", f"{m.value:g} {m.unit}{threshold}".strip())
+        )
     for fired in decision.fired:
         props.append(("deploygate.rule", fired.text))
     return props

@@ -9,4 +9,4 @@ import pytest
 if TYPE_CHECKING:
     from pytest_deploygate.session import GateSession
 
-GATE_KEY = pytest.StashKey["GateSession"]()
+GATE_KEY: pytest.StashKey[GateSession] = pytest.StashKey()

@@ -6,7 +6,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pytest_deploygate.decision import GO, INCOMPLETE, INVESTIGATE, ROLLBACK, CheckDecision, GateResult
+from pytest_deploygate.decision import (
+    GO,
+    INCOMPLETE,
+    INVESTIGATE,
+    ROLLBACK,
+    CheckDecision,
+    GateResult,
+)
 from pytest_deploygate.units import format_value
 
 COLORS = {GO: "green", INVESTIGATE: "yellow", ROLLBACK: "red", INCOMPLETE: "yellow"}
@@ -61,11 +68,13 @@ def measured_text(check: CheckDecision) -> str:
     if check.fired:
         fired = check.fired[0]
         m = fired.measurement
-        return f"{m.name} {format_value(m.value, m.unit)} vs {format_value(fired.rule.threshold, m.unit)}"
+        threshold = format_value(fired.rule.threshold, m.unit)
+        return f"{m.name} {format_value(m.value, m.unit)} vs {threshold}"
     for m in check.record.measurements:
         if m.threshold is not None:
             op = {"max": "<=", "min": ">=", "eq": "=="}.get(m.bound or "max", "<=")
-            return f"{m.name} {format_value(m.value, m.unit)} (threshold {op} {format_value(m.threshold, m.unit)})"
+            threshold = format_value(m.threshold, m.unit)
+            return f"{m.name} {format_value(m.value, m.unit)} (threshold {op} {threshold})"
     return ""
 
 
