@@ -13,9 +13,11 @@ from typing import Any
 from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.expect.env import judge_env
+from pytest_deploygate.expect.host import judge_host
 from pytest_deploygate.expect.http import judge_http
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.env import probe_env
+from pytest_deploygate.probes.host import host_deadline, host_instances, probe_host
 from pytest_deploygate.probes.http import probe_http
 
 # A probe gets past its own timeout by at most this much before the runner gives up on it.
@@ -45,4 +47,5 @@ class CheckKind:
 KINDS: dict[str, CheckKind] = {
     "http": CheckKind(probe=probe_http, judge=judge_http),
     "env": CheckKind(probe=probe_env, judge=judge_env),
+    "host": CheckKind(probe_host, judge_host, host_deadline, host_instances),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.checks.env import EnvCheck
+from pytest_deploygate.checks.host import HostCheck
 from pytest_deploygate.checks.http import HttpCheck
 
 # Explicit registry: the config loader validates each [[checks]] table with the model
@@ -11,6 +12,7 @@ from pytest_deploygate.checks.http import HttpCheck
 CHECK_SPECS: dict[str, type[CheckSpec]] = {
     "http": HttpCheck,
     "env": EnvCheck,
+    "host": HostCheck,
 }
 
 __all__ = ["CHECK_SPECS", "CheckSpec", "Target"]

@@ -1,0 +1,345 @@
+"""``type = "host"``: the state of the target's machines, read through pytest-testinfra.
+
+One check type, many sub-kinds, chosen by the ``check`` key (a discriminated union):
+
+    service  process  socket  disk  file  absent  command  package  runtime  env  git
+
+``HostCheck.model_validate`` picks the model of the sub-kind from ``check`` and validates
+the table with it, so an unknown key is reported against the keys of that sub-kind.
+Each host check runs once per host of the target (``hosts`` on the check narrows them).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from fnmatch import fnmatchcase
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails
+from typing_extensions import Self
+
+from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Size, Target
+
+#: Instance name used when a target has no host for a check: its probe is an ``error``.
+NO_HOSTS = "no-hosts"
+#: testinfra's default when a host string has no ``scheme://``.
+DEFAULT_SCHEME = "paramiko"
+
+
+def display_host(hostspec: str) -> str:
+    """The host string as shown in test ids and reasons: a password in it becomes ``***``."""
+    if "://" not in hostspec:
+        return hostspec
+    parts = urlsplit(hostspec)
+    if parts.password is None:
+        return hostspec
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def host_scheme(hostspec: str) -> str:
+    return hostspec.split("://", 1)[0] if "://" in hostspec else DEFAULT_SCHEME
+
+
+class HostCheck(CheckSpec):
+    """Keys every host check has. Subclasses fix ``check`` to their sub-kind."""
+
+    type: Literal["host"] = "host"
+    check: str
+    hosts: tuple[str, ...] = ()
+    sudo: bool | None = None
+
+    @classmethod
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: Any = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        if cls is not HostCheck or not isinstance(obj, dict):
+            return super().model_validate(
+                obj, strict=strict, from_attributes=from_attributes, context=context
+            )
+        model = _model_for(obj)
+        try:
+            found: Self = model.model_validate(obj, strict=strict, context=context)  # type: ignore[assignment]
+        except ValidationError as exc:
+            raise _explain_unknown_key(exc, model) from None
+        return found
+
+    def host_instances(self, target: Target) -> tuple[str, ...]:
+        """The target's hosts this check runs on, as shown in test ids."""
+        chosen = [h for h in target.hosts if not self.hosts or _matches(h, self.hosts)]
+        return tuple(dict.fromkeys(display_host(h) for h in chosen)) or (NO_HOSTS,)
+
+
+def _matches(host: str, patterns: tuple[str, ...]) -> bool:
+    return any(host == p or display_host(host) == p or fnmatchcase(host, p) for p in patterns)
+
+
+def _value_error(loc: tuple[str, ...], message: str, value: Any) -> ValidationError:
+    detail: InitErrorDetails = {
+        "type": "value_error",
+        "loc": loc,
+        "input": value,
+        "ctx": {"error": ValueError(message)},
+    }
+    return ValidationError.from_exception_data("HostCheck", [detail])
+
+
+def _model_for(data: dict[str, Any]) -> type[HostCheck]:
+    kinds = HOST_CHECKS
+    value = data.get("check")
+    names = ", ".join(kinds)
+    if value is None:
+        raise _value_error(
+            ("check",),
+            f"a host check needs 'check', one of: {names} (see docs/checks/host.md)",
+            value,
+        )
+    model = kinds.get(str(value))
+    if model is None:
+        near = difflib.get_close_matches(str(value), kinds, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise _value_error(
+            ("check",), f"unknown host check {value!r}{hint}; use one of: {names}", value
+        )
+    return model
+
+
+def _explain_unknown_key(exc: ValidationError, model: type[HostCheck]) -> ValidationError:
+    """An unknown key is named against the keys of this sub-kind, not of all host checks."""
+    first = exc.errors(include_url=False)[0]
+    if first["type"] != "extra_forbidden" or len(first["loc"]) != 1:
+        return exc
+    key = str(first["loc"][0])
+    valid = sorted(model.model_fields.keys() - {"type", "check"})
+    near = difflib.get_close_matches(key, valid, n=1)
+    hint = f" Did you mean {near[0]!r}?" if near else ""
+    kind = model.model_fields["check"].default
+    return _value_error(
+        (key,),
+        f"unknown key {key!r} for a host check with check = {kind!r}.{hint} "
+        f"Its keys: {', '.join(valid)}",
+        first.get("input"),
+    )
+
+
+def _regex(value: str | None, key: str) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{key} is not a valid regular expression: {exc}") from exc
+    return value
+
+
+# -- the sub-kinds ------------------------------------------------------------------------
+
+
+class ServiceCheck(HostCheck):
+    """A service is running (and enabled). Without systemd: a process of that name runs."""
+
+    check: Literal["service"] = "service"
+    name: str = Field(min_length=1)
+    running: bool = True
+    enabled: bool | None = None
+    manager: Literal["auto", "systemd", "process"] = "auto"
+    process: str | None = None
+
+    @property
+    def process_name(self) -> str:
+        return self.process or self.name
+
+
+class ProcessCheck(HostCheck):
+    """Processes by name (exact command name) or pattern (regex on the command line)."""
+
+    check: Literal["process"] = "process"
+    name: str | None = None
+    pattern: str | None = None
+    user: str | None = None
+    min_count: int = Field(default=1, ge=0)
+    max_count: int | None = Field(default=None, ge=0)
+    max_memory: Size | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        return _regex(value, "pattern")
+
+    @model_validator(mode="after")
+    def _name_or_pattern(self) -> Self:
+        if (self.name is None) == (self.pattern is None):
+            raise ValueError(
+                "give exactly one of 'name' (the command name, as in `ps -o comm`) "
+                "or 'pattern' (a regex searched in the full command line)"
+            )
+        if self.max_count is not None and self.max_count < self.min_count:
+            raise ValueError("max_count is below min_count")
+        return self
+
+
+class SocketCheck(HostCheck):
+    """A socket is listening: ``tcp://5432``, ``tcp://127.0.0.1:6379``, ``unix:///run/x.sock``."""
+
+    check: Literal["socket"] = "socket"
+    address: str
+    listening: bool = True
+
+    @field_validator("address")
+    @classmethod
+    def _address_form(cls, value: str) -> str:
+        if not re.match(r"^(tcp|udp)://(.+:)?[0-9]+$|^unix:///.+", value):
+            raise ValueError(
+                "address must look like tcp://5432, tcp://127.0.0.1:5432, udp://53 "
+                "or unix:///run/app.sock"
+            )
+        return value
+
+
+class DiskCheck(HostCheck):
+    """Free space on the filesystem holding ``path``."""
+
+    check: Literal["disk"] = "disk"
+    path: str = "/"
+    min_free: Size | None = None
+    min_free_ratio: Ratio | None = None
+
+
+class FileCheck(HostCheck):
+    """A file or directory exists, with mode, owner, group and a maximum age."""
+
+    check: Literal["file"] = "file"
+    path: str = Field(min_length=1)
+    kind: Literal["file", "directory", "any"] = "any"
+    mode: str | None = None
+    owner: str | None = None
+    group: str | None = None
+    max_age: Duration | None = None
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode_octal(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError('write the mode as an octal string in quotes, e.g. mode = "0640"')
+        if isinstance(value, str) and not re.fullmatch(r"0?[0-7]{3,4}", value):
+            raise ValueError('mode must be octal digits in quotes, e.g. "0640" or "755"')
+        return value
+
+    @property
+    def mode_bits(self) -> int | None:
+        return None if self.mode is None else int(self.mode, 8)
+
+
+class AbsentCheck(HostCheck):
+    """A path must not exist (a maintenance flag, a leftover lock file)."""
+
+    check: Literal["absent"] = "absent"
+    path: str = Field(min_length=1)
+
+
+class CommandCheck(HostCheck):
+    """A command exits with an expected status and its output matches."""
+
+    check: Literal["command"] = "command"
+    command: str = Field(min_length=1)
+    expect_exit: int | tuple[int, ...] = 0
+    expect_output: str | None = None
+
+    @field_validator("expect_output")
+    @classmethod
+    def _output_compiles(cls, value: str | None) -> str | None:
+        return _regex(value, "expect_output")
+
+    def expected_exits(self) -> tuple[int, ...]:
+        code = self.expect_exit
+        return (code,) if isinstance(code, int) else code
+
+
+class PackageCheck(HostCheck):
+    """A package is installed (dpkg, rpm, apk ... as testinfra detects), at a minimum version."""
+
+    check: Literal["package"] = "package"
+    name: str = Field(min_length=1)
+    min_version: str | None = None
+
+
+class RuntimeCheck(HostCheck):
+    """A language runtime answers with a version at least ``min_version``."""
+
+    check: Literal["runtime"] = "runtime"
+    runtime: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_./+-]+$")
+    min_version: str = Field(pattern=r"^[0-9]+(\.[0-9]+)*$")
+    version_command: str | None = None
+
+    def command(self) -> str:
+        if self.version_command:
+            return self.version_command
+        # Java prints its version with a single dash; everything else takes --version.
+        flag = "-version" if self.runtime.rsplit("/", 1)[-1] == "java" else "--version"
+        return f"{self.runtime} {flag}"
+
+
+class HostEnvCheck(HostCheck):
+    """Environment variables set in the host's login environment. Values never leave it."""
+
+    check: Literal["env"] = "env"
+    variables: tuple[str, ...] = Field(min_length=1)
+    patterns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("variables")
+    @classmethod
+    def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return value
+
+    @model_validator(mode="after")
+    def _patterns_for_listed(self) -> Self:
+        unknown = sorted(set(self.patterns) - set(self.variables))
+        if unknown:
+            raise ValueError(f"patterns for variables not listed in 'variables': {unknown}")
+        return self
+
+
+class GitCheck(HostCheck):
+    """The deploy directory's git state: clean, on a branch, at a commit, all pushed."""
+
+    check: Literal["git"] = "git"
+    path: str = Field(min_length=1)
+    branch: str | None = None
+    commit: str | None = None
+    clean: bool = True
+    pushed: bool = True
+
+    def expected_commit(self, target: Target) -> str | None:
+        """``commit``, else the target's ``expected_version``; empty means unchecked."""
+        value = self.commit if self.commit is not None else target.expected_version
+        return value or None
+
+
+#: Explicit registry: the value of ``check`` -> the model of that sub-kind.
+HOST_CHECKS: dict[str, type[HostCheck]] = {
+    "service": ServiceCheck,
+    "process": ProcessCheck,
+    "socket": SocketCheck,
+    "disk": DiskCheck,
+    "file": FileCheck,
+    "absent": AbsentCheck,
+    "command": CommandCheck,
+    "package": PackageCheck,
+    "runtime": RuntimeCheck,
+    "env": HostEnvCheck,
+    "git": GitCheck,
+}
