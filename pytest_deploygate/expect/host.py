@@ -59,6 +59,14 @@ def version_number(version: str) -> float:
     return round(major + minor / 100 + patch / 10000, 4)
 
 
+def human_age(seconds: float) -> str:
+    """``3 days``-style text for ages: format_value's seconds are unreadable past minutes."""
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
 def judge_service(spec: ServiceCheck, target: Target, obs: ServiceObservation) -> Result:
     failures = []
     what = f"service {obs.name}" if obs.manager == "systemd" else f"process {obs.name}"
@@ -172,8 +180,8 @@ def judge_file(spec: FileCheck, target: Target, obs: FileObservation) -> Result:
         measurements.append(Measurement("host.file_age", obs.age_s, "s", spec.max_age, "max"))
         if spec.max_age is not None and obs.age_s > spec.max_age:
             failures.append(
-                f"{spec.path} was last modified {format_value(obs.age_s, 's')} ago, "
-                f"max age {format_value(spec.max_age, 's')}"
+                f"{spec.path} was last modified {human_age(obs.age_s)} ago, "
+                f"max age {human_age(spec.max_age)}"
             )
     return failures, measurements
 

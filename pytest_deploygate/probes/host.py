@@ -287,8 +287,18 @@ def _processes(
 
 
 def read_socket(spec: SocketCheck, host: Any, target: Target) -> SocketObservation:
+    protocol, _, rest = spec.address.partition("://")
     try:
-        listening = bool(host.socket(spec.address).is_listening)
+        if protocol != "unix" and rest.isdigit():
+            # tcp://5432 means "on any address" here (testinfra reads it as "on both
+            # 0.0.0.0 and ::", which surprises people on call).
+            suffix = f":{rest}"
+            listening = any(
+                s.startswith(f"{protocol}://") and s.endswith(suffix)
+                for s in host.socket.get_listening_sockets()
+            )
+        else:
+            listening = bool(host.socket(spec.address).is_listening)
     except RuntimeError as exc:
         # testinfra's socket module needs ss or netstat on the host.
         raise ProbeError(f"cannot list sockets on the host: {first_line(str(exc))}") from None

@@ -12,9 +12,12 @@ subclasses whose one-line reason names the host.
 
 from __future__ import annotations
 
+import atexit
 import math
 import re
+import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -41,6 +44,7 @@ FAILURE_TTL_S = 10.0
 _SSH_SCHEMES = frozenset({"ssh", "safe-ssh", "paramiko"})
 _OPENSSH_SCHEMES = frozenset({"ssh", "safe-ssh"})
 _SSH_EXIT_ERROR = 255
+_NOT_FOUND = 127
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,8 @@ class HostSettings:
         if scheme in _OPENSSH_SCHEMES:
             # Never wait for a password or host-key prompt; reuse one ssh connection per
             # host for all its commands (the master lives in a private directory).
-            kwargs["ssh_extra_args"] = "-o BatchMode=yes"
-            kwargs["controlpath"] = f"{control_dir}/%C"
+            # (ControlPath goes in the extra args: testinfra escapes '%' only there.)
+            kwargs["ssh_extra_args"] = f"-o BatchMode=yes -o ControlPath={control_dir}/%C"
         if scheme == "ansible" and self.ansible_inventory:
             kwargs["ansible_inventory"] = self.ansible_inventory
         return kwargs
@@ -133,10 +137,32 @@ class HostPool:
             entry.host, entry.failure = host, None
             return host
 
-    def forget(self, hostspec: str, settings: HostSettings) -> None:
-        """Drop a connection that broke, so the next check connects afresh."""
+    def close(self) -> None:
+        """Close paramiko sessions and stop the ssh masters: nothing outlives the gate."""
         with self._lock:
-            self._entries.pop((hostspec, settings), None)
+            entries, self._entries = list(self._entries.values()), {}
+            control_dir, self._control_dir = self._control_dir, None
+        for entry in entries:
+            client = getattr(entry.host, "backend", None) and entry.host.backend.__dict__.get(
+                "client"
+            )
+            if client is not None:
+                client.close()
+        if control_dir is None:
+            return
+        for sock in Path(control_dir).iterdir():
+            # Any destination will do: with -O the client only talks to the master.
+            try:
+                subprocess.run(
+                    ["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "deploygate-master"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    timeout=5,
+                    check=False,
+                )
+            except (OSError, subprocess.SubprocessError):
+                continue  # the master exits by itself after ControlPersist
+        shutil.rmtree(control_dir, ignore_errors=True)
 
 
 def connect(hostspec: str, settings: HostSettings, control_dir: str) -> Any:
@@ -148,6 +174,12 @@ def connect(hostspec: str, settings: HostSettings, control_dir: str) -> Any:
         result = host.run("true")
     except BaseException as exc:
         raise host_error(exc, hostspec) from None
+    if result.rc == _NOT_FOUND:
+        # docker://, kubectl:// ... run a client program here; it is missing.
+        raise ProbeError(
+            f"{shown}: the {host_scheme(hostspec)} backend cannot run here: "
+            f"{first_line(result.stderr) or 'command not found'}"
+        )
     if result.rc != 0:
         raise ProbeProtocolError(
             f"{shown}: the shell did not run `true` (exit {result.rc}): "
@@ -158,6 +190,7 @@ def connect(hostspec: str, settings: HostSettings, control_dir: str) -> Any:
 
 #: One pool per process: each pytest-xdist worker has its own, as it has its own sockets.
 POOL = HostPool()
+atexit.register(POOL.close)
 
 
 def host_error(exc: BaseException, hostspec: str) -> ProbeError:
