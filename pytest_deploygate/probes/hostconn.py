@@ -13,6 +13,7 @@ subclasses whose one-line reason names the host.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import math
 import re
 import shutil
@@ -90,8 +91,11 @@ class HostSettings:
         if scheme in _OPENSSH_SCHEMES:
             # Never wait for a password or host-key prompt; reuse one ssh connection per
             # host for all its commands (the master lives in a private directory).
-            # (ControlPath goes in the extra args: testinfra escapes '%' only there.)
-            kwargs["ssh_extra_args"] = f"-o BatchMode=yes -o ControlPath={control_dir}/%C"
+            # (ControlPath goes in the extra args: testinfra escapes '%' only there.) The
+            # settings are part of the path: a master logged in with one identity must not
+            # serve checks configured with another.
+            tag = hashlib.sha1(repr(self).encode()).hexdigest()[:8]
+            kwargs["ssh_extra_args"] = f"-o BatchMode=yes -o ControlPath={control_dir}/{tag}-%C"
         if scheme == "ansible" and self.ansible_inventory:
             kwargs["ansible_inventory"] = self.ansible_inventory
         return kwargs
@@ -181,8 +185,8 @@ def connect(hostspec: str, settings: HostSettings, control_dir: str) -> Any:
             f"{first_line(result.stderr) or 'command not found'}"
         )
     if result.rc != 0:
-        raise ProbeProtocolError(
-            f"{shown}: the shell did not run `true` (exit {result.rc}): "
+        raise ProbeConnectionError(
+            f"{shown}: cannot run a command on the host (exit {result.rc}): "
             f"{first_line(result.stderr) or 'no message'}"
         )
     return host
