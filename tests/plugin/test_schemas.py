@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from pytest_deploygate.schema import config_schema
-from tests.plugin.helpers import http_check, verdict, write_gate
+from tests.plugin.helpers import http_check, rule_toml, verdict, write_gate
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -21,7 +21,7 @@ else:  # pragma: no cover
 
 
 def test_the_verdict_file_matches_its_schema(pytester: pytest.Pytester, http_base: str) -> None:
-    rules = '[[decision.rules]]\nmeasurement = "http.latency"\nabove = "1ms"\ndecision = "investigate"\n'
+    rules = rule_toml("http.latency", "1ms", "investigate")
     write_gate(
         pytester,
         http_base,
