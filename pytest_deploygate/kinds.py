@@ -14,9 +14,11 @@ from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.expect.env import judge_env
 from pytest_deploygate.expect.http import judge_http
+from pytest_deploygate.expect.prometheus import judge_prometheus
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.env import probe_env
 from pytest_deploygate.probes.http import probe_http
+from pytest_deploygate.probes.prometheus import deadline_prometheus, probe_prometheus
 
 # A probe gets past its own timeout by at most this much before the runner gives up on it.
 DEADLINE_GRACE_S = 1.0
@@ -45,4 +47,7 @@ class CheckKind:
 KINDS: dict[str, CheckKind] = {
     "http": CheckKind(probe=probe_http, judge=judge_http),
     "env": CheckKind(probe=probe_env, judge=judge_env),
+    "prometheus": CheckKind(
+        probe=probe_prometheus, judge=judge_prometheus, deadline=deadline_prometheus
+    ),
 }
