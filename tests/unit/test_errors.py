@@ -21,7 +21,7 @@ from pytest_deploygate.probes.base import classify
             "DNS lookup failed",
         ),
         (TimeoutError(), errors.ProbeTimeout, "timed out"),
-        (socket.timeout(), errors.ProbeTimeout, "timed out"),
+        (TimeoutError(), errors.ProbeTimeout, "timed out"),
         (
             ssl.SSLCertVerificationError("certificate verify failed"),
             errors.ProbeTLSError,
