@@ -38,3 +38,10 @@ def verdict(pytester: pytest.Pytester, name: str = "verdict.json") -> dict[str, 
 
 def by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["id"]: c for c in doc["checks"]}
+
+
+def rule_toml(measurement: str, above: str, decision: str) -> str:
+    return (
+        f'[[decision.rules]]\nmeasurement = "{measurement}"\nabove = "{above}"\n'
+        f'decision = "{decision}"\n'
+    )
