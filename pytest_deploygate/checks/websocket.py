@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from pytest_deploygate.checks.base import CheckSpec, Duration
+from pytest_deploygate.checks.validators import check_regex
 
 JsonValue = Any
 WS_SCHEMES = ("ws://", "wss://")
-
-
-def check_regex(value: str | None, key: str) -> str | None:
-    """A regex from the config compiles, or the error names the key and the problem."""
-    if value is not None:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(
-                f"'{key}' is not a valid regular expression ({exc}); "
-                "in TOML use a literal string '...' so backslashes stay as written"
-            ) from exc
-    return value
 
 
 class WebSocketCheck(CheckSpec):

@@ -76,7 +76,7 @@ def probe_websocket(
     )
     start = time.perf_counter()
     try:
-        ws = connect(
+        with connect(
             url,
             ssl=context,
             additional_headers={**target.headers, **spec.headers},
@@ -85,14 +85,13 @@ def probe_websocket(
             open_timeout=timeout,
             close_timeout=CLOSE_TIMEOUT_S,
             ping_interval=None,  # one short exchange: keepalive pings only add noise
-        )
+        ) as ws:
+            connect_latency = time.perf_counter() - start
+            return _exchange(spec, ws, shown, connect_latency, deadline, timeout)
+    except ProbeError:
+        raise
     except Exception as exc:
         raise _classify(exc, shown, timeout) from exc
-    connect_latency = time.perf_counter() - start
-    try:
-        return _exchange(spec, ws, shown, connect_latency, deadline, timeout)
-    finally:
-        ws.close()
 
 
 def _exchange(
