@@ -38,7 +38,7 @@ def judge_tls(spec: TlsCheck, target: Target, obs: TlsObservation) -> Judgement:
 
 
 def _days(days: float) -> str:
-    if days >= 2:
+    if days >= 1.5:  # rounds to 2 or more: "2 days" reads better than "47 hours"
         return f"{days:.0f} days"
     hours = days * 24
     return f"{hours:.0f} hours" if hours >= 1 else "less than an hour"
