@@ -32,7 +32,7 @@ from pytest_deploygate.probes.pgconn import PgSettings, connect, map_error, norm
 CHUNK = 1 << 20
 DUMP_HEADER = b"PostgreSQL database dump"
 DUMP_FOOTER = b"PostgreSQL database dump complete"
-_TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE ", re.MULTILINE)
+_TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (?!DATA )", re.MULTILINE)
 _CREATE_TABLE = re.compile(rb"^CREATE TABLE ", re.MULTILINE)
 # Restoring takes longer than one request: the runner waits this many timeouts.
 RESTORE_FACTOR = 6
@@ -123,19 +123,33 @@ def _pg_tool(name: str) -> str:
 
 
 def _verify_custom(path: Path, timeout: float) -> tuple[list[str], int | None]:
+    """``--list`` reads the table of contents; a full read to /dev/null then proves
+    every data block is there (a truncated file still has its whole TOC)."""
+    deadline = time.monotonic() + timeout
+    listing = _pg_restore(["--list", str(path)], deadline)
+    if listing.returncode != 0:
+        return [f"pg_restore --list failed: {_stderr(listing)}"], None
+    tables = len(_TOC_TABLE.findall(listing.stdout))
+    full = _pg_restore(["--file", os.devnull, str(path)], deadline)
+    if full.returncode != 0:
+        return [f"pg_restore cannot read it to the end: {_stderr(full)}"], tables
+    return [], tables
+
+
+def _pg_restore(args: list[str], deadline: float) -> subprocess.CompletedProcess[str]:
     try:
-        result = subprocess.run(
-            [_pg_tool("pg_restore"), "--list", str(path)],
+        return subprocess.run(
+            [_pg_tool("pg_restore"), *args],
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=max(0.1, deadline - time.monotonic()),
         )
     except subprocess.TimeoutExpired:
-        raise ProbeTimeout(f"pg_restore --list {path} did not finish within the timeout") from None
-    if result.returncode != 0:
-        message = " ".join(result.stderr.split()) or f"exit code {result.returncode}"
-        return [f"pg_restore --list failed: {message}"], None
-    return [], len(_TOC_TABLE.findall(result.stdout))
+        raise ProbeTimeout(f"pg_restore {args[0]} did not finish within the timeout") from None
+
+
+def _stderr(result: subprocess.CompletedProcess[str]) -> str:
+    return " ".join(result.stderr.split())[:300] or f"exit code {result.returncode}"
 
 
 def _verify_sql(path: Path, compressed: bool, timeout: float) -> tuple[list[str], int | None]:
@@ -278,7 +292,7 @@ def _run_restore(path: Path, fmt: str, env: dict[str, str], timeout: float, mask
                 assert proc.stdin is not None
                 with contextlib.suppress(BrokenPipeError):  # psql stopped: its stderr says why
                     shutil.copyfileobj(source, proc.stdin)
-                proc.stdin.close()
+                # communicate() closes stdin (psql sees the end of the script).
                 _, err = proc.communicate(timeout=timeout)
                 result = subprocess.CompletedProcess(argv, proc.returncode, "", err.decode())
     except subprocess.TimeoutExpired:
