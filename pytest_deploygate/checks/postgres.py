@@ -50,6 +50,18 @@ class DatabaseKeys(CheckSpec):
                 return _validate_subkind(family, data)
         return handler(data)
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        """The family's base documents itself as a choice of its sub-kinds on ``check``."""
+        family = cls.SUBKINDS
+        if not family or family.get("") is not cls:
+            return handler(core_schema)
+        choices = [handler(model.__pydantic_core_schema__) for k, model in family.items() if k]
+        return {
+            "oneOf": choices,
+            "description": f"a {cls.DISCRIMINATED_TYPE} check; 'check' picks the sub-kind",
+        }
+
 
 def _validate_subkind(family: dict[str, type[DatabaseKeys]], data: dict[str, Any]) -> Any:
     kinds = sorted(k for k in family if k)
