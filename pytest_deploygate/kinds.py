@@ -16,12 +16,14 @@ from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.expect.env import judge_env
 from pytest_deploygate.expect.http import judge_http
 from pytest_deploygate.expect.postgres import judge_postgres
+from pytest_deploygate.expect.prometheus import judge_prometheus
 from pytest_deploygate.expect.sqlite import judge_sqlite
 from pytest_deploygate.probes.backup import backup_deadline, probe_backup
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.env import probe_env
 from pytest_deploygate.probes.http import probe_http
 from pytest_deploygate.probes.postgres import postgres_deadline, probe_postgres
+from pytest_deploygate.probes.prometheus import deadline_prometheus, probe_prometheus
 from pytest_deploygate.probes.sqlite import probe_sqlite
 
 # A probe gets past its own timeout by at most this much before the runner gives up on it.
@@ -54,4 +56,7 @@ KINDS: dict[str, CheckKind] = {
     "postgres": CheckKind(probe_postgres, judge_postgres, deadline=postgres_deadline),
     "sqlite": CheckKind(probe=probe_sqlite, judge=judge_sqlite),
     "backup": CheckKind(probe=probe_backup, judge=judge_backup, deadline=backup_deadline),
+    "prometheus": CheckKind(
+        probe=probe_prometheus, judge=judge_prometheus, deadline=deadline_prometheus
+    ),
 }

@@ -7,6 +7,7 @@ from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.checks.env import EnvCheck
 from pytest_deploygate.checks.http import HttpCheck
 from pytest_deploygate.checks.postgres import PostgresCheck
+from pytest_deploygate.checks.prometheus import PrometheusCheck
 from pytest_deploygate.checks.sqlite import SqliteCheck
 
 # Explicit registry: the config loader validates each [[checks]] table with the model
@@ -17,6 +18,7 @@ CHECK_SPECS: dict[str, type[CheckSpec]] = {
     "postgres": PostgresCheck,
     "sqlite": SqliteCheck,
     "backup": BackupCheck,
+    "prometheus": PrometheusCheck,
 }
 
 __all__ = ["CHECK_SPECS", "CheckSpec", "Target"]
