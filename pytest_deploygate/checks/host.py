@@ -17,8 +17,15 @@ from fnmatch import fnmatchcase
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails
+from pydantic import (
+    Field,
+    GetJsonSchemaHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, InitErrorDetails
 from typing_extensions import Self
 
 from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Size, Target
@@ -75,6 +82,20 @@ class HostCheck(CheckSpec):
         except ValidationError as exc:
             raise _explain_unknown_key(exc, model) from None
         return found
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """For editors: a host check is one of the sub-kinds, told apart by ``check``."""
+        if cls is not HostCheck:
+            return super().__get_pydantic_json_schema__(core_schema, handler)
+        choices = [handler(model.__pydantic_core_schema__) for model in HOST_CHECKS.values()]
+        return {
+            "title": "HostCheck",
+            "description": "type = 'host': one of the sub-kinds named by 'check'.",
+            "oneOf": choices,
+        }
 
     def host_instances(self, target: Target) -> tuple[str, ...]:
         """The target's hosts this check runs on, as shown in test ids."""
