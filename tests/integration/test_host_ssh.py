@@ -25,19 +25,10 @@ from pytest_deploygate.probes import hostconn
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.hostconn import HostPool, HostSettings
 from pytest_deploygate.runner import CheckInstance, Execution, execute
-from tests.support.need import need_server
-from tests.support.sshd import SshServer, free_port, ssh_server
+from tests.support.sshd import SshServer, free_port, sshd
 
 SCHEMES = ("ssh", "paramiko")
-
-
-@pytest.fixture(scope="module")
-def sshd() -> Iterator[SshServer]:
-    with ssh_server() as server:
-        if isinstance(server, str):
-            need_server(server)
-        yield server
-    hostconn.POOL.close()
+__all__ = ["sshd"]  # the session fixture, used by name below
 
 
 def spec(check: str, **keys: Any) -> HostCheck:

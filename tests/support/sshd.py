@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 SSHD = "/usr/sbin/sshd"
 HOST_ALIAS_PATTERN = "dg-host-*"
 
@@ -120,3 +122,17 @@ def ssh_server() -> Iterator[SshServer | str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[SshServer]:
+    """The test sshd for a whole session; import it into a test module to use it."""
+    from pytest_deploygate.probes import hostconn
+    from tests.support.need import need_server
+
+    with ssh_server() as server:
+        if isinstance(server, str):
+            need_server(server)
+        yield server
+        # Stop the ssh masters logged in to it before it goes away.
+        hostconn.POOL.close()
