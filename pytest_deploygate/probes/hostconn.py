@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import testinfra
+import testinfra.backend
+import testinfra.host
 
 from pytest_deploygate.checks.base import DEFAULT_TIMEOUT, Target
 from pytest_deploygate.checks.host import display_host, host_scheme
@@ -174,7 +175,13 @@ def connect(hostspec: str, settings: HostSettings, control_dir: str) -> Any:
     not the connection's)."""
     shown = display_host(hostspec)
     try:
-        host = testinfra.get_host(hostspec, **settings.testinfra_kwargs(hostspec, control_dir))
+        # Not testinfra.get_host: its module-level cache would hand back a host whose
+        # connection close() has shut. This pool is the one cache.
+        backend = testinfra.backend.get_backend(
+            hostspec, **settings.testinfra_kwargs(hostspec, control_dir)
+        )
+        host = testinfra.host.Host(backend)
+        backend.set_host(host)
         result = host.run("true")
     except BaseException as exc:
         raise host_error(exc, hostspec) from None

@@ -191,11 +191,16 @@ def test_the_connection_string_reaches_testinfra_unchanged(
         def run(self, command: str) -> Any:
             return type("R", (), {"rc": 0, "stdout": "", "stderr": ""})()
 
-    def get_host(hostspec: str, **kwargs: Any) -> FakeHost:
-        calls.append((hostspec, kwargs))
-        return FakeHost()
+    class FakeBackend:
+        def set_host(self, host: Any) -> None:
+            pass
 
-    monkeypatch.setattr(hostconn.testinfra, "get_host", get_host)
+    def get_backend(hostspec: str, **kwargs: Any) -> FakeBackend:
+        calls.append((hostspec, kwargs))
+        return FakeBackend()
+
+    monkeypatch.setattr(hostconn.testinfra.backend, "get_backend", get_backend)
+    monkeypatch.setattr(hostconn.testinfra.host, "Host", lambda backend: FakeHost())
     target = Target(
         name="t",
         hosts=(host,),

@@ -1,0 +1,99 @@
+"""Host checks fanned out over many hosts: concurrent (the gate's pool) against serial.
+
+    python bench/hosts.py                       # 10 checks x 50 local:// hosts
+    python bench/hosts.py --backend paramiko    # 50 aliases of one test sshd on loopback
+    python bench/hosts.py --backend ssh --hosts 20 --concurrency 16
+
+Both runs execute the same check instances through ``runner.Runner`` (the code the gate
+uses), starting from no open connection, so each pays its connects. Printed: wall time of
+each, and the ratio serial / concurrent. Run from the repository root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.host import HostCheck
+from pytest_deploygate.probes.base import ProbeContext
+from pytest_deploygate.probes.hostconn import POOL
+from pytest_deploygate.runner import CheckInstance, Runner
+from tests.support.sshd import ssh_server
+
+
+def checks(workdir: Path) -> list[HostCheck]:
+    tables = [
+        {"check": "disk", "path": "/", "min_free": "1MB"},
+        {"check": "disk", "path": "/tmp", "min_free_ratio": "1%"},
+        {"check": "absent", "path": str(workdir / "MAINTENANCE")},
+        {"check": "file", "path": str(workdir), "kind": "directory"},
+        {"check": "command", "command": "echo ok", "expect_output": "^ok$"},
+        {"check": "env", "variables": ["PATH"]},
+        {"check": "runtime", "runtime": "python3", "min_version": "3.9"},
+        {"check": "process", "pattern": ".", "min_count": 1},
+        {"check": "socket", "address": "tcp://1", "listening": False},
+        {"check": "git", "path": str(workdir), "clean": False, "pushed": False},
+    ]
+    return [
+        HostCheck.model_validate(
+            {"id": f"c{i}", "type": "host", "phases": ["smoke"], "timeout": "60s", **t}
+        )
+        for i, t in enumerate(tables)
+    ]
+
+
+def run_all(instances: list[CheckInstance], target: Target, concurrency: int) -> tuple[float, int]:
+    POOL.close()  # every run starts without connections
+    runner = Runner(target, ProbeContext(base_dir=Path(".")), concurrency)
+    start = time.perf_counter()
+    runner.prefetch(instances)
+    results = [runner.result(i) for i in instances]
+    elapsed = time.perf_counter() - start
+    runner.close()
+    errors = sum(1 for r in results if r.error is not None)
+    return elapsed, errors
+
+
+def bench(hosts: list[str], target_keys: dict[str, object], args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="dg-bench-") as tmp:
+        workdir = Path(tmp)
+        target = Target(name="bench", hosts=tuple(hosts), timeout=60.0, **target_keys)  # type: ignore[arg-type]
+        specs = checks(workdir)[: args.checks]
+        instances = [CheckInstance(s, h) for s in specs for h in hosts]
+        print(f"{len(specs)} checks x {len(hosts)} {args.backend} hosts = {len(instances)} runs")
+        serial, serial_errors = run_all(instances, target, 1)
+        print(f"  serial       {serial:7.2f}s  ({serial_errors} errors)")
+        concurrent, errors = run_all(instances, target, args.concurrency)
+        print(f"  concurrent   {concurrent:7.2f}s  ({errors} errors, pool {args.concurrency})")
+        print(f"  speed-up     {serial / concurrent:7.2f}x  (serial / concurrent)")
+        POOL.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("local", "ssh", "paramiko"), default="local")
+    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--checks", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    if args.backend == "local":
+        # local:// ignores the name: 50 distinct host strings, 50 testinfra hosts.
+        bench([f"local://bench-{i:02d}" for i in range(args.hosts)], {}, args)
+        return 0
+    with ssh_server() as server:
+        if isinstance(server, str):
+            print(f"cannot bench over ssh: {server}")
+            return 1
+        hosts = [f"{args.backend}://{server.alias(i)}" for i in range(args.hosts)]
+        bench(hosts, {"ssh_config": server.ssh_config}, args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
