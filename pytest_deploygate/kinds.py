@@ -14,9 +14,11 @@ from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.expect.env import judge_env
 from pytest_deploygate.expect.http import judge_http
+from pytest_deploygate.expect.load import judge_load
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.env import probe_env
 from pytest_deploygate.probes.http import probe_http
+from pytest_deploygate.probes.load import load_deadline, probe_load
 
 # A probe gets past its own timeout by at most this much before the runner gives up on it.
 DEADLINE_GRACE_S = 1.0
@@ -45,4 +47,5 @@ class CheckKind:
 KINDS: dict[str, CheckKind] = {
     "http": CheckKind(probe=probe_http, judge=judge_http),
     "env": CheckKind(probe=probe_env, judge=judge_env),
+    "load": CheckKind(probe=probe_load, judge=judge_load, deadline=load_deadline),
 }

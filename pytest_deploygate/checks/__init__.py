@@ -5,12 +5,14 @@ from __future__ import annotations
 from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.checks.env import EnvCheck
 from pytest_deploygate.checks.http import HttpCheck
+from pytest_deploygate.checks.load import LoadCheck
 
 # Explicit registry: the config loader validates each [[checks]] table with the model
 # registered under its ``type``. Add a type here and in ``pytest_deploygate.kinds``.
 CHECK_SPECS: dict[str, type[CheckSpec]] = {
     "http": HttpCheck,
     "env": EnvCheck,
+    "load": LoadCheck,
 }
 
 __all__ = ["CHECK_SPECS", "CheckSpec", "Target"]
