@@ -11,6 +11,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,6 +35,7 @@ CERT_DAYS = 90
 EXPIRING_CERT_DAYS = 5
 # A client that connects and then says nothing holds one thread at most this long.
 CLIENT_TIMEOUT_S = 10.0
+POLL_S = 0.05
 
 FAULTS: dict[str, str] = {
     "health-500": "/health answers 500 Internal Server Error: the health checks fail -> ROLLBACK",
@@ -198,11 +200,13 @@ class WebService:
             process_request=_ws_only_on_ws_path,
             open_timeout=CLIENT_TIMEOUT_S,
         )
-        for name, loop in (
-            ("http", plain.serve_forever),
-            ("https", tls.serve_forever),
+        loops: list[tuple[str, Callable[[], None]]] = [
+            # A short poll interval: shutdown() waits up to one interval per server.
+            ("http", lambda: plain.serve_forever(poll_interval=POLL_S)),
+            ("https", lambda: tls.serve_forever(poll_interval=POLL_S)),
             ("ws", self._ws.serve_forever),
-        ):
+        ]
+        for name, loop in loops:
             thread = threading.Thread(target=loop, name=f"deploygate-demo-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
