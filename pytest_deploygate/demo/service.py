@@ -310,7 +310,7 @@ def _checks(https_url: str, ws_url: str, https_port: int, http_port: int) -> lis
             "path": "/health",
             "requests": 20,
             "concurrency": 10,
-            "min_success_ratio": "99%",
+            "min_success_ratio": "95%",
         },
         {
             "id": "ws-ping",
