@@ -6,6 +6,10 @@ from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.checks.env import EnvCheck
 from pytest_deploygate.checks.http import HttpCheck
 from pytest_deploygate.checks.load import LoadCheck
+from pytest_deploygate.checks.prometheus import PrometheusCheck
+from pytest_deploygate.checks.tcp import TcpCheck
+from pytest_deploygate.checks.tls import TlsCheck
+from pytest_deploygate.checks.websocket import WebSocketCheck
 
 # Explicit registry: the config loader validates each [[checks]] table with the model
 # registered under its ``type``. Add a type here and in ``pytest_deploygate.kinds``.
@@ -13,6 +17,10 @@ CHECK_SPECS: dict[str, type[CheckSpec]] = {
     "http": HttpCheck,
     "env": EnvCheck,
     "load": LoadCheck,
+    "prometheus": PrometheusCheck,
+    "websocket": WebSocketCheck,
+    "tls": TlsCheck,
+    "tcp": TcpCheck,
 }
 
 __all__ = ["CHECK_SPECS", "CheckSpec", "Target"]
