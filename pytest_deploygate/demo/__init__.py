@@ -59,6 +59,18 @@ RULES: list[dict[str, Any]] = [
 ]
 
 
+# Checks of the demo as a whole rather than of one component.
+CHECKS: list[dict[str, Any]] = [
+    {
+        "id": "gate-env",
+        "type": "env",
+        "phases": ["predeploy"],
+        "description": "the machine running the gate has the variables the deploy needs",
+        "variables": ["PATH"],
+    },
+]
+
+
 def _faults() -> dict[str, str]:
     faults: dict[str, str] = {}
     for component in COMPONENTS:
@@ -132,7 +144,7 @@ def build_config(infos: list[ComponentInfo]) -> dict[str, Any]:
     declare checks for types that land later without breaking the demo meanwhile.
     """
     target: dict[str, Any] = {"description": "the built-in demo", "timeout": "6s"}
-    checks: list[dict[str, Any]] = []
+    checks = [c for c in CHECKS if c["type"] in CHECK_SPECS]
     rules = list(RULES)
     for info in infos:
         target.update(info.target)
