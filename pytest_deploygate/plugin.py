@@ -188,7 +188,7 @@ def _demo_config(
         data = json.loads(Path(shared).read_text(encoding="utf-8"))
         return data["config"], Path(data["base_dir"]), "built-in demo target", []
     try:
-        from pytest_deploygate.demo import FAULTS, start_demo  # type: ignore[attr-defined]
+        from pytest_deploygate.demo import FAULTS, start_demo
     except ImportError:
         raise ConfigError(
             "the built-in demo target is not available in this installation.",
