@@ -72,7 +72,7 @@ def _attempt(
     def run() -> None:
         try:
             box["observation"] = kind.probe(spec, target, ctx)
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes an outcome
+        except BaseException as exc:
             box["error"] = exc
 
     # A daemon thread: a probe stuck in a C call cannot be killed, but it must not

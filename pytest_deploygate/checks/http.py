@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from pytest_deploygate.checks.base import CheckSpec, Duration
 
@@ -31,7 +31,7 @@ class HttpCheck(CheckSpec):
     ca_bundle: Path | None = None
     follow_redirects: bool = True
 
-    model_config = {"populate_by_name": True}
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _one_address_and_one_body(self) -> HttpCheck:

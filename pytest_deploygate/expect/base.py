@@ -44,18 +44,19 @@ def subset_mismatch(expected: Any, actual: Any, path: str = "$") -> str | None:
             return f"{path} is {_kind(actual)}, expected a list"
         if len(expected) != len(actual):
             return f"{path} has {len(actual)} items, expected {len(expected)}"
-        for index, (exp, act) in enumerate(zip(expected, actual)):
+        for index, (exp, act) in enumerate(zip(expected, actual, strict=True)):
             found = subset_mismatch(exp, act, f"{path}[{index}]")
             if found:
                 return found
         return None
-    if expected != actual or type(expected) is bool and type(actual) is not bool:
+    if expected != actual or (type(expected) is bool and type(actual) is not bool):
         return f"{path} is {_short(actual)}, expected {_short(expected)}"
     return None
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), _short(value))
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+    return names.get(type(value)) or _short(value)
 
 
 def _short(value: Any) -> str:

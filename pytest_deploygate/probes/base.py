@@ -82,8 +82,10 @@ def _classify_requests(exc: BaseException, suffix: str) -> ProbeError:
         return ProbeTimeout(f"no answer within the read timeout{suffix}")
     if isinstance(exc, requests.exceptions.ConnectionError):
         lowered = text.lower()
-        if "name or service not known" in lowered or "nodename nor servname" in lowered or (
-            "failed to resolve" in lowered or "temporary failure in name resolution" in lowered
+        if (
+            "name or service not known" in lowered
+            or "nodename nor servname" in lowered
+            or ("failed to resolve" in lowered or "temporary failure in name resolution" in lowered)
         ):
             return ProbeDNSError(f"DNS lookup failed{suffix}")
         if "refused" in lowered:

@@ -131,7 +131,7 @@ class BaseUrlSession(requests.Session):
         self.verify = verify
         self.headers["User-Agent"] = USER_AGENT
 
-    def request(  # type: ignore[override]
+    def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
     ) -> requests.Response:
         text = url.decode() if isinstance(url, bytes) else url

@@ -1,0 +1,1 @@
+"""Renderers of the one GateResult: terminal, verdict JSON, JUnit properties, HTML."""

@@ -1,0 +1,405 @@
+"""deploygate.toml -> one validated, frozen GateConfig.
+
+Order of work: find the file, parse TOML, resolve ``extends`` between targets, replace
+``${VAR}`` / ``${VAR:-default}`` from the environment, validate with pydantic (each
+``[[checks]]`` table with the model of its ``type``). Every problem becomes a
+:class:`ConfigError` naming the file, the key path and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, Field, ValidationError
+
+from pytest_deploygate.checks import CHECK_SPECS
+from pytest_deploygate.checks.base import CheckSpec, Model, Target
+from pytest_deploygate.errors import ConfigError
+from pytest_deploygate.masking import Masker
+from pytest_deploygate.rules import DecisionRule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+CONFIG_FILE = "deploygate.toml"
+PYPROJECT = "pyproject.toml"
+DEMO_TARGET = "demo"
+_VAR = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+_TARGET_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+class DecisionSection(Model):
+    rules: tuple[DecisionRule, ...] = ()
+
+
+class ConfigFile(Model):
+    """The top level of deploygate.toml; checks are validated one by one afterwards."""
+
+    paths: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    concurrency: int | None = Field(default=None, ge=1, le=1024)
+    targets: dict[str, Target] = Field(default_factory=dict)
+    checks: tuple[dict[str, Any], ...] = ()
+    decision: DecisionSection = DecisionSection()
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """The whole validated config, for one selected target."""
+
+    source: str
+    base_dir: Path
+    target: Target
+    target_names: tuple[str, ...]
+    checks: tuple[CheckSpec, ...]
+    rules: tuple[DecisionRule, ...]
+    paths: tuple[Path, ...] = ()
+    concurrency: int | None = None
+    secret_names: tuple[str, ...] = ()
+    secrets: frozenset[str] = field(default_factory=frozenset)
+
+    def checks_of(self, type_name: str) -> tuple[CheckSpec, ...]:
+        return tuple(c for c in self.checks if c.type == type_name)
+
+    @property
+    def types(self) -> frozenset[str]:
+        return frozenset(c.type for c in self.checks)
+
+
+def find_config(explicit: str | None, invocation_dir: Path, rootdir: Path) -> Path | None:
+    """``--deploygate-config``, else ./deploygate.toml, else the nearest pyproject.toml
+    with a ``[tool.deploygate]`` table, searched upward from here to the rootdir."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        path = path if path.is_absolute() else invocation_dir / path
+        if not path.is_file():
+            raise ConfigError(
+                f"config file {explicit} does not exist.",
+                source="--deploygate-config",
+                fix="pass the path of an existing deploygate.toml.",
+            )
+        return path
+    local = invocation_dir / CONFIG_FILE
+    if local.is_file():
+        return local
+    for directory in (invocation_dir, *invocation_dir.parents):
+        candidate = directory / PYPROJECT
+        if candidate.is_file() and "deploygate" in _read_toml(candidate).get("tool", {}):
+            return candidate
+        if directory == rootdir or directory == directory.parent:
+            break
+    return None
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """The deploygate table of a config file (the whole file, or pyproject's tool table)."""
+    data = _read_toml(path)
+    if path.name == PYPROJECT:
+        table = data.get("tool", {}).get("deploygate")
+        if not isinstance(table, dict):
+            raise ConfigError(
+                "has no [tool.deploygate] table.",
+                source=str(path),
+                fix="add one, or write a deploygate.toml next to it.",
+            )
+        return table
+    return data
+
+
+def load(
+    data: Mapping[str, Any],
+    *,
+    source: str,
+    base_dir: Path,
+    target: str,
+    environ: Mapping[str, str],
+) -> GateConfig:
+    """Validate a config mapping for the selected ``target``."""
+    loader = _Loader(source, environ)
+    top = loader.validate_top(data)
+    raw_targets = data.get("targets", {})
+    if target not in top.targets:
+        names = ", ".join(sorted(top.targets)) or "none"
+        raise ConfigError(
+            f"unknown target {target!r}; defined targets: {names}.",
+            source=source,
+            key="targets",
+            fix=f"add a [targets.{target}] table or pass one of the defined names to --target.",
+        )
+    resolved = loader.target(raw_targets, target)
+    checks = loader.checks(data.get("checks", ()))
+    rules = loader.rules(data.get("decision", {}))
+    secret_names = top.secrets
+    return GateConfig(
+        source=source,
+        base_dir=base_dir,
+        target=resolved,
+        target_names=tuple(sorted(top.targets)),
+        checks=checks,
+        rules=rules,
+        paths=tuple(_resolve(base_dir, p) for p in top.paths),
+        concurrency=top.concurrency,
+        secret_names=secret_names,
+        secrets=frozenset(loader.secrets(secret_names)),
+    )
+
+
+def _resolve(base_dir: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base_dir / path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"is not valid TOML: {exc}.",
+            source=str(path),
+            fix="correct the syntax at that line and column.",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot be read: {exc.strerror}.", source=str(path)) from None
+
+
+class _Loader:
+    """Validation with key paths; interpolation happens on the parts that are used."""
+
+    def __init__(self, source: str, environ: Mapping[str, str]) -> None:
+        self.source = source
+        self.environ = environ
+        self.used_vars: set[str] = set()
+
+    def error(self, key: str, message: str, fix: str = "") -> ConfigError:
+        return ConfigError(message, source=self.source, key=key, fix=fix)
+
+    # -- top level -------------------------------------------------------------------
+
+    def validate_top(self, data: Mapping[str, Any]) -> ConfigFile:
+        # Unused targets are checked for shape, not for environment variables: a staging
+        # run in CI must not need production's secrets.
+        lenient = self.interpolate(
+            {k: v for k, v in data.items() if k != "checks"}, "", strict=False
+        )
+        targets = lenient.get("targets", {})
+        if isinstance(targets, dict):
+            for name, table in targets.items():
+                if not _TARGET_NAME.match(name):
+                    raise self.error(
+                        f"targets.{name}",
+                        "target names are made of letters, digits, '-', '_' and '.'.",
+                        fix="rename the target.",
+                    )
+                if isinstance(table, dict):
+                    table = {k: v for k, v in table.items() if k != "extends"}
+                    targets[name] = table
+        lenient["checks"] = list(data.get("checks", ()))
+        top: ConfigFile = self.validated(ConfigFile, lenient, "")
+        return top
+
+    def target(self, raw_targets: Mapping[str, Any], name: str) -> Target:
+        merged = self.extends(raw_targets, name, ())
+        merged = self.interpolate(merged, f"targets.{name}", strict=True)
+        merged["name"] = name
+        target: Target = self.validated(Target, merged, f"targets.{name}")
+        return target
+
+    def extends(
+        self, raw_targets: Mapping[str, Any], name: str, chain: tuple[str, ...]
+    ) -> dict[str, Any]:
+        if name in chain:
+            cycle = " -> ".join((*chain, name))
+            raise self.error(
+                f"targets.{chain[-1]}.extends",
+                f"targets extend each other in a cycle: {cycle}.",
+                fix="remove one of the 'extends' keys.",
+            )
+        table = dict(raw_targets[name])
+        parent = table.pop("extends", None)
+        if parent is None:
+            return table
+        if not isinstance(parent, str) or parent not in raw_targets:
+            known = ", ".join(sorted(raw_targets))
+            raise self.error(
+                f"targets.{name}.extends",
+                f"extends unknown target {parent!r}; defined targets: {known}.",
+                fix="name a target defined in this file.",
+            )
+        return {**self.extends(raw_targets, parent, (*chain, name)), **table}
+
+    # -- checks and rules ------------------------------------------------------------
+
+    def checks(self, raw: Sequence[Any]) -> tuple[CheckSpec, ...]:
+        specs: list[CheckSpec] = []
+        seen: dict[str, int] = {}
+        for index, table in enumerate(raw):
+            key = f"checks[{index}]"
+            if not isinstance(table, dict):
+                raise self.error(key, "each [[checks]] entry must be a table.")
+            label = f"{key} (id {table['id']!r})" if isinstance(table.get("id"), str) else key
+            type_name = table.get("type")
+            if type_name not in CHECK_SPECS:
+                known = ", ".join(sorted(CHECK_SPECS))
+                near = _nearest(str(type_name), CHECK_SPECS)
+                hint = f" Did you mean {near!r}?" if near else ""
+                what = "has no 'type'" if type_name is None else f"unknown type {type_name!r}"
+                raise self.error(
+                    f"{label}.type",
+                    f"{what}; known check types: {known}.{hint}",
+                    fix="set type to one of the known check types.",
+                )
+            table = self.interpolate(table, label, strict=True)
+            spec = self.validated(CHECK_SPECS[type_name], table, label)
+            if spec.id in seen:
+                raise self.error(
+                    f"{label}.id",
+                    f"duplicate check id {spec.id!r} (also checks[{seen[spec.id]}]).",
+                    fix="give every check a unique id: it names the check in reports.",
+                )
+            seen[spec.id] = index
+            specs.append(spec)
+        return tuple(specs)
+
+    def rules(self, raw: Any) -> tuple[DecisionRule, ...]:
+        section = self.interpolate(raw, "decision", strict=True)
+        decision: DecisionSection = self.validated(DecisionSection, section, "decision")
+        return decision.rules
+
+    def secrets(self, names: Sequence[str]) -> set[str]:
+        """Values of the variables the config names as secret."""
+        return {self.environ[n] for n in names if self.environ.get(n)}
+
+    # -- interpolation and validation ------------------------------------------------
+
+    def interpolate(self, value: Any, key: str, *, strict: bool) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: self.interpolate(v, f"{key}.{k}" if key else k, strict=strict)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self.interpolate(v, f"{key}[{i}]", strict=strict) for i, v in enumerate(value)]
+        if isinstance(value, str):
+            return _VAR.sub(lambda m: self._replace(m, key, strict), value)
+        return value
+
+    def _replace(self, match: re.Match[str], key: str, strict: bool) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default = match["name"], match["default"]
+        self.used_vars.add(name)
+        if name in self.environ:
+            return self.environ[name]
+        if default is not None:
+            return default
+        if not strict:
+            return ""
+        raise self.error(
+            key,
+            f"environment variable {name} is not set.",
+            fix=f"export {name}=..., or give a default with ${{{name}:-default}}.",
+        )
+
+    def validated(self, model: type[Any], data: Any, prefix: str) -> Any:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise self.translate(exc, model, prefix) from None
+
+    def translate(self, exc: ValidationError, model: type[BaseModel], prefix: str) -> ConfigError:
+        problems = exc.errors(include_url=False)
+        first = problems[0]
+        loc = tuple(first["loc"])
+        key = _join(prefix, loc)
+        kind = first["type"]
+        more = (
+            f" ({len(problems) - 1} more problem(s) after this one.)" if len(problems) > 1 else ""
+        )
+        if kind == "extra_forbidden":
+            valid = _fields_at(model, loc[:-1])
+            near = _nearest(str(loc[-1]), valid)
+            hint = f" Did you mean {near!r}?" if near else ""
+            return self.error(
+                key,
+                f"unknown key {str(loc[-1])!r}.{hint}{more}",
+                fix=f"remove it or use one of: {', '.join(sorted(valid))}.",
+            )
+        if kind == "missing":
+            return self.error(key, f"required key is missing.{more}", fix=f"add {loc[-1]} = ...")
+        message = str(first["msg"]).removeprefix("Value error, ")
+        shown = Masker(self.secrets(tuple(self.used_vars)))(_short(first.get("input")))
+        got = f" (got {shown})" if kind != "value_error" or not loc else ""
+        return self.error(key, f"{message}{got}.{more}", fix=_fix_for(kind))
+
+
+def _join(prefix: str, loc: tuple[Any, ...]) -> str:
+    parts = [prefix] if prefix else []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1 if parts else 0 : None] = [f"{parts[-1] if parts else ''}[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(p for p in parts if p) or "(top level)"
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> set[str]:
+    """Valid keys of the table at ``loc`` inside ``model`` (aliases included)."""
+    current: Any = model
+    for item in loc:
+        current = _inner_model(current, item)
+        if current is None:
+            return set()
+    if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return set()
+    return {info.alias or name for name, info in current.model_fields.items()}
+
+
+def _inner_model(current: Any, item: Any) -> Any:
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        info = current.model_fields.get(str(item))
+        return None if info is None else _unwrap(info.annotation)
+    origin = get_origin(current)
+    if origin in (dict, list, tuple):
+        args = [a for a in get_args(current) if a is not Ellipsis]
+        return _unwrap(args[-1])
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model or container inside an annotation, looking through ``X | None``."""
+    if get_origin(annotation) in (dict, list, tuple):
+        return annotation
+    for arg in get_args(annotation) or (annotation,):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        if get_origin(arg) in (dict, list, tuple):
+            return arg
+    return annotation
+
+
+def _nearest(word: str, options: Mapping[str, Any] | set[str]) -> str | None:
+    found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _fix_for(kind: str) -> str:
+    if kind.startswith(("int", "float", "string", "bool", "dict", "list", "tuple")):
+        return "use a value of the expected type (strings in quotes, numbers without)."
+    if kind == "literal_error":
+        return "use one of the allowed values."
+    return "correct the value."

@@ -1,0 +1,105 @@
+"""Fixtures: the bridge from checks (declared or team-written) to probes.
+
+Registered as a plugin only when ``--target`` is given, so an unrelated run sees none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+import pytest
+
+from pytest_deploygate.checks.base import Target
+from pytest_deploygate.outcomes import Bound, Measurement
+from pytest_deploygate.probes.http import BaseUrlSession, tls_verify
+from pytest_deploygate.runner import CheckInstance
+from pytest_deploygate.session import MEASUREMENTS_KEY, GateSession
+from pytest_deploygate.stash import GATE_KEY
+
+
+class Measure(Protocol):
+    def __call__(
+        self,
+        name: str,
+        value: float,
+        unit: str = "",
+        threshold: float | None = None,
+        bound: Bound | None = "max",
+    ) -> Measurement: ...
+
+
+def gate_of(config: pytest.Config) -> GateSession:
+    gate: GateSession = config.stash[GATE_KEY]
+    return gate
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> Target:
+    """The target chosen with ``--target``, with ``extends`` resolved."""
+    return gate_of(pytestconfig).target
+
+
+@pytest.fixture(scope="session")
+def http(pytestconfig: pytest.Config, target: Target) -> Iterator[BaseUrlSession]:
+    """A requests Session: relative URLs join the target's base_url; the target's
+    timeout, headers and TLS settings apply unless a request sets its own."""
+    gate = gate_of(pytestconfig)
+    timeout = target.timeout if target.timeout is not None else 10.0
+    session = BaseUrlSession(
+        target.base_url, timeout, verify=tls_verify(None, None, target, gate.ctx)
+    )
+    session.headers.update(target.headers)
+    with session:
+        yield session
+
+
+@pytest.fixture
+def measure(request: pytest.FixtureRequest) -> Measure:
+    """Record a measurement for this check: ``measure("orders.latency", 0.3, "s", 1.0)``.
+    Decision rules act on it like on the built-in checks' measurements."""
+    found = request.node.stash.setdefault(MEASUREMENTS_KEY, [])
+
+    def record(
+        name: str,
+        value: float,
+        unit: str = "",
+        threshold: float | None = None,
+        bound: Bound | None = "max",
+    ) -> Measurement:
+        measurement = Measurement(
+            name, float(value), unit, threshold, bound if threshold is not None else None
+        )
+        found.append(measurement)
+        return measurement
+
+    return record
+
+
+@pytest.fixture
+def deploygate_check(request: pytest.FixtureRequest) -> CheckInstance:
+    """The declared check this built-in suite item runs (parametrized by the plugin)."""
+    instance: CheckInstance = request.param
+    return instance
+
+
+@pytest.fixture
+def deploygate_run(
+    pytestconfig: pytest.Config, measure: Measure
+) -> Callable[[CheckInstance], None]:
+    """Run a declared check: the probe's error is raised (outcome ``error``), unmet
+    expectations fail the test in one line (outcome ``failed``)."""
+    gate = gate_of(pytestconfig)
+
+    def run(check: CheckInstance) -> None:
+        execution = gate.runner.result(check)
+        if execution.judgement is not None:
+            for m in execution.judgement.measurements:
+                measure(m.name, m.value, m.unit, m.threshold, m.bound)
+        if execution.error is not None:
+            raise execution.error
+        assert execution.judgement is not None
+        if execution.judgement.failures:
+            pytest.fail("; ".join(execution.judgement.failures), pytrace=False)
+
+    return run

@@ -1,0 +1,64 @@
+"""Secrets never reach an output: every text the gate shows passes through a Masker.
+
+What counts as a secret (SPEC.md): passwords in URLs and DSNs, values of environment
+variables whose names contain PASSWORD, SECRET, TOKEN, KEY or CREDENTIAL, and the
+variables listed in the config's ``secrets``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote, quote_plus
+
+MASK = "***"
+SECRET_NAME_PARTS = ("PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL")
+# Shorter values would mask ordinary words and numbers all over the output.
+MIN_SECRET_LENGTH = 4
+
+_URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<pw>[^@\s/]+)@")
+_DSN_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.I)
+
+
+def is_secret_name(name: str) -> bool:
+    upper = name.upper()
+    return any(part in upper for part in SECRET_NAME_PARTS)
+
+
+def secret_values(environ: Mapping[str, str], extra_names: Iterable[str] = ()) -> set[str]:
+    """Values of the environment that must never be shown."""
+    names = set(extra_names)
+    return {v for k, v in environ.items() if (is_secret_name(k) or k in names) and v}
+
+
+def passwords_in(text: str) -> set[str]:
+    """Passwords written inside URLs or libpq DSNs found in ``text``."""
+    found = {m["pw"] for m in _URL_CREDENTIALS.finditer(text)}
+    found |= {m["pw"].strip("'") for m in _DSN_PASSWORD.finditer(text)}
+    return {pw for pw in found if pw and pw != MASK}
+
+
+class Masker:
+    """Replaces every known secret (and its URL-encoded forms) with ``***``."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._values: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        variants = set(self._values)
+        for value in secrets:
+            if len(value) < MIN_SECRET_LENGTH:
+                continue
+            variants.update({value, quote(value, safe=""), quote_plus(value), repr(value)[1:-1]})
+        # Longest first, so a secret containing another is replaced whole.
+        self._values = sorted(variants, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            return text
+        for value in self._values:
+            if value in text:
+                text = text.replace(value, MASK)
+        text = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}:{MASK}@", text)
+        return _DSN_PASSWORD.sub(lambda m: f"{m['head']}{MASK}", text)

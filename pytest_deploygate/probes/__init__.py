@@ -1,0 +1,1 @@
+"""Probes: all of the gate's I/O, one module per check type."""

@@ -1,0 +1,109 @@
+"""The verdict banner and the lines under it, as styled lines the plugin writes."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from pytest_deploygate.decision import (
+    GO,
+    INCOMPLETE,
+    INVESTIGATE,
+    ROLLBACK,
+    CheckDecision,
+    GateResult,
+)
+from pytest_deploygate.units import format_value
+
+COLORS = {GO: "green", INVESTIGATE: "yellow", ROLLBACK: "red", INCOMPLETE: "yellow"}
+# A shared cause is worth saying once when at least this many checks report it.
+COMMON_CAUSE_MIN = 2
+_WHERE = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    color: str | None = None
+    bold: bool = False
+    separator: bool = False
+
+
+def verdict_lines(result: GateResult) -> list[Line]:
+    color = COLORS[result.verdict]
+    lines = [
+        Line(
+            f"DEPLOYGATE VERDICT: {result.headline} (target {result.target}, exit code "
+            f"{result.exit_code})",
+            color,
+            bold=True,
+            separator=True,
+        ),
+        Line(_counts(result)),
+    ]
+    if result.verdict == INCOMPLETE:
+        lines.append(Line(_incomplete_reason(result), color))
+    for cause, count in common_causes(result.not_ok):
+        lines.append(Line(f"{count} checks share one cause: {cause}", color, bold=True))
+    for check in result.not_ok:
+        lines.append(Line(check_line(check), "red" if check.decision == "rollback" else "yellow"))
+    return lines
+
+
+def check_line(check: CheckDecision) -> str:
+    record = check.record
+    decision = (check.decision or "").upper()
+    text = f"  {decision:<11} {record.id}  {record.outcome}"
+    if check.reason:
+        text += f": {check.reason}"
+    measured = measured_text(check)
+    if measured and not check.fired:
+        text += f" [{measured}]"
+    return text
+
+
+def measured_text(check: CheckDecision) -> str:
+    """The first measurement held to a threshold, as ``value vs threshold``."""
+    if check.fired:
+        fired = check.fired[0]
+        m = fired.measurement
+        threshold = format_value(fired.rule.threshold, m.unit)
+        return f"{m.name} {format_value(m.value, m.unit)} vs {threshold}"
+    for m in check.record.measurements:
+        if m.threshold is not None:
+            op = {"max": "<=", "min": ">=", "eq": "=="}.get(m.bound or "max", "<=")
+            threshold = format_value(m.threshold, m.unit)
+            return f"{m.name} {format_value(m.value, m.unit)} (threshold {op} {threshold})"
+    return ""
+
+
+def common_causes(checks: tuple[CheckDecision, ...]) -> list[tuple[str, int]]:
+    """Reasons shared by several failing checks, with the place stripped
+    (``connection refused (GET http://a/x)`` and ``... (GET http://a/y)`` are one cause)."""
+    causes = Counter(
+        _WHERE.sub("", c.record.reason)
+        for c in checks
+        if c.record.outcome in ("error", "failed") and c.record.reason
+    )
+    return [(cause, n) for cause, n in causes.most_common() if n >= COMMON_CAUSE_MIN]
+
+
+def _counts(result: GateResult) -> str:
+    total = len(result.checks)
+    parts = [
+        f"{result.count('ok')} ok",
+        f"{result.count('investigate')} investigate",
+        f"{result.count('rollback')} rollback",
+        f"{result.count(None)} skipped",
+    ]
+    phases = ", ".join(result.phases) or "none"
+    return f"{total} checks ({', '.join(parts)}); phases: {phases}"
+
+
+def _incomplete_reason(result: GateResult) -> str:
+    if result.interrupted:
+        return "The run was interrupted: this is not a GO. Run the gate again."
+    if result.exit_code in (3, 4):
+        return "The gate could not run: this is not a GO."
+    return "No check ran (nothing was selected, or every check was skipped): this is not a GO."

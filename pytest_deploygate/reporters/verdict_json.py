@@ -1,0 +1,70 @@
+"""The ``--verdict-json`` file (schema: docs/verdict.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pytest_deploygate.decision import CheckDecision, FiredRule, GateResult
+
+SCHEMA_VERSION = 1
+
+
+def verdict_document(result: GateResult) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "verdict": result.verdict,
+        "headline": result.headline,
+        "exit_code": result.exit_code,
+        "target": result.target,
+        "phases": list(result.phases),
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "interrupted": result.interrupted,
+        "counts": {
+            "ok": result.count("ok"),
+            "investigate": result.count("investigate"),
+            "rollback": result.count("rollback"),
+            "skipped": result.count(None),
+        },
+        "checks": [_check(c) for c in result.checks],
+    }
+
+
+def _check(check: CheckDecision) -> dict[str, Any]:
+    record = check.record
+    return {
+        "id": record.id,
+        "nodeid": record.nodeid,
+        "type": record.type,
+        "phases": list(record.phases),
+        "outcome": record.outcome,
+        "decision": check.decision,
+        "reason": check.reason,
+        "duration_s": record.duration_s,
+        "measurements": [m.to_dict() for m in record.measurements],
+        "rules": [_rule(f) for f in check.fired],
+    }
+
+
+def _rule(fired: FiredRule) -> dict[str, Any]:
+    rule = fired.rule
+    return {
+        "index": fired.index,
+        "measurement": rule.measurement,
+        "check": rule.check,
+        "above": rule.above,
+        "below": rule.below,
+        "decision": rule.decision,
+        "value": fired.measurement.value,
+        "text": fired.text,
+    }
+
+
+def write_verdict(path: Path, result: GateResult) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(verdict_document(result), indent=2) + "\n", encoding="utf-8")
+    # Atomic: a CI step reading the file never sees half a verdict.
+    tmp.replace(path)

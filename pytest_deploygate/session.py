@@ -1,0 +1,316 @@
+"""The gate's pytest plugin object: annotates reports where tests run, gathers them
+where the run is controlled (the pytest-xdist controller, or the only process), and
+calls the decision engine once at the end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from pytest_deploygate.checks.base import PHASES, Target
+from pytest_deploygate.config import GateConfig
+from pytest_deploygate.decision import CheckDecision, GateResult, decide, decide_check
+from pytest_deploygate.errors import ProbeError
+from pytest_deploygate.kinds import KINDS
+from pytest_deploygate.masking import Masker
+from pytest_deploygate.outcomes import CheckRecord, Measurement
+from pytest_deploygate.probes.base import ProbeContext, classify
+from pytest_deploygate.runner import CheckInstance, Runner
+
+MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
+CUSTOM_TYPE = "custom"
+_PHASE_ORDER = ("setup", "call", "teardown")
+
+
+@dataclass
+class _Pending:
+    """Reports of one check received so far."""
+
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    duration: float = 0.0
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class GateSession:
+    """State of one gate run; lives in ``config.stash[GATE_KEY]``."""
+
+    def __init__(
+        self,
+        config: GateConfig,
+        masker: Masker,
+        *,
+        observe: float | None,
+        concurrency: int,
+        is_worker: bool,
+    ) -> None:
+        self.config = config
+        self.target: Target = config.target
+        self.mask = masker
+        self.is_worker = is_worker
+        self.ctx = ProbeContext(base_dir=config.base_dir, observe=observe)
+        self.runner = Runner(self.target, self.ctx, concurrency)
+        self.started_at = now_iso()
+        self.result: GateResult | None = None
+        self.header_lines: list[str] = []
+        self._pending: dict[str, _Pending] = {}
+        self._expected: dict[str, dict[str, Any]] = {}
+        self._decisions: dict[str, CheckDecision] = {}
+
+    # -- collection --------------------------------------------------------------------
+
+    def instances_of(self, type_name: str) -> list[CheckInstance]:
+        kind = KINDS[type_name]
+        found: list[CheckInstance] = []
+        for spec in self.config.checks_of(type_name):
+            keys = kind.instances(spec, self.target) if kind.instances else (None,)
+            found.extend(CheckInstance(spec, key) for key in keys)
+        return found
+
+    def expect(self, nodeid: str, meta: dict[str, Any] | None) -> None:
+        """A check was collected: its result must arrive, or it counts as error."""
+        self._expected.setdefault(nodeid, meta or {})
+
+    # -- where tests run ----------------------------------------------------------------
+
+    def annotate(
+        self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
+    ) -> None:
+        """Attach the check's facts to its report as builtins, and mask what it shows."""
+        outcome, reason, kind = self._classify(call, report)
+        facts = check_meta(item)
+        facts.update(phase_outcome=outcome, reason=self.mask(reason), error_kind=kind)
+        if report.when != "setup":
+            measured = item.stash.get(MEASUREMENTS_KEY, [])
+            facts["measurements"] = [m.to_dict() for m in measured]
+        report.deploygate = facts  # type: ignore[attr-defined]
+        if call.excinfo is not None and isinstance(call.excinfo.value, ProbeError):
+            report.longrepr = f"{kind}: {facts['reason']}"
+        self.mask_report(report)
+
+    def _classify(
+        self, call: pytest.CallInfo[None], report: pytest.TestReport
+    ) -> tuple[str, str, str]:
+        if report.passed:
+            return "passed", "", ""
+        if report.skipped:
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr or "")
+            return "skipped", reason.removeprefix("Skipped: "), ""
+        excinfo = call.excinfo
+        if excinfo is None:  # e.g. a strict XPASS
+            return "failed", _first_line(str(report.longrepr)), ""
+        exc = excinfo.value
+        if report.when == "call" and isinstance(exc, (AssertionError, pytest.fail.Exception)):
+            return "failed", _first_line(str(exc)) or "assertion failed", ""
+        if isinstance(exc, pytest.fail.Exception):
+            return "error", _first_line(str(exc)), "error"
+        mapped = classify(exc)
+        return "error", str(mapped), mapped.kind
+
+    def mask_report(self, report: pytest.TestReport | pytest.CollectReport) -> None:
+        """Secrets out of tracebacks, assertion introspection and captured output."""
+        longrepr = report.longrepr
+        if isinstance(longrepr, tuple) and len(longrepr) == 3:
+            report.longrepr = (longrepr[0], longrepr[1], self.mask(str(longrepr[2])))
+        elif isinstance(longrepr, str):
+            report.longrepr = self.mask(longrepr)
+        elif longrepr is not None:
+            report.longrepr = MaskedRepr(longrepr, self.mask)  # type: ignore[assignment]
+        report.sections = [(title, self.mask(text)) for title, text in report.sections]
+
+    # -- where the run is controlled ---------------------------------------------------
+
+    def on_report(self, report: pytest.TestReport) -> None:
+        pending = self._pending.setdefault(report.nodeid, _Pending())
+        facts = getattr(report, "deploygate", None)
+        if facts is None:
+            # pytest-xdist reports a crashed worker with a report of its own making.
+            facts = {
+                **self._expected.get(report.nodeid, {}),
+                "phase_outcome": "error",
+                "reason": self.mask(
+                    "no result: the process running this check crashed ("
+                    + _first_line(str(report.longrepr))
+                    + ")"
+                ),
+                "error_kind": "crash",
+            }
+        pending.parts.append({**facts, "when": report.when})
+        pending.duration += report.duration
+        if report.when in ("teardown", "???"):
+            decision = self._finish_check(report.nodeid)
+            report.user_properties.extend(junit_properties(decision, self.mask))
+
+    def _finish_check(self, nodeid: str) -> CheckDecision:
+        pending = self._pending.pop(nodeid)
+        record = build_record(nodeid, pending.parts, pending.duration)
+        decision = decide_check(record, self.config.rules)
+        self._decisions[nodeid] = decision
+        return decision
+
+    def decision_for(self, nodeid: str) -> CheckDecision | None:
+        return self._decisions.get(nodeid)
+
+    def finish(self, pytest_exit: int, markexpr: str) -> GateResult:
+        """Decide once: every expected check has a decision, missing ones are errors."""
+        for nodeid in list(self._pending):
+            self._finish_check(nodeid)
+        for nodeid, meta in self._expected.items():
+            if nodeid not in self._decisions:
+                reason = (
+                    "not run: the session was interrupted"
+                    if pytest_exit == 2
+                    else "no result arrived for this check (the run stopped early or a worker died)"
+                )
+                part = {**meta, "phase_outcome": "error", "reason": reason, "error_kind": "missing"}
+                self._decisions[nodeid] = decide_check(
+                    build_record(nodeid, [part], 0.0), self.config.rules
+                )
+        records = [d.record for d in self._decisions.values()]
+        self.result = decide(
+            records,
+            self.config.rules,
+            pytest_exit=pytest_exit,
+            target=self.target.name,
+            phases=phases_run(records, markexpr),
+            started_at=self.started_at,
+            finished_at=now_iso(),
+        )
+        return self.result
+
+
+class MaskedRepr:
+    """A failure representation whose rendering has secrets replaced.
+
+    pytest renders ``toterminal``; junitxml and pytest-html read ``str()`` and
+    ``reprcrash.message``; pytest-xdist serializes it as its ``str()``.
+    """
+
+    def __init__(self, inner: Any, mask: Masker) -> None:
+        # str() of pytest's representations renders them as the terminal would.
+        self.text = mask(str(inner).rstrip("\n"))
+        crash = getattr(inner, "reprcrash", None)
+        self.reprcrash = (
+            _Crash(crash.path, crash.lineno, mask(crash.message)) if crash is not None else None
+        )
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line, red=line.startswith("E "))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class _Crash:
+    path: str
+    lineno: int
+    message: str
+
+
+def declared_check(item: pytest.Item) -> CheckInstance | None:
+    """The declared check a built-in suite item runs, or None for a team-written test."""
+    callspec = getattr(item, "callspec", None)
+    instance = callspec.params.get("deploygate_check") if callspec is not None else None
+    return instance if isinstance(instance, CheckInstance) else None
+
+
+def check_meta(item: pytest.Item) -> dict[str, Any]:
+    """id, type, phases and decisions of a test item, as builtins."""
+    instance = declared_check(item)
+    if instance is not None:
+        spec = instance.spec
+        return {
+            "id": instance.key,
+            "type": spec.type,
+            "phases": list(spec.phases),
+            "on_fail": spec.on_fail,
+            "on_error": spec.on_error,
+            "description": spec.description,
+        }
+    marker = item.get_closest_marker("deploygate")
+    options = dict(marker.kwargs) if marker is not None else {}
+    return {
+        "id": str(options.get("id") or item.nodeid),
+        "type": str(options.get("type") or CUSTOM_TYPE),
+        "phases": [p for p in PHASES if item.get_closest_marker(p) is not None],
+        "on_fail": str(options.get("on_fail", "rollback")),
+        "on_error": str(options.get("on_error", "rollback")),
+        "description": str(options.get("description") or _doc_line(item)),
+    }
+
+
+def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> CheckRecord:
+    """Combine the phase reports of one check: the first phase that did not pass decides."""
+    ordered = sorted(
+        parts, key=lambda p: _PHASE_ORDER.index(p["when"]) if p.get("when") in _PHASE_ORDER else 3
+    )
+    decisive = next((p for p in ordered if p.get("phase_outcome") != "passed"), None)
+    meta = ordered[0] if ordered else {}
+    measured: list[dict[str, Any]] = next(
+        (p["measurements"] for p in reversed(ordered) if p.get("measurements")), []
+    )
+    return CheckRecord(
+        id=str(meta.get("id") or nodeid),
+        nodeid=nodeid,
+        type=str(meta.get("type") or CUSTOM_TYPE),
+        phases=tuple(meta.get("phases") or ()),
+        outcome=decisive["phase_outcome"] if decisive else "passed",
+        reason=str(decisive.get("reason", "")) if decisive else "",
+        duration_s=round(duration, 6),
+        measurements=tuple(Measurement.from_dict(m) for m in measured),
+        on_fail=str(meta.get("on_fail", "rollback")),
+        on_error=str(meta.get("on_error", "rollback")),
+        error_kind=str(decisive.get("error_kind", "")) if decisive else "",
+        description=str(meta.get("description", "")),
+    )
+
+
+def junit_properties(decision: CheckDecision, mask: Masker) -> list[tuple[str, str]]:
+    record = decision.record
+    props = [
+        ("deploygate.check", record.id),
+        ("deploygate.outcome", record.outcome),
+        ("deploygate.decision", decision.decision or "none"),
+    ]
+    if decision.reason:
+        props.append(("deploygate.reason", mask(decision.reason)))
+    for m in record.measurements:
+        threshold = "" if m.threshold is None else f" {m.bound or 'max'} {m.threshold:g}"
+        props.append(
+            (f"deploygate.measurement.{m.name}", f"{m.value:g} {m.unit}{threshold}".strip())
+        )
+    for fired in decision.fired:
+        props.append(("deploygate.rule", fired.text))
+    return props
+
+
+def phases_run(records: list[CheckRecord], markexpr: str) -> tuple[str, ...]:
+    """The phase markers that ran: those of the checks that ran, narrowed to the phases
+    the ``-m`` expression names (a check may belong to more phases than were asked for)."""
+    present = {p for r in records if r.outcome != "skipped" for p in r.phases}
+    words = re.findall(r"(not\s+)?\b([A-Za-z_]+)\b", markexpr or "")
+    named = {w for neg, w in words if not neg and w in PHASES}
+    excluded = {w for neg, w in words if neg and w in PHASES}
+    chosen = (present & named) if named else present - excluded
+    return tuple(p for p in PHASES if p in chosen)
+
+
+def _first_line(text: str) -> str:
+    for line in text.strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _doc_line(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "obj", None), "__doc__", None)
+    return _first_line(doc) if doc else ""
