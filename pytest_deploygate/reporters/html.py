@@ -197,7 +197,8 @@ def _measurement_lines(
             sign = _BOUND_SIGN.get(m.bound or "max", "≤")
             limits.append(f"{sign} {format_value(m.threshold, m.unit)}")
         limits.extend(_rule_limit(f) for f in tripped)
-        thresholds.append(f"<div{cls}>{escape('; '.join(limits))}</div>")
+        # A dash keeps each threshold on the line of its measurement.
+        thresholds.append(f"<div{cls}>{escape('; '.join(limits) or '–')}</div>")
     return "".join(measured), "".join(thresholds)
 
 
@@ -369,6 +370,7 @@ STYLE = (
     ".dg-d-none { color: #777; }\n"
     ".dg-filter { margin: 6px 0; color: #111; }\n"
     ".dg-filter-box { margin-right: 12px; }\n"
+    "#results-table td.col-dgMeasured, #results-table td.col-dgThreshold { color: #222; }\n"
     ".dg-tripped { color: #b00020; font-weight: bold; }\n"
     ".dg-reason { font-family: Helvetica, Arial, sans-serif; font-size: 14px;"
     " white-space: normal; margin-bottom: 4px; }\n"
