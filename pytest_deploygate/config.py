@@ -337,6 +337,8 @@ class _Loader:
         if kind == "missing":
             return self.error(key, f"required key is missing.{more}", fix=f"add {loc[-1]} = ...")
         message = str(first["msg"]).removeprefix("Value error, ")
+        if kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
+            message = "must be made of letters, digits, '-', '_' and '.'"
         shown = Masker(self.secrets(tuple(self.used_vars)))(_short(first.get("input")))
         got = f" (got {shown})" if kind != "value_error" or not loc else ""
         return self.error(key, f"{message}{got}.{more}", fix=_fix_for(kind))

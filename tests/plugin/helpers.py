@@ -1,0 +1,40 @@
+"""Small builders for pytester gates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def toml_value(value: Any) -> str:
+    """A Python value as TOML (inline tables for dicts)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f'"{k}" = {toml_value(v)}' for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def http_check(check_id: str, path: str, phases: str = '["smoke"]', **keys: Any) -> str:
+    extra = "".join(f"{k} = {toml_value(v)}\n" for k, v in keys.items())
+    return (
+        f'[[checks]]\nid = "{check_id}"\ntype = "http"\nphases = {phases}\npath = "{path}"\n'
+        f'timeout = "2s"\n{extra}\n'
+    )
+
+
+def write_gate(pytester: pytest.Pytester, base_url: str, *checks: str, extra: str = "") -> Path:
+    text = f'{extra}\n[targets.staging]\nbase_url = "{base_url}"\n\n' + "".join(checks)
+    return pytester.makefile(".toml", deploygate=text)
+
+
+def verdict(pytester: pytest.Pytester, name: str = "verdict.json") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((pytester.path / name).read_text())
+    return data
+
+
+def by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in doc["checks"]}

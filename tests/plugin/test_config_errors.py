@@ -1,0 +1,174 @@
+"""Bad input: a clear one-paragraph usage error, exit code 4, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_deploygate.errors import ConfigError
+
+BASE = '[targets.staging]\nbase_url = "http://127.0.0.1:9"\n'
+CHECK = '[[checks]]\nid = "health"\ntype = "http"\nphases = ["smoke"]\npath = "/health"\n'
+
+
+def usage_error(pytester: pytest.Pytester, *args: str) -> str:
+    result = pytester.runpytest(*args)
+    assert result.ret == 4, result.stdout.str() + result.stderr.str()
+    text = result.stderr.str() + result.stdout.str()
+    assert "Traceback" not in text
+    assert "INTERNALERROR" not in text
+    assert "VERDICT: GO" not in text
+    return text
+
+
+@pytest.mark.parametrize(
+    ("toml", "args", "expected"),
+    [
+        pytest.param(None, (), "no config found for target 'staging'", id="missing-config"),
+        pytest.param(
+            BASE + "[[checks]\n", (), "is not valid TOML", id="toml-syntax"
+        ),
+        pytest.param(BASE, ("--target=prod",), "unknown target 'prod'; defined targets: staging", id="unknown-target"),
+        pytest.param(
+            '[targets.staging]\nbase_url = "${NOPE_NOT_SET}"\n',
+            (),
+            "targets.staging.base_url: environment variable NOPE_NOT_SET is not set",
+            id="missing-env-var",
+        ),
+        pytest.param(
+            BASE + CHECK.replace('"http"', '"htttp"'),
+            (),
+            "unknown type 'htttp'; known check types:",
+            id="unknown-check-type",
+        ),
+        pytest.param(BASE + CHECK + CHECK, (), "duplicate check id 'health'", id="duplicate-id"),
+        pytest.param(
+            BASE + CHECK + 'timeout = "5 sec"\n',
+            (),
+            "checks[0] (id 'health').timeout: expected a duration such as 250ms",
+            id="bad-duration",
+        ),
+        pytest.param(
+            BASE + CHECK + "expect_stauts = 200\n",
+            (),
+            "unknown key 'expect_stauts'. Did you mean 'expect_status'?",
+            id="unknown-key-with-nearest",
+        ),
+        pytest.param(
+            BASE + CHECK + 'expect_status = "ok"\n',
+            (),
+            "checks[0] (id 'health').expect_status",
+            id="wrong-type",
+        ),
+        pytest.param(
+            BASE + CHECK + 'on_fail = "panic"\n',
+            (),
+            "checks[0] (id 'health').on_fail: Input should be 'ok', 'investigate' or 'rollback'",
+            id="bad-decision",
+        ),
+        pytest.param(
+            BASE + CHECK.replace('phases = ["smoke"]\n', ""),
+            (),
+            "checks[0] (id 'health').phases: required key is missing",
+            id="missing-phases",
+        ),
+        pytest.param(
+            BASE + CHECK.replace('"smoke"', '"smok"'),
+            (),
+            "checks[0] (id 'health').phases[0]",
+            id="bad-phase",
+        ),
+        pytest.param(
+            BASE + CHECK.replace('id = "health"', 'id = "health check!"'),
+            (),
+            "(id 'health check!').id: must be made of letters, digits",
+            id="bad-check-id",
+        ),
+        pytest.param(
+            '[targets.a]\nextends = "b"\n[targets.b]\nextends = "a"\n',
+            ("--target=a",),
+            "targets extend each other in a cycle",
+            id="extends-cycle",
+        ),
+        pytest.param(
+            '[targets.staging]\nextends = "nowhere"\n',
+            (),
+            "targets.staging.extends: extends unknown target 'nowhere'",
+            id="extends-unknown",
+        ),
+        pytest.param(
+            BASE + '[[decision.rules]]\nmeasurement = "http.latency"\ndecision = "investigate"\n',
+            (),
+            "decision.rules[0]: give exactly one of 'above' or 'below'",
+            id="rule-without-threshold",
+        ),
+        pytest.param(
+            BASE + CHECK.replace('path = "/health"\n', ""),
+            (),
+            "give exactly one of 'path'",
+            id="http-without-address",
+        ),
+        pytest.param(BASE, ("--observe=soon",), "--observe: expected a duration", id="bad-observe"),
+        pytest.param(
+            BASE, ("--deploygate-concurrency=0",), "--deploygate-concurrency: expected a whole number", id="bad-concurrency"
+        ),
+        pytest.param(
+            BASE, ("--demo-fault=slow",), "--demo-fault only applies to the built-in demo target", id="fault-outside-demo"
+        ),
+    ],
+)
+def test_bad_input_is_a_usage_error_naming_the_key(
+    pytester: pytest.Pytester, toml: str | None, args: tuple[str, ...], expected: str
+) -> None:
+    if toml is not None:
+        pytester.makefile(".toml", deploygate=toml)
+    if not any(a.startswith("--target") for a in args):
+        args = ("--target=staging", *args)
+    text = usage_error(pytester, *args)
+    assert expected in text
+    if toml is not None and not any(a.startswith(("--observe", "--deploy", "--demo")) for a in args):
+        assert "deploygate.toml" in text
+
+
+def test_a_toml_error_names_line_and_column(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", deploygate=BASE + "\n\nbroken = = 1\n")
+    assert "(at line 5, column 10)" in usage_error(pytester, "--target=staging")
+
+
+def test_an_explicit_config_path_that_does_not_exist(pytester: pytest.Pytester) -> None:
+    text = usage_error(pytester, "--target=staging", "--deploygate-config=nope.toml")
+    assert "--deploygate-config: config file nope.toml does not exist" in text
+
+
+def test_pyproject_tool_table_is_found_upward(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.deploygate.targets.staging]\nbase_url = "http://127.0.0.1:9"\n')
+    sub = pytester.mkdir("sub")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(sub)
+        result = pytester.runpytest("--target=staging", "--rootdir", str(pytester.path))
+    assert result.ret == 5  # found, valid, and no check declared
+    result.stdout.fnmatch_lines(["*deploygate: target staging from*pyproject.toml*"])
+
+
+def test_a_missing_variable_of_another_target_does_not_block_this_one(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(
+        ".toml", deploygate=BASE + '[targets.production]\ndatabase_url = "${PROD_DB_NOT_SET}"\n'
+    )
+    assert pytester.runpytest("--target=staging").ret == 5
+
+
+def test_defaults_and_extends_resolve(pytester: pytest.Pytester, http_base: str) -> None:
+    pytester.makefile(
+        ".toml",
+        deploygate=f'[targets.staging]\nbase_url = "${{NOT_SET_URL:-{http_base}}}"\n'
+        '[targets.production]\nextends = "staging"\n' + CHECK,
+    )
+    result = pytester.runpytest("--target=production")
+    assert result.ret == 0
+
+
+def test_config_error_text_is_one_paragraph() -> None:
+    error = ConfigError("unknown key 'x'.", source="deploygate.toml", key="checks[0].x", fix="remove it.")
+    assert str(error) == "deploygate.toml: checks[0].x: unknown key 'x'. Fix: remove it."
+    assert "\n" not in str(error)

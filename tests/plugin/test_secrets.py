@@ -1,0 +1,94 @@
+"""No secret in any output: terminal (-vv, -l, tracebacks, logs), JUnit, verdict JSON, HTML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TOKEN = "tok-9f8e7d6c5b4a"
+DB_PASSWORD = "pg-pass-5566"
+LISTED = "listed-secret-77"
+
+TEAM_TEST = f'''
+import logging
+import pytest
+
+@pytest.mark.smoke
+def test_token_in_assertion(target):
+    token = "{TOKEN}"
+    logging.getLogger("app").warning("calling with %s", token)
+    print("stdout has", token)
+    assert token == "something else"
+
+@pytest.mark.smoke
+def test_dsn_in_exception(target):
+    raise RuntimeError("cannot connect to " + target.database_url)
+
+@pytest.mark.smoke
+def test_listed_in_message(target):
+    import os
+    pytest.fail("value " + os.environ["ODD_VALUE"])
+'''
+
+
+def test_no_secret_reaches_any_output(
+    pytester: pytest.Pytester, http_base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("API_TOKEN", TOKEN)
+    monkeypatch.setenv("ODD_VALUE", LISTED)
+    pytester.makefile(
+        ".toml",
+        deploygate=f'''
+paths = ["checks"]
+secrets = ["ODD_VALUE"]
+[targets.staging]
+base_url = "{http_base}"
+database_url = "postgresql://app:{DB_PASSWORD}@127.0.0.1:1/app"
+headers = {{ Authorization = "Bearer ${{API_TOKEN}}" }}
+
+[[checks]]
+id = "echo"
+type = "http"
+phases = ["smoke"]
+path = "/headers"
+expect_json = {{ Authorization = "nope" }}
+''',
+    )
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text(TEAM_TEST)
+    result = pytester.runpytest_subprocess(
+        "--target=staging",
+        "-vv",
+        "-l",
+        "-rA",
+        "--log-level=INFO",
+        "--verdict-json=verdict.json",
+        "--junitxml=junit.xml",
+        "--html=report.html",
+        "--self-contained-html",
+    )
+    assert result.ret == 1
+    outputs = {
+        "terminal": result.stdout.str() + result.stderr.str(),
+        **{name: (pytester.path / name).read_text() for name in ("verdict.json", "junit.xml", "report.html")},
+    }
+    # The run really did put each secret in front of pytest:
+    assert "Authorization" in outputs["verdict.json"]
+    assert "***" in outputs["terminal"]
+    for where, text in outputs.items():
+        for secret in (TOKEN, DB_PASSWORD, LISTED):
+            assert secret not in text, f"{secret} leaked into {where}"
+
+
+def test_masking_also_applies_under_xdist(
+    pytester: pytest.Pytester, http_base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("API_TOKEN", TOKEN)
+    pytester.makefile(".toml", deploygate=f'paths = ["checks"]\n[targets.staging]\nbase_url = "{http_base}"\n')
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text(
+        f'import pytest\n\n@pytest.mark.smoke\ndef test_x():\n    token = "{TOKEN}"\n    assert token == 1\n'
+    )
+    result = pytester.runpytest_subprocess("--target=staging", "-n", "2", "-vv", "--junitxml=j.xml")
+    assert result.ret == 1
+    assert TOKEN not in result.stdout.str()
+    assert TOKEN not in Path(pytester.path / "j.xml").read_text()

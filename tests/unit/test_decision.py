@@ -1,0 +1,165 @@
+"""The decision matrix, row by row as SPEC.md states it."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_deploygate.decision import (
+    GO,
+    INCOMPLETE,
+    INVESTIGATE,
+    ROLLBACK,
+    decide,
+    decide_check,
+    exit_code_for,
+    verdict_of,
+)
+from pytest_deploygate.outcomes import CheckRecord, Measurement
+from pytest_deploygate.rules import DecisionRule
+
+
+def record(outcome: str = "passed", **kw: object) -> CheckRecord:
+    defaults: dict[str, object] = {"id": "health", "nodeid": "t.py::t[health]", "type": "http"}
+    defaults["phases"] = ("smoke",)
+    defaults.update(kw)
+    return CheckRecord(outcome=outcome, **defaults)  # type: ignore[arg-type]
+
+
+def rule(**kw: object) -> DecisionRule:
+    return DecisionRule.model_validate({"measurement": "http.latency", "decision": "investigate", **kw})
+
+
+LATENCY = Measurement("http.latency", 2.5, "s")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "on_fail", "on_error", "expected"),
+    [
+        ("passed", "rollback", "rollback", "ok"),
+        ("failed", "rollback", "ok", "rollback"),
+        ("failed", "investigate", "rollback", "investigate"),
+        ("failed", "ok", "rollback", "ok"),
+        ("error", "ok", "rollback", "rollback"),
+        ("error", "rollback", "investigate", "investigate"),
+        ("error", "rollback", "ok", "ok"),
+        ("skipped", "rollback", "rollback", None),
+    ],
+)
+def test_an_outcome_gives_its_decision(
+    outcome: str, on_fail: str, on_error: str, expected: str | None
+) -> None:
+    decided = decide_check(record(outcome, on_fail=on_fail, on_error=on_error), [])
+    assert decided.decision == expected
+
+
+def test_error_defaults_to_rollback_because_what_was_not_verified_is_not_safe() -> None:
+    assert decide_check(record("error"), []).decision == "rollback"
+
+
+def test_a_matching_rule_raises_the_decision() -> None:
+    decided = decide_check(record(measurements=(LATENCY,)), [rule(above="2s")])
+    assert decided.decision == "investigate"
+    assert decided.fired[0].measurement == LATENCY
+    assert "http.latency 2.50s above 2.00s" in decided.reason
+
+
+def test_a_rule_never_lowers_a_decision() -> None:
+    decided = decide_check(
+        record("failed", measurements=(LATENCY,)), [rule(above="2s", decision="ok")]
+    )
+    assert decided.decision == "rollback"
+
+
+def test_rows_order_does_not_matter() -> None:
+    rows = [rule(above="2s"), rule(above="5s", decision="rollback"), rule(above="1s", decision="rollback")]
+    forward = decide_check(record(measurements=(LATENCY,)), rows).decision
+    backward = decide_check(record(measurements=(LATENCY,)), rows[::-1]).decision
+    assert forward == backward == "rollback"
+
+
+def test_a_rule_below_its_threshold_and_a_rule_for_another_check_do_not_fire() -> None:
+    rows = [rule(above="3s"), rule(above="1s", check="other-*"), rule(below="1s")]
+    assert decide_check(record(measurements=(LATENCY,)), rows).decision == "ok"
+
+
+def test_rule_globs_match_measurement_and_check() -> None:
+    rows = [rule(measurement="http.*", check="heal*", above="2s")]
+    assert decide_check(record(measurements=(LATENCY,)), rows).decision == "investigate"
+
+
+def test_rules_do_not_apply_to_skipped_checks() -> None:
+    decided = decide_check(record("skipped", measurements=(LATENCY,)), [rule(above="1s")])
+    assert decided.decision is None
+
+
+@pytest.mark.parametrize(
+    ("decisions", "expected"),
+    [
+        (["ok", "investigate", "rollback"], ROLLBACK),
+        (["ok", "investigate", None], INVESTIGATE),
+        (["ok", "ok", None], GO),
+        ([None, None], INCOMPLETE),
+        ([], INCOMPLETE),
+    ],
+)
+def test_verdict_of_decisions(decisions: list[str | None], expected: str) -> None:
+    assert verdict_of(decisions) == expected
+
+
+def test_an_interrupted_run_is_incomplete_whatever_ran() -> None:
+    assert verdict_of(["ok"], interrupted=True) == INCOMPLETE
+
+
+@pytest.mark.parametrize(
+    ("verdict", "pytest_exit", "code"),
+    [
+        (GO, 0, 0),
+        (GO, 1, 0),  # a failed check whose on_fail is "ok"
+        (ROLLBACK, 1, 1),
+        (ROLLBACK, 0, 1),  # a passed check a rule raised to rollback
+        (INVESTIGATE, 0, 10),
+        (INVESTIGATE, 1, 10),
+        (INCOMPLETE, 0, 5),  # everything skipped
+        (INCOMPLETE, 2, 2),
+        (INCOMPLETE, 3, 3),
+        (INCOMPLETE, 4, 4),
+        (INCOMPLETE, 5, 5),
+        (GO, 6, 6),
+    ],
+)
+def test_exit_codes(verdict: str, pytest_exit: int, code: int) -> None:
+    assert exit_code_for(verdict, pytest_exit) == code
+
+
+def test_decide_builds_the_whole_result() -> None:
+    result = decide(
+        [record("passed"), record("failed", id="db", on_fail="investigate")],
+        [],
+        pytest_exit=1,
+        target="staging",
+        phases=("predeploy",),
+        started_at="a",
+        finished_at="b",
+    )
+    assert (result.verdict, result.exit_code) == (INVESTIGATE, 10)
+    assert [c.record.id for c in result.not_ok] == ["db"]
+
+
+def test_a_predeploy_rollback_reads_do_not_deploy() -> None:
+    result = decide(
+        [record("failed", phases=("predeploy",))],
+        [],
+        pytest_exit=1,
+        target="staging",
+        phases=("predeploy",),
+        started_at="a",
+        finished_at="b",
+    )
+    assert result.headline == "ROLLBACK: do not deploy"
+
+
+def test_an_interrupted_run_keeps_exit_code_2() -> None:
+    result = decide(
+        [record("passed")], [], pytest_exit=2, target="t", phases=(), started_at="", finished_at=""
+    )
+    assert (result.verdict, result.exit_code) == (INCOMPLETE, 2)

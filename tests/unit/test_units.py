@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from pytest_deploygate.units import format_value, parse_duration, parse_quantity, parse_ratio, parse_size
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("250ms", 0.25), ("5s", 5), ("5m", 300), ("1h", 3600), ("1m30s", 90), (2, 2.0), ("1.5s", 1.5)],
+)
+def test_durations(text: object, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("bad", ["5", "fast", "5 parsecs", "-1s", True, None, "s"])
+def test_bad_durations_name_the_expected_form(bad: object) -> None:
+    with pytest.raises(ValueError, match="duration such as 250ms"):
+        parse_duration(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("512MB", 512 * 10**6), ("10GB", 10 * 10**9), ("1GiB", 2**30), (100, 100)]
+)
+def test_sizes(text: object, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(("text", "ratio"), [("5%", 0.05), (0.05, 0.05), ("0.5", 0.5)])
+def test_ratios(text: object, ratio: float) -> None:
+    assert parse_ratio(text) == pytest.approx(ratio)
+
+
+def test_a_ratio_above_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="ratio"):
+        parse_ratio(5)
+
+
+@pytest.mark.parametrize(("text", "value"), [("2s", 2.0), ("5%", 0.05), ("10GB", 1e10), (3, 3.0)])
+def test_rule_thresholds_are_in_base_units(text: object, value: float) -> None:
+    assert parse_quantity(text) == pytest.approx(value)
+
+
+def test_values_are_shown_in_human_units() -> None:
+    assert format_value(0.25, "s") == "250ms"
+    assert format_value(2.5, "s") == "2.50s"
+    assert format_value(0.05, "ratio") == "5.00%"
+    assert format_value(12e9, "bytes") == "12.0GB"
