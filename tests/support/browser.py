@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -185,6 +187,15 @@ def page_timings(report: Path, workdir: Path) -> dict[str, float]:
     """Load the report in a running Chromium and time it, in seconds from navigation:
     ``load`` (the load event: pytest-html's script has built the table) and ``fcp``
     (first contentful paint), plus ``banner`` (1.0 when the banner is in the page)."""
+    with devtools_page(workdir) as page:
+        load = page.load(report)
+        banner = page.evaluate("!!document.querySelector('#deploygate-verdict')")
+        return {"load": load, "fcp": page.first_paint(), "banner": 1.0 if banner else 0.0}
+
+
+@contextmanager
+def devtools_page(workdir: Path) -> Iterator[DevToolsPage]:
+    """A fresh Chromium with one page, driven over the DevTools protocol (websocket)."""
     from websockets.sync.client import connect
 
     profile = Path(tempfile.mkdtemp(prefix="chromium-profile-", dir=workdir))
@@ -200,37 +211,7 @@ def page_timings(report: Path, workdir: Path) -> dict[str, float]:
     try:
         endpoint = _devtools_endpoint(profile)
         with connect(endpoint, max_size=None, open_timeout=TIMEOUT_S) as ws:
-            cdp = _Cdp(ws)
-            target = cdp.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-            session = cdp.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
-                "sessionId"
-            ]
-            cdp.call("Page.enable", session=session)
-            cdp.call("Page.setLifecycleEventsEnabled", {"enabled": True}, session=session)
-            cdp.events.clear()
-            started = time.perf_counter()
-            cdp.call("Page.navigate", {"url": report.resolve().as_uri()}, session=session)
-            cdp.wait_event("Page.loadEventFired", session)
-            load = time.perf_counter() - started
-            found = cdp.call(
-                "Runtime.evaluate",
-                {
-                    "expression": (
-                        "JSON.stringify({banner: !!document.querySelector('#deploygate-verdict'),"
-                        "})"
-                    ),
-                    "returnByValue": True,
-                },
-                session=session,
-            )
-            values = json.loads(found["result"]["value"])
-            # The paint's lifecycle event may trail the load event.
-            cdp.wait_event("Page.lifecycleEvent", session, name="firstContentfulPaint")
-            return {
-                "load": load,
-                "fcp": _first_paint(cdp.events, session),
-                "banner": 1.0 if values["banner"] else 0.0,
-            }
+            yield DevToolsPage(_Cdp(ws))
     finally:
         proc.terminate()
         try:
@@ -239,6 +220,40 @@ def page_timings(report: Path, workdir: Path) -> dict[str, float]:
             proc.kill()
             proc.wait()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+class DevToolsPage:
+    def __init__(self, cdp: _Cdp) -> None:
+        self.cdp = cdp
+        target = cdp.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        attached = cdp.call("Target.attachToTarget", {"targetId": target, "flatten": True})
+        self.session = str(attached["sessionId"])
+        cdp.call("Page.enable", session=self.session)
+        cdp.call("Page.setLifecycleEventsEnabled", {"enabled": True}, session=self.session)
+
+    def load(self, report: Path) -> float:
+        """Navigate to the report; seconds until its load event."""
+        self.cdp.events.clear()
+        started = time.perf_counter()
+        self.cdp.call("Page.navigate", {"url": report.resolve().as_uri()}, session=self.session)
+        self.cdp.wait_event("Page.loadEventFired", self.session)
+        return time.perf_counter() - started
+
+    def evaluate(self, expression: str) -> Any:
+        """The JSON value of a JavaScript expression evaluated in the page."""
+        reply = self.cdp.call(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+            session=self.session,
+        )
+        if "exceptionDetails" in reply:
+            raise RuntimeError(f"page script failed: {reply['exceptionDetails']}")
+        return reply["result"].get("value")
+
+    def first_paint(self) -> float:
+        # The paint's lifecycle event may trail the load event.
+        self.cdp.wait_event("Page.lifecycleEvent", self.session, name="firstContentfulPaint")
+        return _first_paint(self.cdp.events, self.session)
 
 
 def _first_paint(events: list[dict[str, Any]], session: str) -> float:
