@@ -281,7 +281,7 @@ def render_not_ok(result: GateResult) -> str:
         return ""
     items = "".join(
         f'<li><span class="dg-d dg-d-{escape(c.decision or "none")}">{escape(c.decision or "")}'
-        f'</span> <code>{escape(c.record.id)}</code> ({escape(c.record.outcome)}): '
+        f"</span> <code>{escape(c.record.id)}</code> ({escape(c.record.outcome)}): "
         f"{escape(' '.join(c.reason.split()))}</li>"
         for c in bad[:_MAX_LISTED]
     )
@@ -292,23 +292,21 @@ def render_not_ok(result: GateResult) -> str:
 
 def render_fired_rules(result: GateResult) -> str:
     """Each decision rule that raised a check: the measurement against its threshold."""
-    rows = [
-        (c, f) for c in result.checks for f in c.fired if f.rule.decision != "ok"
-    ]
+    rows = [(c, f) for c in result.checks for f in c.fired if f.rule.decision != "ok"]
     if not rows:
         return ""
     rows.sort(key=lambda cf: _RANK[cf[1].rule.decision])
     body = "".join(
         "<tr>"
         f"<td>{f.index + 1}</td>"
-        f'<td><span class="dg-d dg-d-{escape(f.rule.decision)}">{escape(f.rule.decision)}</span></td>'
+        f'<td><span class="dg-d dg-d-{f.rule.decision}">{escape(f.rule.decision)}</span></td>'
         f"<td><code>{escape(c.record.id)}</code></td>"
         f"<td>{escape(f.measurement.name)}</td>"
         f"<td>{escape(format_value(f.measurement.value, f.measurement.unit))}</td>"
         f"<td>{escape(_rule_limit(f).split(': ', 1)[1])}</td>"
         f"<td>{escape(f.rule.description)}</td>"
         "</tr>"
-        for c, f in rows[:_MAX_LISTED * 4]
+        for c, f in rows[: _MAX_LISTED * 4]
     )
     return (
         '<div class="dg-rules"><h3>Rules that fired</h3><table class="dg-table">'
@@ -374,7 +372,5 @@ STYLE = (
     ".dg-tripped { color: #b00020; font-weight: bold; }\n"
     ".dg-reason { font-family: Helvetica, Arial, sans-serif; font-size: 14px;"
     " white-space: normal; margin-bottom: 4px; }\n"
-    ".dg-trace > summary { cursor: pointer; color: #555; }\n"
-    + _FILTER_CSS
-    + "</style>"
+    ".dg-trace > summary { cursor: pointer; color: #555; }\n" + _FILTER_CSS + "</style>"
 )

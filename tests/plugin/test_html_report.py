@@ -96,7 +96,7 @@ def test_a_rollback_report_leads_with_the_verdict_and_why(
     assert words.startswith("ROLLBACK")
     for fact in ("exit code 1", "target staging", "phases smoke", "3 rollback", "1 investigate"):
         assert fact in words
-    assert "<title id=\"head-title\">ROLLBACK · staging · deploygate</title>" in page
+    assert '<title id="head-title">ROLLBACK · staging · deploygate</title>' in page
     rules = text(page.split('class="dg-rules"', 1)[1].split("</table>", 1)[0])
     assert "investigate health http.latency" in " ".join(rules.split())
     assert "> 0ms" in rules

@@ -73,7 +73,9 @@ def dump_dom(report: Path, workdir: Path) -> str:
     return _run(["--dump-dom", report.resolve().as_uri()], workdir).stdout
 
 
-def screenshot(report: Path, out: Path, workdir: Path, size: tuple[int, int] = (1280, 1000)) -> Path:
+def screenshot(
+    report: Path, out: Path, workdir: Path, size: tuple[int, int] = (1280, 1000)
+) -> Path:
     """A PNG of the top of the report."""
     out.parent.mkdir(parents=True, exist_ok=True)
     _run(

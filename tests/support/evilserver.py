@@ -22,10 +22,10 @@ PAYLOAD = (
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         ok = self.path.startswith("/ok")
         body = b'{"status": "healthy"}' if ok else PAYLOAD.encode()
         self.send_response(200 if ok else 500, None if ok else PAYLOAD)
