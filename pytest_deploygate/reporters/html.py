@@ -38,6 +38,7 @@ from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_value
 
 PLUGIN_NAME = "deploygate-html"
+BANNER_TIMING = "deploygate-banner"
 
 # Decisions worst first; "none" is a skipped check or a test that is not a check.
 DECISION_ORDER = ("rollback", "investigate", "ok", "none")
@@ -97,7 +98,7 @@ class HtmlReporter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_html_results_table_row(self, report: Any, cells: MutableSequence[str]) -> None:
-        if not cells:  # another plugin dropped this row
+        if not cells or not _shown(report):  # dropped by another plugin, or by pytest-html
             return
         _escape_test_id(report, cells)
         nodeid = str(report.nodeid)
@@ -106,6 +107,8 @@ class HtmlReporter:
         cells[at:at] = row_cells(decided, getattr(report, "deploygate", None))
 
     def pytest_html_results_table_html(self, report: Any, data: MutableSequence[str]) -> None:
+        if not _shown(report):
+            return
         decided = self._gate.decision_for(str(report.nodeid)) if report.nodeid else None
         reason = row_reason(decided, report)
         if not reason:
@@ -130,6 +133,12 @@ class HtmlReporter:
         summary.append(render_decision_filter(result))
         if self._report is not None:
             self._report.title = page_title(result)
+
+
+def _shown(report: Any) -> bool:
+    """Whether pytest-html keeps a row for this report (it drops passed setup and
+    teardown reports after building their rows): work only for rows that are shown."""
+    return getattr(report, "when", "call") in ("call", "collect") or not report.passed
 
 
 def _after_test_column(cells: MutableSequence[str], marker: str) -> int:
@@ -234,7 +243,7 @@ def render_banner(result: GateResult | None) -> str:
     if result is None:
         return (
             f'<section id="deploygate-verdict" class="dg-banner dg-v-incomplete">'
-            f'<div class="dg-headline">{INCOMPLETE}</div>'
+            f'<div class="dg-headline" elementtiming="{BANNER_TIMING}">{INCOMPLETE}</div>'
             f'<p class="dg-note">The gate reached no verdict: the run stopped before it '
             f"could decide. Treat this as not verified.</p></section>"
         )
@@ -260,7 +269,8 @@ def render_banner(result: GateResult | None) -> str:
     )
     parts = [
         f'<section id="deploygate-verdict" class="dg-banner dg-v-{verdict_cls}">',
-        f'<div class="dg-headline">{escape(result.headline)}</div>',
+        # elementtiming: lets a browser report when the verdict was painted (bench/).
+        f'<div class="dg-headline" elementtiming="{BANNER_TIMING}">{escape(result.headline)}</div>',
         f'<div class="dg-facts">{facts_html}</div>',
         f'<div class="dg-counts">{counts_html}</div>',
         "</section>",

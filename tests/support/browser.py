@@ -188,11 +188,11 @@ def parse_page(dom: str) -> Page:
 def page_timings(report: Path, workdir: Path) -> dict[str, float]:
     """Load the report in a running Chromium and time it, in seconds from navigation:
     ``load`` (the load event: pytest-html's script has built the table) and ``fcp``
-    (first contentful paint), plus ``banner`` (1.0 when the banner is in the page)."""
+    (first contentful paint) and ``banner`` (the verdict banner painted; -1: never)."""
     with devtools_page(workdir) as page:
         load = page.load(report)
-        banner = page.evaluate("!!document.querySelector('#deploygate-verdict')")
-        return {"load": load, "fcp": page.first_paint(), "banner": 1.0 if banner else 0.0}
+        banner = page.element_painted("deploygate-banner")
+        return {"load": load, "fcp": page.first_paint(), "banner": banner}
 
 
 @contextmanager
@@ -251,6 +251,17 @@ class DevToolsPage:
         if "exceptionDetails" in reply:
             raise RuntimeError(f"page script failed: {reply['exceptionDetails']}")
         return reply["result"].get("value")
+
+    def element_painted(self, identifier: str) -> float:
+        """Seconds from navigation start until the element with ``elementtiming=identifier``
+        was painted (Element Timing API), or -1 when it was not."""
+        value = self.evaluate(
+            "new Promise(done => { new PerformanceObserver(list => done(list.getEntries()"
+            f".filter(e => e.identifier === {json.dumps(identifier)})"
+            ".map(e => e.renderTime || e.loadTime))).observe({type: 'element', buffered: true});"
+            " setTimeout(() => done([]), 2000) })"
+        )
+        return float(value[0]) / 1000 if value else -1.0
 
     def first_paint(self) -> float:
         # The paint's lifecycle event may trail the load event.
