@@ -4,14 +4,15 @@ then the report loaded in headless Chromium.
 
     python bench/html_report.py [--checks 5000] [--repeat 1]
 
-Prints the time ratio (target: under 1.2x) and how long Chromium takes to show the
-banner (target: under 2 s). Needs Debian's ``chromium`` for the second figure.
+Prints the time ratio (target: under 1.2x; the fastest of ``--repeat`` interleaved runs
+of each) and how long Chromium takes to paint the banner (target: under 2 s), measured
+with the Element Timing API over the DevTools protocol. Needs Debian's ``chromium`` for
+the second figure.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,7 +91,8 @@ def main() -> None:
         for _ in range(args.repeat):  # interleaved, so machine noise hits both alike
             plain.append(run_gate(workdir, "plain.html", "-p", "no:deploygate-html"))
             ours.append(run_gate(workdir, "report.html"))
-        base, with_ours = statistics.median(plain), statistics.median(ours)
+        # The fastest run of each is the one least disturbed by other work on the machine.
+        base, with_ours = min(plain), min(ours)
         size = (workdir / "report.html").stat().st_size
         print(f"checks: {args.checks}; report {size / 1e6:.1f} MB")
         print(f"pytest-html alone:      {base:.2f} s")
@@ -101,13 +103,14 @@ def main() -> None:
             return
         timing = page_timings(workdir / "report.html", workdir)
         plain_timing = page_timings(workdir / "plain.html", workdir)
-        shown = max(timing["load"], timing["fcp"])
         print(
-            f"chromium: banner {'present' if timing['banner'] else 'MISSING'}, first paint "
-            f"{timing['fcp']:.2f} s, load {timing['load']:.2f} s "
-            f"(plain report load {plain_timing['load']:.2f} s)"
+            f"chromium: first paint {timing['fcp']:.2f} s; table built (load event) "
+            f"{timing['load']:.2f} s, plain report {plain_timing['load']:.2f} s"
         )
-        print(f"banner shown after: {shown:.2f} s (target < 2 s)")
+        if timing["banner"] < 0:
+            print("banner shown after: NEVER (no paint of the banner was reported)")
+        else:
+            print(f"banner shown after: {timing['banner']:.2f} s (target < 2 s)")
 
 
 if __name__ == "__main__":
