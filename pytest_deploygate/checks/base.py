@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from pytest_deploygate.units import parse_duration, parse_quantity, parse_ratio, parse_size
 
@@ -14,10 +14,37 @@ Decision = Literal["ok", "investigate", "rollback"]
 PHASES: tuple[Phase, ...] = ("predeploy", "smoke", "postdeploy")
 DECISIONS: tuple[Decision, ...] = ("ok", "investigate", "rollback")
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-Size = Annotated[int, BeforeValidator(parse_size)]
-Ratio = Annotated[float, BeforeValidator(parse_ratio)]
-Quantity = Annotated[float, BeforeValidator(parse_quantity)]
+
+def _notation(pattern: str, description: str) -> WithJsonSchema:
+    """What editors should offer: the written notation, or a bare number."""
+    return WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": pattern}, {"type": "number", "minimum": 0}],
+            "description": description,
+        }
+    )
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    _notation(r"^([0-9.]+\s*(ms|s|m|h|d))+$", "a duration: 250ms, 5s, 5m, 1h (number: seconds)"),
+]
+Size = Annotated[
+    int,
+    BeforeValidator(parse_size),
+    _notation(r"^[0-9.]+\s*([kKmMgGtT]i?[bB]|[bB])$", "a size: 512MB, 10GB, 1GiB (number: bytes)"),
+]
+Ratio = Annotated[
+    float,
+    BeforeValidator(parse_ratio),
+    _notation(r"^[0-9.]+\s*%?$", "a ratio: 5% or 0.05"),
+]
+Quantity = Annotated[
+    float,
+    BeforeValidator(parse_quantity),
+    _notation(r"^.+$", "a number, or a duration (2s), size (10GB) or ratio (5%) in base units"),
+]
 CheckId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=100)]
 
 DEFAULT_TIMEOUT = 10.0

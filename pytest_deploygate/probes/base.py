@@ -90,7 +90,9 @@ def _classify_requests(exc: BaseException, suffix: str) -> ProbeError:
             return ProbeDNSError(f"DNS lookup failed{suffix}")
         if "refused" in lowered:
             return ProbeConnectionError(f"connection refused{suffix}")
-        if "reset" in lowered or "aborted" in lowered or "remotedisconnected" in lowered:
+        if any(
+            w in lowered for w in ("reset", "aborted", "remotedisconnected", "closed connection")
+        ):
             return ProbeConnectionError(f"connection closed by peer without an answer{suffix}")
         if "timed out" in lowered:
             return ProbeTimeout(f"timed out{suffix}")

@@ -19,10 +19,11 @@ def toml_value(value: Any) -> str:
 
 
 def http_check(check_id: str, path: str, phases: str = '["smoke"]', **keys: Any) -> str:
+    keys = {"timeout": "2s", **keys}
     extra = "".join(f"{k} = {toml_value(v)}\n" for k, v in keys.items())
     return (
         f'[[checks]]\nid = "{check_id}"\ntype = "http"\nphases = {phases}\npath = "{path}"\n'
-        f'timeout = "2s"\n{extra}\n'
+        f"{extra}\n"
     )
 
 
@@ -38,3 +39,10 @@ def verdict(pytester: pytest.Pytester, name: str = "verdict.json") -> dict[str, 
 
 def by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["id"]: c for c in doc["checks"]}
+
+
+def rule_toml(measurement: str, above: str, decision: str) -> str:
+    return (
+        f'[[decision.rules]]\nmeasurement = "{measurement}"\nabove = "{above}"\n'
+        f'decision = "{decision}"\n'
+    )

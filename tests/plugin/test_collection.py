@@ -30,7 +30,12 @@ def test_without_target_the_plugin_is_passive(pytester: pytest.Pytester) -> None
 def test_help_shows_the_option_group(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
     result.stdout.fnmatch_lines(
-        ["*deployment gate (pytest-deploygate)*", "*--target=NAME*", "*--verdict-json=PATH*", "*--observe=DURATION*"]
+        [
+            "*deployment gate (pytest-deploygate)*",
+            "*--target=NAME*",
+            "*--verdict-json=PATH*",
+            "*--observe=DURATION*",
+        ]
     )
 
 
@@ -42,13 +47,17 @@ def test_phase_markers_work_under_strict_markers(pytester: pytest.Pytester) -> N
     assert pytester.runpytest("--strict-markers").ret == 0
 
 
-def test_with_target_and_no_args_testpaths_are_left_out(pytester: pytest.Pytester, http_base: str) -> None:
+def test_with_target_and_no_args_testpaths_are_left_out(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
     pytester.makeini("[pytest]\ntestpaths = unit\n")
     pytester.mkdir("unit").joinpath("test_unit.py").write_text(UNIT_TEST)
     pytester.mkdir("deploy_checks").joinpath("test_team.py").write_text(
         "import pytest\n\n@pytest.mark.smoke\ndef test_team():\n    pass\n"
     )
-    write_gate(pytester, http_base, http_check("health", "/health"), extra='paths = ["deploy_checks"]')
+    write_gate(
+        pytester, http_base, http_check("health", "/health"), extra='paths = ["deploy_checks"]'
+    )
     result = pytester.runpytest("--target=staging", "--collect-only", "-q")
     out = result.stdout.str()
     assert "test_http.py::test_http[health]" in out
@@ -67,20 +76,26 @@ def test_path_arguments_are_collected_with_the_builtin_suites(
     assert "test_http.py::test_http[health]" in out
 
 
-def test_suites_of_unused_check_types_are_not_collected(pytester: pytest.Pytester, http_base: str) -> None:
+def test_suites_of_unused_check_types_are_not_collected(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
     write_gate(pytester, http_base, http_check("health", "/health"))
     out = pytester.runpytest("--target=staging", "--collect-only", "-q").stdout.str()
     assert "test_env" not in out
 
 
-def test_phases_select_checks_and_ids_are_readable(pytester: pytest.Pytester, http_base: str) -> None:
+def test_phases_select_checks_and_ids_are_readable(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
     write_gate(
         pytester,
         http_base,
         http_check("health", "/health", phases='["smoke", "postdeploy"]'),
         http_check("backup", "/health", phases='["predeploy"]'),
     )
-    out = pytester.runpytest("--target=staging", "--collect-only", "-q", "-m", "predeploy").stdout.str()
+    out = pytester.runpytest(
+        "--target=staging", "--collect-only", "-q", "-m", "predeploy"
+    ).stdout.str()
     assert "test_http[backup]" in out
     assert "test_http[health]" not in out
 

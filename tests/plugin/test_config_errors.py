@@ -24,10 +24,13 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
     ("toml", "args", "expected"),
     [
         pytest.param(None, (), "no config found for target 'staging'", id="missing-config"),
+        pytest.param(BASE + "[[checks]\n", (), "is not valid TOML", id="toml-syntax"),
         pytest.param(
-            BASE + "[[checks]\n", (), "is not valid TOML", id="toml-syntax"
+            BASE,
+            ("--target=prod",),
+            "unknown target 'prod'; defined targets: staging",
+            id="unknown-target",
         ),
-        pytest.param(BASE, ("--target=prod",), "unknown target 'prod'; defined targets: staging", id="unknown-target"),
         pytest.param(
             '[targets.staging]\nbase_url = "${NOPE_NOT_SET}"\n',
             (),
@@ -109,10 +112,16 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
         ),
         pytest.param(BASE, ("--observe=soon",), "--observe: expected a duration", id="bad-observe"),
         pytest.param(
-            BASE, ("--deploygate-concurrency=0",), "--deploygate-concurrency: expected a whole number", id="bad-concurrency"
+            BASE,
+            ("--deploygate-concurrency=0",),
+            "--deploygate-concurrency: expected a whole number",
+            id="bad-concurrency",
         ),
         pytest.param(
-            BASE, ("--demo-fault=slow",), "--demo-fault only applies to the built-in demo target", id="fault-outside-demo"
+            BASE,
+            ("--demo-fault=slow",),
+            "--demo-fault only applies to the built-in demo target",
+            id="fault-outside-demo",
         ),
     ],
 )
@@ -125,7 +134,9 @@ def test_bad_input_is_a_usage_error_naming_the_key(
         args = ("--target=staging", *args)
     text = usage_error(pytester, *args)
     assert expected in text
-    if toml is not None and not any(a.startswith(("--observe", "--deploy", "--demo")) for a in args):
+    if toml is not None and not any(
+        a.startswith(("--observe", "--deploy", "--demo")) for a in args
+    ):
         assert "deploygate.toml" in text
 
 
@@ -140,7 +151,9 @@ def test_an_explicit_config_path_that_does_not_exist(pytester: pytest.Pytester) 
 
 
 def test_pyproject_tool_table_is_found_upward(pytester: pytest.Pytester) -> None:
-    pytester.makepyprojecttoml('[tool.deploygate.targets.staging]\nbase_url = "http://127.0.0.1:9"\n')
+    pytester.makepyprojecttoml(
+        '[tool.deploygate.targets.staging]\nbase_url = "http://127.0.0.1:9"\n'
+    )
     sub = pytester.mkdir("sub")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(sub)
@@ -169,6 +182,8 @@ def test_defaults_and_extends_resolve(pytester: pytest.Pytester, http_base: str)
 
 
 def test_config_error_text_is_one_paragraph() -> None:
-    error = ConfigError("unknown key 'x'.", source="deploygate.toml", key="checks[0].x", fix="remove it.")
+    error = ConfigError(
+        "unknown key 'x'.", source="deploygate.toml", key="checks[0].x", fix="remove it."
+    )
     assert str(error) == "deploygate.toml: checks[0].x: unknown key 'x'. Fix: remove it."
     assert "\n" not in str(error)

@@ -9,11 +9,15 @@ from tests.support.httpserver import closed_port
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("--target=staging", "--verdict-json=verdict.json", "-p", "no:cacheprovider", *args)
+    return pytester.runpytest(
+        "--target=staging", "--verdict-json=verdict.json", "-p", "no:cacheprovider", *args
+    )
 
 
 def test_all_checks_pass_is_go_with_exit_0(pytester: pytest.Pytester, http_base: str) -> None:
-    write_gate(pytester, http_base, http_check("health", "/health", expect_json={"status": "healthy"}))
+    write_gate(
+        pytester, http_base, http_check("health", "/health", expect_json={"status": "healthy"})
+    )
     result = run(pytester)
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*DEPLOYGATE VERDICT: GO (target staging, exit code 0)*"])
@@ -28,14 +32,18 @@ def test_a_failed_check_is_rollback_with_exit_1(pytester: pytest.Pytester, http_
     assert by_id(verdict(pytester))["health"]["decision"] == "rollback"
 
 
-def test_on_fail_investigate_is_investigate_with_exit_10(pytester: pytest.Pytester, http_base: str) -> None:
+def test_on_fail_investigate_is_investigate_with_exit_10(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
     write_gate(pytester, http_base, http_check("health", "/status/503", on_fail="investigate"))
     result = run(pytester)
     assert result.ret == 10
     result.stdout.fnmatch_lines(["*VERDICT: INVESTIGATE*"])
 
 
-def test_on_fail_ok_turns_pytests_failure_into_go(pytester: pytest.Pytester, http_base: str) -> None:
+def test_on_fail_ok_turns_pytests_failure_into_go(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
     write_gate(pytester, http_base, http_check("optional", "/status/500", on_fail="ok"))
     result = run(pytester)
     assert result.ret == 0
@@ -58,7 +66,9 @@ def test_on_error_investigate_is_respected(pytester: pytest.Pytester) -> None:
     assert run(pytester).ret == 10
 
 
-def test_nothing_selected_is_incomplete_with_exit_5(pytester: pytest.Pytester, http_base: str) -> None:
+def test_nothing_selected_is_incomplete_with_exit_5(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
     write_gate(pytester, http_base, http_check("health", "/health"))
     result = run(pytester, "-m", "postdeploy")
     assert result.ret == 5
@@ -76,8 +86,13 @@ def test_all_skipped_is_incomplete_with_exit_5(pytester: pytest.Pytester, http_b
     assert verdict(pytester)["checks"][0]["decision"] is None
 
 
-def test_a_rule_raises_a_passed_check_to_investigate(pytester: pytest.Pytester, http_base: str) -> None:
-    rules = '[[decision.rules]]\nmeasurement = "http.latency"\nabove = "300ms"\ndecision = "investigate"\n'
+def test_a_rule_raises_a_passed_check_to_investigate(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    rules = (
+        '[[decision.rules]]\nmeasurement = "http.latency"\n'
+        'above = "300ms"\ndecision = "investigate"\n'
+    )
     write_gate(pytester, http_base, http_check("slow", "/slow?s=0.5"), extra=rules)
     result = run(pytester)
     assert result.ret == 10
@@ -95,7 +110,9 @@ def test_a_predeploy_rollback_says_do_not_deploy(pytester: pytest.Pytester, http
     assert verdict(pytester)["phases"] == ["predeploy"]
 
 
-def test_an_interrupted_run_is_incomplete_and_keeps_exit_2(pytester: pytest.Pytester, http_base: str) -> None:
+def test_an_interrupted_run_is_incomplete_and_keeps_exit_2(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
     write_gate(pytester, http_base, extra='paths = ["checks"]')
     pytester.mkpydir("checks").joinpath("test_team.py").write_text(
         "import pytest\n\n@pytest.mark.smoke\ndef test_a():\n    pass\n\n"
@@ -107,7 +124,9 @@ def test_an_interrupted_run_is_incomplete_and_keeps_exit_2(pytester: pytest.Pyte
     result.stdout.fnmatch_lines(["*VERDICT: INCOMPLETE*", "*interrupted*"])
 
 
-def test_a_usage_error_is_exit_4_and_writes_no_go(pytester: pytest.Pytester, http_base: str) -> None:
+def test_a_usage_error_is_exit_4_and_writes_no_go(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
     write_gate(pytester, http_base, http_check("health", "/health", expect_stauts=200))
     result = run(pytester)
     assert result.ret == 4
@@ -120,3 +139,15 @@ def test_many_checks_failing_for_one_cause_are_summed_up_once(pytester: pytest.P
     result = run(pytester)
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*4 checks share one cause: connection refused*", "*ROLLBACK*c0*"])
+
+
+def test_a_hung_endpoint_costs_its_timeout_and_gives_error(
+    pytester: pytest.Pytester, silent_base: str
+) -> None:
+    write_gate(pytester, silent_base, http_check("hung", "/", timeout="1s"))
+    result = run(pytester)
+    assert result.ret == 1
+    check = by_id(verdict(pytester))["hung"]
+    assert check["outcome"] == "error"
+    assert "no answer within the read timeout" in check["reason"]
+    assert check["duration_s"] < 3

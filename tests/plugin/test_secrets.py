@@ -70,7 +70,10 @@ expect_json = {{ Authorization = "nope" }}
     assert result.ret == 1
     outputs = {
         "terminal": result.stdout.str() + result.stderr.str(),
-        **{name: (pytester.path / name).read_text() for name in ("verdict.json", "junit.xml", "report.html")},
+        **{
+            name: (pytester.path / name).read_text()
+            for name in ("verdict.json", "junit.xml", "report.html")
+        },
     }
     # The run really did put each secret in front of pytest:
     assert "Authorization" in outputs["verdict.json"]
@@ -84,9 +87,12 @@ def test_masking_also_applies_under_xdist(
     pytester: pytest.Pytester, http_base: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("API_TOKEN", TOKEN)
-    pytester.makefile(".toml", deploygate=f'paths = ["checks"]\n[targets.staging]\nbase_url = "{http_base}"\n')
+    pytester.makefile(
+        ".toml", deploygate=f'paths = ["checks"]\n[targets.staging]\nbase_url = "{http_base}"\n'
+    )
     pytester.mkpydir("checks").joinpath("test_team.py").write_text(
-        f'import pytest\n\n@pytest.mark.smoke\ndef test_x():\n    token = "{TOKEN}"\n    assert token == 1\n'
+        "import pytest\n\n@pytest.mark.smoke\ndef test_x():\n"
+        f'    token = "{TOKEN}"\n    assert token == 1\n'
     )
     result = pytester.runpytest_subprocess("--target=staging", "-n", "2", "-vv", "--junitxml=j.xml")
     assert result.ret == 1

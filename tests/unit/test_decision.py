@@ -26,7 +26,9 @@ def record(outcome: str = "passed", **kw: object) -> CheckRecord:
 
 
 def rule(**kw: object) -> DecisionRule:
-    return DecisionRule.model_validate({"measurement": "http.latency", "decision": "investigate", **kw})
+    return DecisionRule.model_validate(
+        {"measurement": "http.latency", "decision": "investigate", **kw}
+    )
 
 
 LATENCY = Measurement("http.latency", 2.5, "s")
@@ -71,7 +73,11 @@ def test_a_rule_never_lowers_a_decision() -> None:
 
 
 def test_rows_order_does_not_matter() -> None:
-    rows = [rule(above="2s"), rule(above="5s", decision="rollback"), rule(above="1s", decision="rollback")]
+    rows = [
+        rule(above="2s"),
+        rule(above="5s", decision="rollback"),
+        rule(above="1s", decision="rollback"),
+    ]
     forward = decide_check(record(measurements=(LATENCY,)), rows).decision
     backward = decide_check(record(measurements=(LATENCY,)), rows[::-1]).decision
     assert forward == backward == "rollback"

@@ -27,7 +27,10 @@ def test_known_secrets_are_masked_also_url_encoded() -> None:
 
 
 def test_passwords_are_found_in_config_text() -> None:
-    assert passwords_in('{"u": "postgresql://a:pw12@h/d", "d": "password=xyz1"}') == {"pw12", "xyz1"}
+    assert passwords_in('{"u": "postgresql://a:pw12@h/d", "d": "password=xyz1"}') == {
+        "pw12",
+        "xyz1",
+    }
 
 
 def test_very_short_values_are_not_masked_everywhere() -> None:

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_deploygate.units import format_value, parse_duration, parse_quantity, parse_ratio, parse_size
+from pytest_deploygate.units import (
+    format_value,
+    parse_duration,
+    parse_quantity,
+    parse_ratio,
+    parse_size,
+)
 
 
 @pytest.mark.parametrize(

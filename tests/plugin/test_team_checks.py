@@ -1,0 +1,103 @@
+"""Team-written checks: fixtures, the deploygate marker, measurements, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.plugin.helpers import by_id, verdict, write_gate
+from tests.support.httpserver import closed_port
+
+
+def team_gate(pytester: pytest.Pytester, base_url: str, body: str, extra: str = "") -> None:
+    write_gate(pytester, base_url, extra='paths = ["checks"]\n' + extra)
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text("import pytest\n" + body)
+
+
+def test_fixtures_reach_the_target(pytester: pytest.Pytester, http_base: str) -> None:
+    team_gate(
+        pytester,
+        http_base,
+        """
+@pytest.mark.smoke
+def test_health(target, http, measure):
+    assert target.name == "staging"
+    response = http.get("/health")
+    measure("health.latency", response.elapsed.total_seconds(), "s", threshold=5)
+    assert response.json()["status"] == "healthy"
+""",
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
+    assert result.ret == 0
+    check = verdict(pytester)["checks"][0]
+    assert check["type"] == "custom"
+    assert check["phases"] == ["smoke"]
+    assert check["measurements"][0]["name"] == "health.latency"
+
+
+def test_marker_sets_on_fail_and_id(pytester: pytest.Pytester, http_base: str) -> None:
+    team_gate(
+        pytester,
+        http_base,
+        """
+@pytest.mark.postdeploy
+@pytest.mark.deploygate(on_fail="investigate", id="tier-length")
+def test_tier():
+    assert len("short") > 300, "thinker tier answer too brief"
+""",
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
+    assert result.ret == 10
+    check = by_id(verdict(pytester))["tier-length"]
+    assert (check["outcome"], check["decision"]) == ("failed", "investigate")
+    assert "thinker tier answer too brief" in check["reason"]
+
+
+def test_a_connection_error_in_a_team_test_is_error_not_failed(pytester: pytest.Pytester) -> None:
+    team_gate(
+        pytester,
+        f"http://127.0.0.1:{closed_port()}",
+        """
+@pytest.mark.smoke
+@pytest.mark.deploygate(on_fail="ok")
+def test_api(http):
+    http.get("/health")
+""",
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
+    assert result.ret == 1  # on_error keeps its rollback default
+    check = verdict(pytester)["checks"][0]
+    assert check["outcome"] == "error"
+    assert "connection refused" in check["reason"]
+
+
+def test_a_rule_acts_on_a_team_measurement(pytester: pytest.Pytester, http_base: str) -> None:
+    rule = '[[decision.rules]]\nmeasurement = "queue.*"\nabove = 100\ndecision = "rollback"\n'
+    team_gate(
+        pytester,
+        http_base,
+        """
+@pytest.mark.postdeploy
+def test_queue(measure):
+    measure("queue.length", 250, "count")
+""",
+        extra=rule,
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
+    assert result.ret == 1
+    assert verdict(pytester)["checks"][0]["rules"][0]["value"] == 250
+
+
+def test_junit_carries_decision_and_measurements(pytester: pytest.Pytester, http_base: str) -> None:
+    team_gate(
+        pytester,
+        http_base,
+        """
+@pytest.mark.smoke
+def test_m(measure):
+    measure("x.latency", 0.5, "s", threshold=1)
+""",
+    )
+    assert pytester.runpytest("--target=staging", "--junitxml=j.xml").ret == 0
+    xml = (pytester.path / "j.xml").read_text()
+    assert '<property name="deploygate.decision" value="ok" />' in xml
+    assert '<property name="deploygate.measurement.x.latency" value="0.5 s max 1" />' in xml

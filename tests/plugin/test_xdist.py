@@ -1,0 +1,72 @@
+"""The verdict is the same with and without pytest-xdist; lost results are errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.plugin.helpers import http_check, verdict, write_gate
+from tests.support.httpserver import closed_port
+
+RULES = (
+    '[[decision.rules]]\nmeasurement = "http.latency"\nabove = "200ms"\ndecision = "investigate"\n'
+)
+TEAM = """
+import pytest
+
+@pytest.mark.smoke
+@pytest.mark.deploygate(on_fail="investigate", id="orders")
+def test_orders(http, measure):
+    measure("orders.count", 3, "count", threshold=5, bound="min")
+    assert http.get("/health").json()["status"] == "healthy"
+    assert False, "fewer orders than expected"
+"""
+
+
+def stable(doc: dict[str, Any]) -> dict[str, Any]:
+    """The verdict without what differs run to run (times, measured values)."""
+    return {
+        "verdict": doc["verdict"],
+        "exit_code": doc["exit_code"],
+        "phases": doc["phases"],
+        "checks": sorted(
+            (c["id"], c["outcome"], c["decision"], tuple(m["name"] for m in c["measurements"]))
+            for c in doc["checks"]
+        ),
+    }
+
+
+def test_same_verdict_with_and_without_xdist(pytester: pytest.Pytester, http_base: str) -> None:
+    refused = f"http://127.0.0.1:{closed_port()}/"
+    write_gate(
+        pytester,
+        http_base,
+        http_check("health", "/health"),
+        http_check("slow", "/slow?s=0.3"),
+        http_check("broken", "/status/502", on_fail="investigate"),
+        f'[[checks]]\nid = "down"\ntype = "http"\nphases = ["smoke"]\nurl = "{refused}"\n',
+        extra='paths = ["checks"]\n' + RULES,
+    )
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text(TEAM)
+    serial = pytester.runpytest_subprocess("--target=staging", "--verdict-json=serial.json")
+    parallel = pytester.runpytest_subprocess(
+        "--target=staging", "--verdict-json=xdist.json", "-n", "2"
+    )
+    assert serial.ret == parallel.ret == 1
+    assert stable(verdict(pytester, "serial.json")) == stable(verdict(pytester, "xdist.json"))
+    ids = {c["id"] for c in verdict(pytester, "xdist.json")["checks"]}
+    assert ids == {"health", "slow", "broken", "down", "orders"}
+
+
+def test_a_crashed_worker_counts_as_error(pytester: pytest.Pytester, http_base: str) -> None:
+    write_gate(pytester, http_base, http_check("health", "/health"), extra='paths = ["checks"]')
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text(
+        "import os\nimport pytest\n\n@pytest.mark.smoke\ndef test_crash():\n    os._exit(1)\n"
+    )
+    result = pytester.runpytest_subprocess("--target=staging", "--verdict-json=v.json", "-n", "2")
+    assert result.ret == 1
+    doc = verdict(pytester, "v.json")
+    crashed = [c for c in doc["checks"] if "test_crash" in c["nodeid"]]
+    assert crashed and crashed[0]["outcome"] == "error"
+    assert doc["verdict"] == "ROLLBACK"
