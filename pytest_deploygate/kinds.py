@@ -14,12 +14,14 @@ from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.expect.env import judge_env
 from pytest_deploygate.expect.http import judge_http
+from pytest_deploygate.expect.prometheus import judge_prometheus
 from pytest_deploygate.expect.tcp import judge_tcp
 from pytest_deploygate.expect.tls import judge_tls
 from pytest_deploygate.expect.websocket import judge_websocket
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.env import probe_env
 from pytest_deploygate.probes.http import probe_http
+from pytest_deploygate.probes.prometheus import deadline_prometheus, probe_prometheus
 from pytest_deploygate.probes.tcp import probe_tcp
 from pytest_deploygate.probes.tls import probe_tls
 from pytest_deploygate.probes.websocket import probe_websocket
@@ -54,4 +56,7 @@ KINDS: dict[str, CheckKind] = {
     "websocket": CheckKind(probe=probe_websocket, judge=judge_websocket),
     "tls": CheckKind(probe=probe_tls, judge=judge_tls),
     "tcp": CheckKind(probe=probe_tcp, judge=judge_tcp),
+    "prometheus": CheckKind(
+        probe=probe_prometheus, judge=judge_prometheus, deadline=deadline_prometheus
+    ),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.checks.env import EnvCheck
 from pytest_deploygate.checks.http import HttpCheck
+from pytest_deploygate.checks.prometheus import PrometheusCheck
 from pytest_deploygate.checks.tcp import TcpCheck
 from pytest_deploygate.checks.tls import TlsCheck
 from pytest_deploygate.checks.websocket import WebSocketCheck
@@ -17,6 +18,7 @@ CHECK_SPECS: dict[str, type[CheckSpec]] = {
     "websocket": WebSocketCheck,
     "tls": TlsCheck,
     "tcp": TcpCheck,
+    "prometheus": PrometheusCheck,
 }
 
 __all__ = ["CHECK_SPECS", "CheckSpec", "Target"]

@@ -19,10 +19,11 @@ def toml_value(value: Any) -> str:
 
 
 def http_check(check_id: str, path: str, phases: str = '["smoke"]', **keys: Any) -> str:
+    keys = {"timeout": "2s", **keys}
     extra = "".join(f"{k} = {toml_value(v)}\n" for k, v in keys.items())
     return (
         f'[[checks]]\nid = "{check_id}"\ntype = "http"\nphases = {phases}\npath = "{path}"\n'
-        f'timeout = "2s"\n{extra}\n'
+        f"{extra}\n"
     )
 
 

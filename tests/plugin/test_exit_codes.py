@@ -139,3 +139,15 @@ def test_many_checks_failing_for_one_cause_are_summed_up_once(pytester: pytest.P
     result = run(pytester)
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*4 checks share one cause: connection refused*", "*ROLLBACK*c0*"])
+
+
+def test_a_hung_endpoint_costs_its_timeout_and_gives_error(
+    pytester: pytest.Pytester, silent_base: str
+) -> None:
+    write_gate(pytester, silent_base, http_check("hung", "/", timeout="1s"))
+    result = run(pytester)
+    assert result.ret == 1
+    check = by_id(verdict(pytester))["hung"]
+    assert check["outcome"] == "error"
+    assert "no answer within the read timeout" in check["reason"]
+    assert check["duration_s"] < 3

@@ -1,0 +1,70 @@
+"""Every low-level error a probe may meet maps onto our tree with a one-line reason."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+import pytest
+import requests
+
+from pytest_deploygate import errors
+from pytest_deploygate.probes.base import classify
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected", "text"),
+    [
+        (
+            socket.gaierror(-2, "Name or service not known"),
+            errors.ProbeDNSError,
+            "DNS lookup failed",
+        ),
+        (TimeoutError(), errors.ProbeTimeout, "timed out"),
+        (TimeoutError(), errors.ProbeTimeout, "timed out"),
+        (
+            ssl.SSLCertVerificationError("certificate verify failed"),
+            errors.ProbeTLSError,
+            "TLS error",
+        ),
+        (ConnectionRefusedError(), errors.ProbeConnectionError, "connection refused"),
+        (ConnectionResetError(), errors.ProbeConnectionError, "connection reset"),
+        (PermissionError("denied"), errors.ProbeAuthError, "permission denied"),
+        (OSError("Network is unreachable"), errors.ProbeConnectionError, "unreachable"),
+        (ValueError("bad frame"), errors.ProbeProtocolError, "bad frame"),
+        (requests.exceptions.SSLError("hostname mismatch"), errors.ProbeTLSError, "TLS error"),
+        (requests.exceptions.ConnectTimeout(), errors.ProbeTimeout, "connect timed out"),
+        (requests.exceptions.ReadTimeout(), errors.ProbeTimeout, "read timeout"),
+        (
+            requests.exceptions.ConnectionError("Connection refused"),
+            errors.ProbeConnectionError,
+            "refused",
+        ),
+        (
+            requests.exceptions.ConnectionError("Failed to resolve 'x.invalid'"),
+            errors.ProbeDNSError,
+            "DNS",
+        ),
+        (requests.exceptions.TooManyRedirects(), errors.ProbeProtocolError, "too many redirects"),
+        (requests.exceptions.InvalidURL("nope"), errors.ProbeProtocolError, "invalid URL"),
+        (KeyError("x"), errors.ProbeError, "KeyError"),
+    ],
+)
+def test_low_level_errors_map_onto_the_tree(
+    exc: BaseException, expected: type[errors.ProbeError], text: str
+) -> None:
+    mapped = classify(exc, "GET http://h/x")
+    assert type(mapped) is expected
+    assert text in str(mapped)
+    assert str(mapped).endswith("(GET http://h/x)")
+    assert "\n" not in str(mapped)
+
+
+def test_our_own_errors_pass_through_unchanged() -> None:
+    original = errors.ProbeAuthError("password authentication failed")
+    assert classify(original) is original
+
+
+def test_every_probe_error_has_a_kind() -> None:
+    kinds = {cls.kind for cls in errors.ProbeError.__subclasses__()} | {errors.ProbeDNSError.kind}
+    assert kinds == {"timeout", "connection", "dns", "tls", "auth", "protocol"}
