@@ -31,7 +31,7 @@ from pytest_deploygate.errors import (
     ProbeTLSError,
 )
 from pytest_deploygate.probes.base import ProbeContext, classify
-from pytest_deploygate.probes.tls import client_context
+from pytest_deploygate.probes.tls import client_context, ssl_reason
 
 USER_AGENT = "pytest-deploygate"
 # Closing politely waits for the server's close frame; never let that outlive the check.
@@ -150,6 +150,8 @@ def _classify(exc: BaseException, where: str, timeout: float) -> ProbeError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         detail = (exc.verify_message or _first_line(exc)).rstrip(".")
         return ProbeTLSError(f"TLS certificate not accepted: {detail} ({where})")
+    if isinstance(exc, ssl.SSLError):
+        return ProbeTLSError(f"TLS handshake failed: {ssl_reason(exc)} ({where})")
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         text = f"server rejected the WebSocket handshake: HTTP {status} ({where})"

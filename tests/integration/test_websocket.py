@@ -22,7 +22,7 @@ from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 from tests.support.certs import CertFiles, TestCA
 from tests.support.httpserver import closed_port, silent_server
-from tests.support.tlsserver import reset_server
+from tests.support.tlsserver import garbage_server, reset_server
 from tests.support.wsserver import PONG, ws_server
 
 CTX = ProbeContext(base_dir=Path("."))
@@ -170,6 +170,16 @@ def test_wss_hostname_mismatch_is_a_tls_error(ca: TestCA) -> None:
         done = run(url=f"{url}/ws", expect_reply=True, ca_bundle=cert.ca)
     assert isinstance(done.error, ProbeTLSError)
     assert "Hostname mismatch" in str(done.error)
+
+
+def test_a_tls_handshake_failure_is_a_tls_error() -> None:
+    with garbage_server() as port:
+        done = run(url=f"wss://127.0.0.1:{port}/ws", expect_reply=True)
+    assert isinstance(done.error, ProbeTLSError)
+    assert str(done.error) == (
+        "TLS handshake failed: wrong version number (is this port speaking TLS?) "
+        f"(wss://127.0.0.1:{port}/ws)"
+    )
 
 
 def test_a_refused_connection_is_an_error() -> None:
