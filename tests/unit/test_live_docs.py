@@ -1,4 +1,5 @@
-"""The examples on the websocket, tls, tcp and http doc pages are valid configs."""
+"""The examples on the websocket, tls, tcp and http doc pages, and
+examples/live-services.toml, are valid configs."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "checks"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "checks"
 PAGES = ("websocket.md", "tls.md", "tcp.md", "http.md")
 TARGET = '[targets.docs]\nbase_url = "https://example.com"\n'
 ENV = {"API_TOKEN": "t", "GIT_SHA": "3f2a9c1"}
@@ -38,3 +40,11 @@ def test_doc_example_is_a_valid_config(where: str, block: str) -> None:
     target = next(iter(data["targets"]))
     config = load(data, source=where, base_dir=DOCS, target=target, environ=ENV)
     assert config.checks or config.rules
+
+
+def test_the_live_services_example_is_a_valid_config() -> None:
+    path = ROOT / "examples" / "live-services.toml"
+    data = tomllib.loads(path.read_text())
+    config = load(data, source=str(path), base_dir=path.parent, target="production", environ={})
+    assert {c.type for c in config.checks} == {"websocket", "tls", "tcp", "http"}
+    assert config.target.websocket_url == "wss://api.example.com/ws"
