@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from websockets.exceptions import (
     ConnectionClosed,
@@ -102,13 +102,13 @@ def _exchange(
     deadline: float,
     timeout: float,
 ) -> WebSocketObservation:
-    base = {
-        "url": shown,
-        "subprotocol": ws.subprotocol,
-        "connect_latency": connect_latency,
-        "waited_for_reply": spec.wants_reply,
-        "timeout": timeout,
-    }
+    observed = WebSocketObservation(
+        url=shown,
+        subprotocol=ws.subprotocol,
+        connect_latency=connect_latency,
+        waited_for_reply=spec.wants_reply,
+        timeout=timeout,
+    )
     sent_at = time.perf_counter()
     try:
         if spec.send is not None:
@@ -116,23 +116,20 @@ def _exchange(
         elif spec.send_json is not None:
             ws.send(json.dumps(spec.send_json))
         if not spec.wants_reply:
-            return WebSocketObservation(**base)  # type: ignore[arg-type]
+            return observed
         message = ws.recv(timeout=max(0.0, deadline - time.monotonic()))
     except TimeoutError:
-        return WebSocketObservation(**base)  # type: ignore[arg-type]
+        return observed  # accepted but silent: the judge fails it, it is not an error
     except ConnectionClosed as exc:
-        return WebSocketObservation(**base, closed_before_reply=_close_text(exc))  # type: ignore[arg-type]
+        return replace(observed, closed_before_reply=_close_text(exc))
     except Exception as exc:
         raise _classify(exc, shown, timeout) from exc
     latency = time.perf_counter() - sent_at
-    binary = isinstance(message, bytes)
-    text = message.decode("utf-8", errors="replace") if isinstance(message, bytes) else message
-    return WebSocketObservation(
-        **base,  # type: ignore[arg-type]
-        reply=text,
-        reply_binary=binary,
-        reply_latency=latency,
-    )
+    if isinstance(message, bytes):
+        text, binary = message.decode("utf-8", errors="replace"), True
+    else:
+        text, binary = message, False
+    return replace(observed, reply=text, reply_binary=binary, reply_latency=latency)
 
 
 def _close_text(exc: ConnectionClosed) -> str:
