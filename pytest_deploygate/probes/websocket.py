@@ -11,6 +11,7 @@ import json
 import ssl
 import time
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit, urlunsplit
 
 from websockets.exceptions import (
     ConnectionClosed,
@@ -58,15 +59,26 @@ def resolve_ws_url(spec: WebSocketCheck, target: Target) -> str:
             f"check {spec.id!r} has no 'url' and target {target.name!r} has no websocket_url"
         )
     if not url.startswith(("ws://", "wss://")):
-        raise ProbeProtocolError(f"websocket URL must start with ws:// or wss://, got {url!r}")
+        raise ProbeProtocolError(
+            f"websocket URL must start with ws:// or wss://, got {display_url(url)!r}"
+        )
     return url
+
+
+def display_url(url: str) -> str:
+    """The URL without query string and credentials: both often carry secrets."""
+    parts = urlsplit(url.split("?", 1)[0])
+    if parts.username is None and parts.password is None:
+        return parts.geturl()
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def probe_websocket(
     spec: WebSocketCheck, target: Target, ctx: ProbeContext
 ) -> WebSocketObservation:
     url = resolve_ws_url(spec, target)
-    shown = url.split("?", 1)[0]  # queries often carry tokens
+    shown = display_url(url)
     timeout = spec.effective_timeout(target)
     deadline = time.monotonic() + timeout
     context = (

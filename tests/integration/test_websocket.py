@@ -243,3 +243,11 @@ def test_bad_keys_are_rejected_with_the_key_named(keys: dict[str, object], messa
     with pytest.raises(ValidationError) as info:
         spec(**keys)
     assert message in str(info.value)
+
+
+def test_credentials_and_query_never_appear_in_a_reason() -> None:
+    port = closed_port()
+    done = run(url=f"ws://user:s3cret@127.0.0.1:{port}/ws?token=s3cret", expect_reply=True)
+    assert isinstance(done.error, ProbeConnectionError)
+    assert "s3cret" not in str(done.error)
+    assert f"ws://127.0.0.1:{port}/ws" in str(done.error)
