@@ -20,6 +20,7 @@ from pytest_deploygate.checks.host import NO_HOSTS, HostCheck
 from pytest_deploygate.errors import ProbeError
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.runner import CheckInstance, Execution, execute
+from tests.support.need import need_server
 
 LOCAL = "local://"
 
@@ -170,6 +171,7 @@ def named_process(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
 def test_a_process_by_name_is_counted_and_its_memory_measured(
     named_process: tuple[str, subprocess.Popen[bytes]],
 ) -> None:
+    needs("ps", "procps")
     name, _ = named_process
     check = spec("process", name=name, max_memory="512MB", max_count=1)
     assert failures(check) == ()
@@ -180,6 +182,7 @@ def test_a_process_by_name_is_counted_and_its_memory_measured(
 
 
 def test_a_process_over_its_memory_cap_fails() -> None:
+    needs("ps", "procps")
     # This interpreter itself: a process that certainly uses more than 1 kB.
     check = spec("process", pattern=f"^{sys.executable}", max_memory="1kB", user=None)
     (line,) = failures(check)
@@ -187,6 +190,7 @@ def test_a_process_over_its_memory_cap_fails() -> None:
 
 
 def test_no_matching_process_fails_with_the_count() -> None:
+    needs("ps", "procps")
     lines = failures(spec("process", name="no-such-proc-dg"))
     assert lines == ("0 process(es) no-such-proc-dg, expected at least 1",)
 
@@ -194,6 +198,7 @@ def test_no_matching_process_fails_with_the_count() -> None:
 def test_without_systemd_a_service_is_checked_by_its_process(
     named_process: tuple[str, subprocess.Popen[bytes]],
 ) -> None:
+    needs("ps", "procps")
     if Path("/run/systemd/system").is_dir():
         pytest.skip("this machine runs systemd: the fallback is not taken here")
     name, proc = named_process
@@ -214,7 +219,14 @@ def test_without_systemd_a_service_is_checked_by_its_process(
 # -- sockets, packages, env ----------------------------------------------------------------
 
 
+def needs(program: str, package: str) -> None:
+    """The host's own tools the check reads through; a machine without them cannot test it."""
+    if shutil.which(program) is None:
+        need_server(f"{program} is not installed (apt-get install {package})")
+
+
 def test_a_listening_socket_is_found_and_a_closed_port_fails() -> None:
+    needs("ss", "iproute2")
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
@@ -279,6 +291,7 @@ def git(cwd: Path, *args: str) -> str:
 @pytest.fixture
 def deploy_dir(tmp_path: Path) -> Path:
     """A clone of a bare 'origin' on branch main, one commit, everything pushed."""
+    needs("git", "git")
     origin = tmp_path / "origin.git"
     work = tmp_path / "app"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
