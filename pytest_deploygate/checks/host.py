@@ -38,14 +38,14 @@ DEFAULT_SCHEME = "paramiko"
 
 def display_host(hostspec: str) -> str:
     """The host string as shown in test ids and reasons: a password in it becomes ``***``."""
-    if "://" not in hostspec:
-        return hostspec
-    parts = urlsplit(hostspec)
+    bare = "://" not in hostspec  # "user@host": testinfra's paramiko default
+    parts = urlsplit(f"//{hostspec}" if bare else hostspec)
     if parts.password is None:
         return hostspec
     user = parts.username or ""
     host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    shown = urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    return shown.removeprefix("//") if bare else shown
 
 
 def host_scheme(hostspec: str) -> str:

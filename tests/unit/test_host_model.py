@@ -70,6 +70,7 @@ def test_passwords_in_host_strings_are_hidden() -> None:
     assert display_host("ssh://deploy:pw@web-1:2222") == "ssh://deploy:***@web-1:2222"
     assert display_host("ssh://deploy@web-1") == "ssh://deploy@web-1"
     assert display_host("web-1") == "web-1"
+    assert display_host("deploy:pw@web-1") == "deploy:***@web-1"
 
 
 def test_git_expects_the_target_version_unless_the_check_names_one() -> None:
