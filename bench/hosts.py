@@ -57,6 +57,7 @@ def run_all(instances: list[CheckInstance], target: Target, concurrency: int) ->
     elapsed = time.perf_counter() - start
     runner.close()
     errors = sum(1 for r in results if r.error is not None)
+    print(f"    ({POOL.connected()} connections for {len(instances)} check runs)")
     return elapsed, errors
 
 

@@ -142,6 +142,11 @@ class HostPool:
             entry.host, entry.failure = host, None
             return host
 
+    def connected(self) -> int:
+        """How many hosts have a live connection (for benches and tests)."""
+        with self._lock:
+            return sum(1 for e in self._entries.values() if e.host is not None)
+
     def close(self) -> None:
         """Close paramiko sessions and stop the ssh masters: nothing outlives the gate."""
         with self._lock:
