@@ -451,12 +451,31 @@ def _row_counts(spec: PgRowCounts, conn: Conn) -> RowCountsObservation:
     return RowCountsObservation(counts, missing)
 
 
-_GRANT_FUNCTIONS = {
-    "TABLE": ("has_table_privilege", "to_regclass"),
-    "SEQUENCE": ("has_sequence_privilege", "to_regclass"),
-    "SCHEMA": ("has_schema_privilege", "to_regnamespace"),
-    "DATABASE": ("has_database_privilege", None),
-}
+# All grants in one statement: each row resolves its object first, so a missing object
+# is reported as such instead of aborting the query with an error.
+_GRANTS_SQL = """
+SELECT g.i, g.kind, g.name,
+       CASE g.kind
+         WHEN 'TABLE' THEN to_regclass(g.name) IS NOT NULL
+         WHEN 'SEQUENCE' THEN to_regclass(g.name) IS NOT NULL
+         WHEN 'SCHEMA' THEN to_regnamespace(g.name) IS NOT NULL
+         ELSE EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = g.name)
+       END AS found,
+       CASE
+         WHEN g.kind = 'TABLE' AND to_regclass(g.name) IS NOT NULL
+           THEN has_table_privilege(%(role)s, to_regclass(g.name), g.priv)
+         WHEN g.kind = 'SEQUENCE' AND to_regclass(g.name) IS NOT NULL
+           THEN has_sequence_privilege(%(role)s, to_regclass(g.name), g.priv)
+         WHEN g.kind = 'SCHEMA' AND to_regnamespace(g.name) IS NOT NULL
+           THEN has_schema_privilege(%(role)s, g.name, g.priv)
+         WHEN g.kind = 'DATABASE'
+              AND EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = g.name)
+           THEN has_database_privilege(%(role)s, g.name, g.priv)
+       END AS allowed
+FROM unnest(%(kinds)s::text[], %(names)s::text[], %(privs)s::text[])
+     WITH ORDINALITY AS g(kind, name, priv, i)
+ORDER BY g.i
+"""
 
 
 def _privileges(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> PrivilegesObservation:
@@ -470,24 +489,19 @@ def _privileges(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> Privile
         raise ProbeProtocolError(f"role {role!r} does not exist")
     denied: list[str] = []
     missing: list[str] = []
-    for grant in spec.grants:
-        privilege, kind, name = parse_grant(grant)
-        function, resolver = _GRANT_FUNCTIONS[kind]
-        exists_sql = (
-            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %(name)s)"
-            if resolver is None
-            else f"SELECT {resolver}(%(name)s) IS NOT NULL"
-        )
-        query = (
-            f"SELECT exists, CASE WHEN exists THEN {function}(%(role)s, %(name)s, %(priv)s) END "
-            f"FROM ({exists_sql}) e(exists)"
-        )
-        params = {"role": role, "name": name, "priv": privilege}
-        exists, allowed = _one(conn, query.encode(), params)
-        if not exists:
-            missing.append(f"{kind.lower()} {name}")
-        elif not allowed:
-            denied.append(grant)
+    if spec.grants:
+        parsed = [parse_grant(g) for g in spec.grants]
+        params = {
+            "role": role,
+            "privs": [p[0] for p in parsed],
+            "kinds": [p[1] for p in parsed],
+            "names": [p[2] for p in parsed],
+        }
+        for index, kind, name, found, allowed in conn.execute(_GRANTS_SQL, params).fetchall():
+            if not found:
+                missing.append(f"{str(kind).lower()} {name}")
+            elif not allowed:
+                denied.append(spec.grants[int(index) - 1])
     failed: list[str] = []
     rolled_back = True
     if spec.statements:

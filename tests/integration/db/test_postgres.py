@@ -366,3 +366,11 @@ def test_malformed_grant_explains_the_shape(tmp_path: Path) -> None:
         PostgresCheck.model_validate(
             {"id": "p", "phases": ["predeploy"], "check": "privileges", "grants": ["orders"]}
         )
+
+
+def test_grant_on_a_missing_object_is_named(shop_url: str) -> None:
+    result = run_check(
+        {"check": "privileges", "grants": ["SELECT ON ghosts", "USAGE ON SCHEMA nowhere"]},
+        database_url=shop_url,
+    )
+    assert reason(result) == "object(s) not found: table ghosts, schema nowhere"
