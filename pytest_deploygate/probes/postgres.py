@@ -307,7 +307,8 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
                      ORDER BY k.i),
                ARRAY(SELECT quote_ident(a.attname) FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n
-                     ORDER BY k.i)
+                     ORDER BY k.i),
+               c.reltuples
         FROM pg_constraint con
         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE con.contype = 'f' AND {_USER_SCHEMAS}
@@ -320,71 +321,105 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
     ).fetchall()
     budget_end = time.monotonic() + settings.statement_timeout
     limit = settings.statement_timeout  # the session's statement_timeout right now
-    results: list[ForeignKeyResult] = []
-    for name, child, parent, child_cols, parent_cols in fks:
+    keys = [ForeignKey(r[0], r[1], r[2], tuple(r[3]), tuple(r[4])) for r in fks]
+    # Small tables (by the planner's estimate) are scanned many per statement: the
+    # per-statement cost, not the rows, dominates them. A batch that times out is
+    # scanned again key by key, so a stale estimate costs time, not results.
+    small = [k for k, r in zip(keys, fks, strict=True) if 0 <= float(r[5]) <= FK_BATCH_MAX_ROWS]
+    large = [k for k, r in zip(keys, fks, strict=True) if not 0 <= float(r[5]) <= FK_BATCH_MAX_ROWS]
+    batches = [small[i : i + FK_BATCH_SIZE] for i in range(0, len(small), FK_BATCH_SIZE)]
+    work: list[list[ForeignKey]] = [*batches, *([k] for k in large)]
+    results: dict[str, ForeignKeyResult] = {}
+    while work:
+        batch = work.pop(0)
         remaining = budget_end - time.monotonic()
         if remaining < 0.05:
-            results.append(
-                ForeignKeyResult(name, child, tuple(child_cols), parent, 0, 0, "out of time")
-            )
+            for key in batch:
+                results[key.name + key.child] = key.result(0, 0, "out of time")
             continue
         if remaining < limit - FK_TIMEOUT_SLACK_S:
             # Lower the server's limit only now and then: a round trip per key would
             # cost more than the scans of small tables.
             limit = remaining
             _set_statement_timeout(conn, limit)
-        results.append(_scan_fk(conn, name, child, parent, child_cols, parent_cols, spec.row_limit))
+        try:
+            found = _scan_fks(conn, batch, spec.row_limit)
+        except pg_errors.QueryCanceled:
+            if len(batch) > 1:
+                work[:0] = [[key] for key in batch]
+            else:
+                results[batch[0].name + batch[0].child] = batch[0].result(0, 0, "statement_timeout")
+            continue
+        for key, (scanned, orphans) in zip(batch, found, strict=True):
+            stopped = f"row_limit {spec.row_limit}" if scanned > spec.row_limit else ""
+            results[key.name + key.child] = key.result(
+                min(scanned, spec.row_limit), orphans, stopped
+            )
     if limit != settings.statement_timeout:
         _set_statement_timeout(conn, settings.statement_timeout)
-    return ForeignKeysObservation(tuple(results), spec.row_limit)
+    ordered = tuple(results[k.name + k.child] for k in keys)
+    return ForeignKeysObservation(ordered, spec.row_limit)
 
 
 # A scan may outlive the check's budget by at most this (the runner's grace is larger).
 FK_TIMEOUT_SLACK_S = 0.5
+# Keys of tables estimated at most this many rows are scanned FK_BATCH_SIZE per statement.
+FK_BATCH_MAX_ROWS = 10_000
+FK_BATCH_SIZE = 100
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """One foreign key; names come from the server already quoted."""
+
+    name: str
+    child: str
+    parent: str
+    child_cols: tuple[str, ...]
+    parent_cols: tuple[str, ...]
+
+    def result(self, scanned: int, orphans: int, stopped: str = "") -> ForeignKeyResult:
+        return ForeignKeyResult(
+            self.name, self.child, self.child_cols, self.parent, scanned, orphans, stopped
+        )
 
 
 def _set_statement_timeout(conn: Conn, seconds: float) -> None:
     conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{int(seconds * 1000)}ms",))
 
 
-def _scan_fk(
-    conn: Conn,
-    name: str,
-    child: str,
-    parent: str,
-    child_cols: list[str],
-    parent_cols: list[str],
-    row_limit: int,
-) -> ForeignKeyResult:
-    # Identifiers come from the server already quoted (regclass::text, quote_ident).
-    cols = sql.SQL(", ").join(sql.SQL(c) for c in child_cols)
-    not_null = sql.SQL(" AND ").join(sql.SQL(f"{c} IS NOT NULL") for c in child_cols)
-    match = sql.SQL(" AND ").join(
-        sql.SQL(f"p.{pc} = s.{cc}") for cc, pc in zip(child_cols, parent_cols, strict=True)
-    )
-    # A LEFT JOIN (hash join on big tables) rather than NOT EXISTS per row; the
-    # referenced columns are unique, so each child row matches at most one parent.
-    query = sql.SQL(
-        "SELECT count(*), count(*) FILTER (WHERE p.{first} IS NULL) "
-        "FROM (SELECT {cols} FROM {child} WHERE {not_null} LIMIT {limit}) s "
-        "LEFT JOIN {parent} p ON {match}"
-    ).format(
-        first=sql.SQL(parent_cols[0]),
-        parent=sql.SQL(parent),
-        match=match,
-        cols=cols,
-        child=sql.SQL(child),
-        not_null=not_null,
-        limit=sql.Literal(row_limit + 1),
-    )
-    label = tuple(child_cols)
-    try:
-        row = _one(conn, query)
-    except pg_errors.QueryCanceled:
-        return ForeignKeyResult(name, child, label, parent, 0, 0, "statement_timeout")
-    scanned, orphans = int(row[0]), int(row[1])
-    stopped = f"row_limit {row_limit}" if scanned > row_limit else ""
-    return ForeignKeyResult(name, child, label, parent, min(scanned, row_limit), orphans, stopped)
+def _scan_fks(conn: Conn, keys: list[ForeignKey], row_limit: int) -> list[tuple[int, int]]:
+    """(rows scanned, orphans) per key, in one statement; at most row_limit + 1 rows
+    of each child are read."""
+    parts = []
+    for index, key in enumerate(keys):
+        cols = sql.SQL(", ").join(sql.SQL(c) for c in key.child_cols)
+        not_null = sql.SQL(" AND ").join(sql.SQL(f"{c} IS NOT NULL") for c in key.child_cols)
+        match = sql.SQL(" AND ").join(
+            sql.SQL(f"p.{pc} = s.{cc}")
+            for cc, pc in zip(key.child_cols, key.parent_cols, strict=True)
+        )
+        # A LEFT JOIN (hash join on big tables) rather than NOT EXISTS per row; the
+        # referenced columns are unique, so each child row matches at most one parent.
+        parts.append(
+            sql.SQL(
+                "SELECT {index}, count(*), count(*) FILTER (WHERE p.{first} IS NULL) "
+                "FROM (SELECT {cols} FROM {child} WHERE {not_null} LIMIT {limit}) s "
+                "LEFT JOIN {parent} p ON {match}"
+            ).format(
+                index=sql.Literal(index),
+                first=sql.SQL(key.parent_cols[0]),
+                parent=sql.SQL(key.parent),
+                match=match,
+                cols=cols,
+                child=sql.SQL(key.child),
+                not_null=not_null,
+                limit=sql.Literal(row_limit + 1),
+            )
+        )
+    rows = conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
+    by_index = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+    return [by_index[i] for i in range(len(keys))]
 
 
 _POLCMD = {"r": ("SELECT",), "a": ("INSERT",), "w": ("UPDATE",), "d": ("DELETE",)}
