@@ -374,3 +374,27 @@ def test_grant_on_a_missing_object_is_named(shop_url: str) -> None:
         database_url=shop_url,
     )
     assert reason(result) == "object(s) not found: table ghosts, schema nowhere"
+
+
+def test_orphans_in_a_larger_table_and_a_bounded_scan(pg_cluster: PgCluster) -> None:
+    db = pg_cluster.create_database(
+        "big",
+        """
+        CREATE TABLE parents (id int PRIMARY KEY);
+        INSERT INTO parents SELECT generate_series(1, 100);
+        CREATE TABLE children (id int PRIMARY KEY, parent_id int);
+        INSERT INTO children SELECT g, CASE WHEN g > 29998 THEN 500 ELSE 1 + g % 100 END
+          FROM generate_series(1, 30000) g;
+        ALTER TABLE children ADD CONSTRAINT children_parent_fk FOREIGN KEY (parent_id)
+          REFERENCES parents(id) NOT VALID;
+        ANALYZE;
+        """,
+    )
+    whole = run_check({"check": "foreign_keys"}, database_url=pg_cluster.dsn(db))
+    assert reason(whole) == "2 orphan rows: children(parent_id) -> parents: 2"
+    assert measurement(whole, "db.fk_incomplete").value == 0
+    bounded = run_check(
+        {"check": "foreign_keys", "row_limit": 20000}, database_url=pg_cluster.dsn(db)
+    )
+    assert outcome(bounded) == "passed", reason(bounded)  # the orphans lie past the limit
+    assert measurement(bounded, "db.fk_incomplete").value == 1
