@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from pytest_deploygate.checks.base import CheckSpec, Duration
+from pytest_deploygate.checks.http_extras import validate_extras
+from pytest_deploygate.checks.validators import flatten_paths
 
 JsonValue = Any
 
@@ -30,6 +32,16 @@ class HttpCheck(CheckSpec):
     verify: bool | None = None
     ca_bundle: Path | None = None
     follow_redirects: bool = True
+    # Body and JSON-path expectations; judged in expect/http_extras.py.
+    body_contains: str | tuple[str, ...] | None = None
+    body_matches: str | None = None
+    expect_json_path: dict[str, JsonValue] = Field(default_factory=dict)
+    match_json_path: dict[str, str] = Field(default_factory=dict)
+    min_body_length: int | None = Field(default=None, ge=0)
+    max_body_length: int | None = Field(default=None, ge=0)
+    body_length_path: str | None = None
+    expect_version: bool = False
+    version_path: str = "version"
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -44,7 +56,13 @@ class HttpCheck(CheckSpec):
             raise ValueError("give at most one of 'json', 'form' and 'body'")
         if self.verify is False and self.ca_bundle is not None:
             raise ValueError("'verify = false' and 'ca_bundle' contradict each other")
+        validate_extras(self)
         return self
+
+    @field_validator("expect_json_path", "match_json_path", mode="before")
+    @classmethod
+    def _flatten(cls, value: Any) -> Any:
+        return flatten_paths(value)
 
     def expected_statuses(self) -> tuple[int, ...]:
         status = self.expect_status

@@ -7,6 +7,7 @@ import json
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.http import HttpCheck
 from pytest_deploygate.expect.base import Judgement, snippet, subset_mismatch
+from pytest_deploygate.expect.http_extras import body_failures
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.probes.http import HttpObservation
 from pytest_deploygate.units import format_value
@@ -34,9 +35,12 @@ def judge_http(spec: HttpCheck, target: Target, obs: HttpObservation) -> Judgeme
             f"latency {format_value(obs.latency, 's')} above max_latency "
             f"{format_value(spec.max_latency, 's')}"
         )
+    extra_failures, extra_measurements = body_failures(spec, target, obs)
+    failures.extend(f for f in extra_failures if f not in failures)
     measurements = (
         Measurement("http.latency", obs.latency, "s", spec.max_latency, "max"),
         Measurement("http.status", float(obs.status), "", None, None),
+        *extra_measurements,
     )
     return Judgement(tuple(failures), measurements)
 

@@ -1,0 +1,41 @@
+"""``type = "tcp"``: a port accepts connections within the timeout."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from pytest_deploygate.checks.base import CheckSpec, Duration
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``host:port`` or ``[v6]:port`` -> (host, port); ValueError names what is wrong."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"'address' must be host:port (for IPv6 [::1]:port), got {address!r}")
+    number = int(port)
+    if not 1 <= number <= 65535:
+        raise ValueError(f"'address' port must be 1 to 65535, got {number}")
+    return host.strip("[]"), number
+
+
+class TcpCheck(CheckSpec):
+    type: Literal["tcp"] = "tcp"
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    address: str | None = None
+    max_latency: Duration | None = None
+
+    @model_validator(mode="after")
+    def _one_address(self) -> TcpCheck:
+        if self.address is not None:
+            if self.host is not None or self.port is not None:
+                raise ValueError("give either 'address' (host:port) or 'host' and 'port', not both")
+            split_address(self.address)
+        elif self.port is None:
+            raise ValueError(
+                "give 'port' (host defaults to the target's base_url host) or "
+                "'address = \"host:port\"'"
+            )
+        return self

@@ -1,0 +1,44 @@
+"""Judging a presented certificate against a ``tls`` check."""
+
+from __future__ import annotations
+
+from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.tls import TlsCheck
+from pytest_deploygate.expect.base import Judgement
+from pytest_deploygate.outcomes import Measurement
+from pytest_deploygate.probes.tls import TlsObservation
+
+
+def judge_tls(spec: TlsCheck, target: Target, obs: TlsObservation) -> Judgement:
+    failures: list[str] = []
+    where = f"{obs.host}:{obs.port}"
+    expires = obs.not_after.strftime("%Y-%m-%d %H:%M UTC")
+    if obs.days_left < 0:
+        failures.append(
+            f"certificate of {where} expired {_days(-obs.days_left)} ago (on {expires})"
+        )
+    elif obs.not_yet_valid:
+        starts = obs.not_before.strftime("%Y-%m-%d %H:%M UTC")
+        failures.append(f"certificate of {where} is not yet valid (valid from {starts})")
+    elif obs.days_left < spec.min_days_left:
+        failures.append(
+            f"certificate of {where} expiring in {_days(obs.days_left)} (on {expires}), "
+            f"below min_days_left {spec.min_days_left:g}"
+        )
+    if obs.hostname_matches is False:
+        shown = ", ".join(obs.names[:5]) or "no names"
+        failures.append(f"hostname mismatch: certificate is for {shown}, not {obs.server_name}")
+    if obs.chain_error is not None:
+        failures.append(
+            f"untrusted chain: {obs.chain_error} (issuer {obs.issuer}); "
+            "give the issuing CA as ca_bundle if it is a private CA"
+        )
+    measurement = Measurement("tls.days_left", obs.days_left, "days", spec.min_days_left, "min")
+    return Judgement(tuple(failures), (measurement,))
+
+
+def _days(days: float) -> str:
+    if days >= 1.5:  # rounds to 2 or more: "2 days" reads better than "47 hours"
+        return f"{days:.0f} days"
+    hours = days * 24
+    return f"{hours:.0f} hours" if hours >= 1 else "less than an hour"

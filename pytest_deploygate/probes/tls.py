@@ -1,0 +1,231 @@
+"""TLS: the certificate a server presents, and whether its chain is trusted.
+
+The chain is verified with the expiry dates switched off, and dates and hostname are
+read from the certificate itself: so one run can say *all* of "expired", "not yet valid",
+"hostname mismatch" and "untrusted chain", where OpenSSL alone stops at the first.
+Also home of :func:`client_context`, which the ``websocket`` probe shares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.tls import TlsCheck
+from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout, ProbeTLSError
+from pytest_deploygate.probes.base import ProbeContext, classify
+
+# OpenSSL's X509_V_FLAG_NO_CHECK_TIME: verify the chain, ignore validity dates (we report
+# them ourselves, with the number of days). Python's ssl module does not name it.
+NO_CHECK_TIME = 0x200000
+DEFAULT_TLS_PORT = 443
+
+
+def client_context(
+    verify: bool | None, ca_bundle: Path | None, target: Target, ctx: ProbeContext
+) -> ssl.SSLContext:
+    """A client context like the http check's: verification on unless explicitly off,
+    the check's CA bundle, else the target's, else the system store."""
+    bundle = ca_bundle
+    if bundle is None and verify is None and target.ca_bundle is not None:
+        bundle = target.ca_bundle
+    enabled = verify if verify is not None else (True if bundle is not None else target.verify)
+    if not enabled:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    try:
+        return ssl.create_default_context(cafile=str(ctx.path(bundle)) if bundle else None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ProbeTLSError(f"cannot load ca_bundle {bundle}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class TlsObservation:
+    host: str
+    port: int
+    server_name: str
+    subject: str
+    issuer: str
+    names: tuple[str, ...]
+    not_before: dt.datetime
+    not_after: dt.datetime
+    days_left: float
+    not_yet_valid: bool
+    hostname_matches: bool | None  # None: hostname checking switched off
+    chain_error: str | None  # None: trusted (or verification switched off)
+    chain_verified: bool
+    tls_version: str
+
+
+def tls_address(spec: TlsCheck, target: Target) -> tuple[str, int]:
+    """Host and port from the check, else from the target's https/wss URL (port 443)."""
+    if spec.host is not None:
+        return spec.host, spec.port or DEFAULT_TLS_PORT
+    candidates = [target.base_url, target.websocket_url]
+    secure = [u for u in candidates if u and u.startswith(("https://", "wss://"))]
+    for url in secure + [u for u in candidates if u and u not in secure]:
+        parts = urlsplit(url)
+        if parts.hostname:
+            port = parts.port if url in secure and parts.port else DEFAULT_TLS_PORT
+            return parts.hostname, spec.port or port
+    raise ProbeProtocolError(
+        f"check {spec.id!r} has no 'host' and target {target.name!r} has no base_url "
+        "or websocket_url to take it from"
+    )
+
+
+def probe_tls(spec: TlsCheck, target: Target, ctx: ProbeContext) -> TlsObservation:
+    host, port = tls_address(spec, target)
+    name = spec.server_name or host
+    deadline = time.monotonic() + spec.effective_timeout(target)
+    where = f"{host}:{port}"
+    context = client_context(spec.verify, spec.ca_bundle, target, ctx)
+    verifying = context.verify_mode != ssl.CERT_NONE
+    chain_error: str | None = None
+    if verifying:
+        context.check_hostname = False
+        context.verify_flags |= NO_CHECK_TIME
+    try:
+        der, version = _handshake(context, host, port, name, deadline)
+    except ssl.SSLCertVerificationError as exc:
+        chain_error = exc.verify_message or _first_line(exc)
+        der, version = _handshake(_no_verify(), host, port, name, deadline)
+    cert = _load(der, where)
+    now = dt.datetime.now(dt.timezone.utc)
+    not_after = cert.not_valid_after_utc
+    not_before = cert.not_valid_before_utc
+    names = _names(cert)
+    return TlsObservation(
+        host=host,
+        port=port,
+        server_name=name,
+        subject=_common_name(cert.subject) or cert.subject.rfc4514_string(),
+        issuer=_common_name(cert.issuer) or cert.issuer.rfc4514_string(),
+        names=names,
+        not_before=not_before,
+        not_after=not_after,
+        days_left=(not_after - now).total_seconds() / 86400,
+        not_yet_valid=now < not_before,
+        hostname_matches=hostname_matches(name, names) if spec.check_hostname else None,
+        chain_error=chain_error,
+        chain_verified=verifying,
+        tls_version=version,
+    )
+
+
+def _no_verify() -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _handshake(
+    context: ssl.SSLContext, host: str, port: int, name: str, deadline: float
+) -> tuple[bytes, str]:
+    """One TLS handshake within what is left of the timeout: the leaf (DER), the version."""
+    where = f"{host}:{port}"
+    try:
+        remaining = _remaining(deadline, where)
+        with socket.create_connection((host, port), timeout=remaining) as sock:
+            sock.settimeout(_remaining(deadline, where))
+            with context.wrap_socket(sock, server_hostname=name) as tls:
+                der = tls.getpeercert(binary_form=True)
+                version = tls.version() or ""
+    except ssl.SSLCertVerificationError:
+        raise
+    except ProbeError:
+        raise
+    except ssl.SSLError as exc:
+        raise ProbeTLSError(f"TLS handshake with {where} failed: {ssl_reason(exc)}") from exc
+    except ConnectionResetError as exc:
+        raise ProbeTLSError(f"TLS handshake with {where} failed: connection reset") from exc
+    except Exception as exc:
+        raise classify(exc, where) from exc
+    if not der:
+        raise ProbeTLSError(f"{where} presented no certificate")
+    return der, version
+
+
+def _remaining(deadline: float, where: str) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ProbeTimeout(f"timed out ({where})")
+    return left
+
+
+def _load(der: bytes, where: str) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        raise ProbeTLSError(f"{where} presented a certificate that cannot be parsed") from exc
+
+
+def _names(cert: x509.Certificate) -> tuple[str, ...]:
+    """Subject alternative names (DNS and IP); the common name only when there are none,
+    as browsers stopped reading it."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        common = _common_name(cert.subject)
+        return (common,) if common else ()
+    dns = [str(n) for n in san.get_values_for_type(x509.DNSName)]
+    ips = [str(n) for n in san.get_values_for_type(x509.IPAddress)]
+    return tuple(dns + ips)
+
+
+def _common_name(name: x509.Name) -> str:
+    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(values[0].value) if values else ""
+
+
+def hostname_matches(hostname: str, names: tuple[str, ...]) -> bool:
+    """RFC 6125 matching: exact (case-insensitive), a ``*.`` wildcard covers exactly one
+    leftmost label, IP addresses compare as addresses."""
+    try:
+        address = ipaddress.ip_address(hostname.strip("[]"))
+    except ValueError:
+        address = None
+    wanted = hostname.lower().rstrip(".")
+    for name in names:
+        if address is not None:
+            try:
+                if ipaddress.ip_address(name) == address:
+                    return True
+            except ValueError:
+                continue
+            continue
+        pattern = name.lower().rstrip(".")
+        if pattern == wanted:
+            return True
+        if pattern.startswith("*.") and "." in wanted:
+            head, rest = wanted.split(".", 1)
+            if head and rest == pattern[2:]:
+                return True
+    return False
+
+
+def ssl_reason(exc: ssl.SSLError) -> str:
+    """OpenSSL's reason in words, without the C file and line number."""
+    reason = getattr(exc, "reason", None)
+    text = str(reason).replace("_", " ").lower() if reason else _first_line(exc)
+    if "wrong version number" in text or "record layer failure" in text:
+        return f"{text} (is this port speaking TLS?)"
+    return text
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
