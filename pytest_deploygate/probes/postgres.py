@@ -331,6 +331,12 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
     batches = [small[i : i + FK_BATCH_SIZE] for i in range(0, len(small), FK_BATCH_SIZE)]
     work: list[list[ForeignKey]] = [*batches, *([k] for k in large)]
     results: dict[str, ForeignKeyResult] = {}
+    # A table locked by a migration must not eat the whole budget: wait for a lock at
+    # most a quarter of it, then report that key as not checked.
+    conn.execute(
+        "SELECT set_config('lock_timeout', %s, false)",
+        (f"{max(1, int(settings.statement_timeout * 250))}ms",),
+    )
     while work:
         batch = work.pop(0)
         remaining = budget_end - time.monotonic()
@@ -351,11 +357,16 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
             found = (
                 [_anti_join(conn, batch[0])] if whole else _scan_fks(conn, batch, spec.row_limit)
             )
-        except pg_errors.QueryCanceled:
+        except (pg_errors.QueryCanceled, pg_errors.LockNotAvailable) as exc:
             if len(batch) > 1:
                 work[:0] = [[key] for key in batch]
             else:
-                results[batch[0].name + batch[0].child] = batch[0].result(0, 0, "statement_timeout")
+                why = (
+                    "table locked: lock_timeout"
+                    if isinstance(exc, pg_errors.LockNotAvailable)
+                    else "statement_timeout"
+                )
+                results[batch[0].name + batch[0].child] = batch[0].result(0, 0, why)
             continue
         for key, (scanned, orphans) in zip(batch, found, strict=True):
             stopped = f"row_limit {spec.row_limit}" if scanned > spec.row_limit else ""
@@ -364,6 +375,7 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
             )
     if limit != settings.statement_timeout:
         _set_statement_timeout(conn, settings.statement_timeout)
+    conn.execute("SET lock_timeout TO DEFAULT")
     ordered = tuple(results[k.name + k.child] for k in keys)
     return ForeignKeysObservation(ordered, spec.row_limit)
 

@@ -398,3 +398,26 @@ def test_orphans_in_a_larger_table_and_a_bounded_scan(pg_cluster: PgCluster) -> 
     )
     assert outcome(bounded) == "passed", reason(bounded)  # the orphans lie past the limit
     assert measurement(bounded, "db.fk_incomplete").value == 1
+
+
+def test_a_locked_table_is_reported_not_waited_for(pg_cluster: PgCluster) -> None:
+    db = pg_cluster.create_database(
+        "locked",
+        """
+        CREATE TABLE authors (id int PRIMARY KEY);
+        CREATE TABLE books (id int PRIMARY KEY, author_id int);
+        CREATE TABLE reviews (id int PRIMARY KEY, book_id int REFERENCES books(id));
+        INSERT INTO books VALUES (1, 7);
+        ALTER TABLE books ADD CONSTRAINT books_author_fk FOREIGN KEY (author_id)
+          REFERENCES authors(id) NOT VALID;
+        """,
+    )
+    with psycopg.connect(pg_cluster.dsn(db)) as migration:
+        migration.execute("LOCK TABLE reviews IN ACCESS EXCLUSIVE MODE")  # held until exit
+        result = run_check(
+            {"check": "foreign_keys", "statement_timeout": "2s", "require_complete": True},
+            database_url=pg_cluster.dsn(db),
+        )
+    assert outcome(result) == "failed"
+    assert measurement(result, "db.orphans").value == 1
+    assert "reviews -> books (table locked: lock_timeout)" in reason(result)
