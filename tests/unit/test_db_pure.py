@@ -113,3 +113,16 @@ def test_dsn_password_is_known_to_the_masker() -> None:
 def test_sqlalchemy_urls_are_accepted() -> None:
     assert normalize_dsn("postgresql+psycopg://u@h/d") == "postgresql://u@h/d"
     assert normalize_dsn("host=h") == "host=h"
+
+
+def test_psycopg_errors_of_team_checks_map_onto_our_tree() -> None:
+    from psycopg import errors as pg_errors
+
+    from pytest_deploygate.errors import ProbeAuthError, ProbeTimeout
+    from pytest_deploygate.probes.pgconn import classify_psycopg
+
+    timeout = classify_psycopg(pg_errors.QueryCanceled("canceling statement"))
+    assert isinstance(timeout, ProbeTimeout)
+    assert str(timeout) == "query cancelled by statement_timeout (postgres)"
+    assert isinstance(classify_psycopg(pg_errors.InsufficientPrivilege("no")), ProbeAuthError)
+    assert classify_psycopg(ValueError("x")) is None
