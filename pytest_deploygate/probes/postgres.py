@@ -294,10 +294,11 @@ def _primary_keys(spec: PgPrimaryKeys, conn: Conn) -> TablesObservation:
 
 
 def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> ForeignKeysObservation:
-    """One catalog query lists the keys; one bounded query per key counts orphans.
+    """One catalog query lists the keys; bounded scans count the orphans.
 
     Each scan reads at most ``row_limit`` child rows and gets what is left of the
     check's time as its statement_timeout, so the check ends within its timeout.
+    Small tables are scanned many keys per statement (see :func:`_plan_fk_scans`).
     """
     fks = conn.execute(
         f"""
@@ -321,15 +322,8 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
     ).fetchall()
     budget_end = time.monotonic() + settings.statement_timeout
     limit = settings.statement_timeout  # the session's statement_timeout right now
-    keys = [ForeignKey(r[0], r[1], r[2], tuple(r[3]), tuple(r[4])) for r in fks]
-    # Small tables (by the planner's estimate) are scanned many per statement: the
-    # per-statement cost, not the rows, dominates them. A batch that times out is
-    # scanned again key by key, so a stale estimate costs time, not results.
-    estimates = {k.name + k.child: float(r[5]) for k, r in zip(keys, fks, strict=True)}
-    small = [k for k in keys if 0 <= estimates[k.name + k.child] <= FK_BATCH_MAX_ROWS]
-    large = [k for k in keys if not 0 <= estimates[k.name + k.child] <= FK_BATCH_MAX_ROWS]
-    batches = [small[i : i + FK_BATCH_SIZE] for i in range(0, len(small), FK_BATCH_SIZE)]
-    work: list[list[ForeignKey]] = [*batches, *([k] for k in large)]
+    keys = [ForeignKey(r[0], r[1], r[2], tuple(r[3]), tuple(r[4]), float(r[5])) for r in fks]
+    work = _plan_fk_scans(keys)
     results: dict[str, ForeignKeyResult] = {}
     # A table locked by a migration must not eat the whole budget: wait for a lock at
     # most a quarter of it, then report that key as not checked.
@@ -342,7 +336,7 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
         remaining = budget_end - time.monotonic()
         if remaining < 0.05:
             for key in batch:
-                results[key.name + key.child] = key.result(0, 0, "out of time")
+                results[key.key] = key.result(0, 0, "out of time")
             continue
         if remaining < limit - FK_TIMEOUT_SLACK_S:
             # Lower the server's limit only now and then: a round trip per key would
@@ -351,8 +345,7 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
             _set_statement_timeout(conn, limit)
         # A table the planner puts within row_limit is scanned whole with an anti join
         # (no LIMIT: faster on big tables); statement_timeout still bounds it.
-        estimate = estimates[batch[0].name + batch[0].child]
-        whole = len(batch) == 1 and FK_BATCH_MAX_ROWS < estimate <= spec.row_limit
+        whole = len(batch) == 1 and FK_BATCH_MAX_ROWS < batch[0].estimate <= spec.row_limit
         try:
             found = (
                 [_anti_join(conn, batch[0])] if whole else _scan_fks(conn, batch, spec.row_limit)
@@ -366,17 +359,15 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
                     if isinstance(exc, pg_errors.LockNotAvailable)
                     else "statement_timeout"
                 )
-                results[batch[0].name + batch[0].child] = batch[0].result(0, 0, why)
+                results[batch[0].key] = batch[0].result(0, 0, why)
             continue
         for key, (scanned, orphans) in zip(batch, found, strict=True):
             stopped = f"row_limit {spec.row_limit}" if scanned > spec.row_limit else ""
-            results[key.name + key.child] = key.result(
-                min(scanned, spec.row_limit), orphans, stopped
-            )
+            results[key.key] = key.result(min(scanned, spec.row_limit), orphans, stopped)
     if limit != settings.statement_timeout:
         _set_statement_timeout(conn, settings.statement_timeout)
     conn.execute("SET lock_timeout TO DEFAULT")
-    ordered = tuple(results[k.name + k.child] for k in keys)
+    ordered = tuple(results[k.key] for k in keys)
     return ForeignKeysObservation(ordered, spec.row_limit)
 
 
@@ -385,6 +376,16 @@ FK_TIMEOUT_SLACK_S = 0.5
 # Keys of tables estimated at most this many rows are scanned FK_BATCH_SIZE per statement.
 FK_BATCH_MAX_ROWS = 10_000
 FK_BATCH_SIZE = 100
+
+
+def _plan_fk_scans(keys: list[ForeignKey]) -> list[list[ForeignKey]]:
+    """Small tables (by the planner's estimate) are scanned FK_BATCH_SIZE keys per
+    statement: the per-statement cost, not the rows, dominates them. A batch that times
+    out is scanned again key by key, so a stale estimate costs time, not results."""
+    small = [k for k in keys if 0 <= k.estimate <= FK_BATCH_MAX_ROWS]
+    large = [k for k in keys if not 0 <= k.estimate <= FK_BATCH_MAX_ROWS]
+    batches = [small[i : i + FK_BATCH_SIZE] for i in range(0, len(small), FK_BATCH_SIZE)]
+    return [*batches, *([k] for k in large)]
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,12 @@ class ForeignKey:
     parent: str
     child_cols: tuple[str, ...]
     parent_cols: tuple[str, ...]
+    estimate: float = -1.0  # the planner's row estimate of the child (-1: unknown)
+
+    @property
+    def key(self) -> str:
+        """Unique per database: constraint names are unique per table."""
+        return f"{self.child}.{self.name}"
 
     def result(self, scanned: int, orphans: int, stopped: str = "") -> ForeignKeyResult:
         return ForeignKeyResult(
