@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import pytest_deploygate.suites as builtin_suites  # type: ignore[import-not-found, unused-ignore]
-from pytest_deploygate import fixtures
+from pytest_deploygate import fixtures, host_fixture
 from pytest_deploygate.checks.base import PHASES
 from pytest_deploygate.config import DEMO_TARGET, GateConfig, find_config, load, read_file
 from pytest_deploygate.errors import ConfigError
@@ -110,6 +110,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[GATE_KEY] = gate
     config.pluginmanager.register(fixtures, "deploygate-fixtures")
+    # Registered after testinfra's plugin: our ``host`` (parametrized over the target's
+    # hosts) is the one team-written checks get.
+    config.pluginmanager.register(host_fixture, "deploygate-host")
     config.pluginmanager.register(GatePlugin(gate, config), "deploygate-gate")
     html_report.register(config, gate)
     if config.pluginmanager.hasplugin("xdist"):

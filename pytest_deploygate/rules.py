@@ -33,7 +33,9 @@ class DecisionRule(Model):
     def matches(self, check_id: str, measurement: Measurement) -> bool:
         if not fnmatchcase(measurement.name, self.measurement):
             return False
-        if not fnmatchcase(check_id, self.check):
+        # A check that fans out (``disk@ssh://web-1``) also answers to its own id.
+        base_id = check_id.split("@", 1)[0]
+        if not (fnmatchcase(check_id, self.check) or fnmatchcase(base_id, self.check)):
             return False
         if self.above is not None:
             return measurement.value > self.above

@@ -169,3 +169,10 @@ def test_an_interrupted_run_keeps_exit_code_2() -> None:
         [record("passed")], [], pytest_exit=2, target="t", phases=(), started_at="", finished_at=""
     )
     assert (result.verdict, result.exit_code) == (INCOMPLETE, 2)
+
+
+def test_a_rule_for_a_check_id_matches_every_host_it_fans_out_to() -> None:
+    rows = [rule(check="disk", above="2s")]
+    fanned = record(id="disk@ssh://deploy@web-1", measurements=(LATENCY,))
+    assert decide_check(fanned, rows).decision == "investigate"
+    assert decide_check(record(id="diskette", measurements=(LATENCY,)), rows).decision == "ok"
