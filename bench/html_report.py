@@ -2,7 +2,7 @@
 with our additions and without them (``-p no:deploygate-html``) in the same invocation,
 then the report loaded in headless Chromium.
 
-    python bench/html_report.py [--checks 5000] [--repeat 1]
+    python bench/html_report.py [--checks 5000] [--repeat 3]
 
 Prints the time ratio (target: under 1.2x): CPU time of the fastest of ``--repeat``
 interleaved runs of each, wall time alongside. Then how long Chromium takes to paint

@@ -219,3 +219,46 @@ def test_without_target_the_report_is_untouched(pytester: pytest.Pytester) -> No
     page = (pytester.path / "report.html").read_text()
     assert "deploygate-verdict" not in page
     assert "dgDecision" not in page
+
+
+ERRORING_TEAM_TEST = f"""
+import pytest
+
+@pytest.fixture
+def broken():
+    raise ConnectionError({PAYLOAD!r})
+
+@pytest.mark.smoke
+def test_uses_broken(broken):
+    pass
+"""
+
+
+def test_a_check_erroring_in_setup_gets_its_row_decision_and_escaped_reason(
+    pytester: pytest.Pytester, evil_base: str
+) -> None:
+    write_gate(pytester, evil_base, http_check("calm", "/ok"), extra='paths = ["team"]\n')
+    pytester.makepyfile(**{"team/test_team": ERRORING_TEAM_TEST})
+    assert run_html(pytester).ret == 1
+    report = pytester.path / "report.html"
+    errored = [r for r in rows(report) if r["result"] == "Error"]
+    assert len(errored) == 1
+    assert text(cell(errored[0], "testId")).endswith("test_uses_broken::setup")
+    assert text(cell(errored[0], "dgDecision")) == "rollback"
+    assert errored[0]["log"].startswith('<div class="dg-reason">')
+    assert "<img src=x" not in errored[0]["log"]
+    assert PAYLOAD in text(errored[0]["log"].split("</div>", 1)[0])  # shown as text
+
+
+def test_a_collection_error_gives_an_incomplete_banner_and_its_row(
+    pytester: pytest.Pytester, evil_base: str
+) -> None:
+    write_gate(pytester, evil_base, http_check("calm", "/ok"), extra='paths = ["team"]\n')
+    pytester.makepyfile(**{"team/test_team": f"raise ImportError({PAYLOAD!r})\n"})
+    result = run_html(pytester)
+    assert result.ret == 2  # pytest's "interrupted": collection failed
+    report = pytester.path / "report.html"
+    assert headline(static_part(report)) == "INCOMPLETE"
+    collected = [r for r in rows(report) if "team/test_team.py" in cell(r, "testId")]
+    assert [r["result"] for r in collected] == ["Error"]
+    assert "<img src=x" not in json.dumps(collected)
