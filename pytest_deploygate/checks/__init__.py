@@ -6,6 +6,7 @@ from pytest_deploygate.checks.backup import BackupCheck
 from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.checks.env import EnvCheck
 from pytest_deploygate.checks.http import HttpCheck
+from pytest_deploygate.checks.load import LoadCheck
 from pytest_deploygate.checks.postgres import PostgresCheck
 from pytest_deploygate.checks.prometheus import PrometheusCheck
 from pytest_deploygate.checks.sqlite import SqliteCheck
@@ -21,6 +22,7 @@ CHECK_SPECS: dict[str, type[CheckSpec]] = {
     "postgres": PostgresCheck,
     "sqlite": SqliteCheck,
     "backup": BackupCheck,
+    "load": LoadCheck,
     "prometheus": PrometheusCheck,
     "websocket": WebSocketCheck,
     "tls": TlsCheck,

@@ -1,1 +1,199 @@
-"""The built-in ``demo`` target: bundled services, a bundled config, faults to inject."""
+"""The built-in ``demo`` target: bundled services, a bundled config, faults to inject.
+
+``pytest --target demo`` (with no ``demo`` target of the user's own) starts every
+component in :data:`COMPONENTS` on free loopback ports, gates them with the config they
+contribute, and stops them when pytest ends, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from pytest_deploygate.checks import CHECK_SPECS
+from pytest_deploygate.demo.base import ComponentInfo, DemoComponent
+from pytest_deploygate.demo.service import WebService
+
+# Every part of the demo, in start order; each is stopped in reverse order.
+# One line per component: the database (demo/database.py) and the local host
+# (demo/host.py) add theirs here.
+COMPONENTS: tuple[type[DemoComponent], ...] = (WebService,)
+
+TARGET_NAME = "demo"
+
+# The checklists' decision matrix, as rules: response time (P95) 2 to 5 s investigate,
+# over 5 s roll back; error rate 1 to 5 % investigate, over 5 % roll back (the load
+# check itself fails, and so rolls back, under 95 % success).
+RULES: list[dict[str, Any]] = [
+    *(
+        row
+        for measurement in ("http.latency", "load.latency_p95", "websocket.*latency*")
+        for row in (
+            {
+                "measurement": measurement,
+                "above": "2s",
+                "decision": "investigate",
+                "description": "response time 2-5 s: investigate",
+            },
+            {
+                "measurement": measurement,
+                "above": "5s",
+                "decision": "rollback",
+                "description": "response time over 5 s: roll back",
+            },
+        )
+    ),
+    {
+        "measurement": "load.success_ratio",
+        "below": "99%",
+        "decision": "investigate",
+        "description": "error rate 1-5 %: investigate",
+    },
+]
+
+
+# Checks of the demo as a whole rather than of one component.
+CHECKS: list[dict[str, Any]] = [
+    {
+        "id": "gate-env",
+        "type": "env",
+        "phases": ["predeploy"],
+        "description": "the machine running the gate has the variables the deploy needs",
+        "variables": ["PATH"],
+    },
+]
+
+
+def _faults() -> dict[str, str]:
+    faults: dict[str, str] = {}
+    for component in COMPONENTS:
+        faults.update(component.faults)
+    return faults
+
+
+#: fault name -> what it breaks and the verdict it produces (``--demo-fault NAME``)
+FAULTS: dict[str, str] = _faults()
+
+
+@dataclass
+class Demo:
+    """A running demo: the config to gate it with, what to tell the user, how to stop it."""
+
+    config: dict[str, Any]
+    lines: list[str]
+    components: list[DemoComponent] = field(default_factory=list)
+    workdir: Path | None = None
+    _restore: Callable[[], None] | None = None
+    _stopped: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stop(self) -> None:
+        """Stop every component (last started first) and remove the work directory.
+        Safe to call more than once, and from atexit after pytest already did."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        try:
+            _stop_all(self.components)
+        finally:
+            if self._restore is not None:
+                self._restore()
+            if self.workdir is not None:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def start_demo(faults: frozenset[str], workdir: Path) -> Demo:
+    """Start every component with ``faults`` injected; files go to ``workdir``."""
+    unknown = sorted(faults - set(FAULTS))
+    if unknown:
+        raise ValueError(f"unknown demo fault(s): {', '.join(unknown)}")
+    started: list[DemoComponent] = []
+    infos: list[ComponentInfo] = []
+    try:
+        for component_type in COMPONENTS:
+            component = component_type()
+            infos.append(component.start(faults, workdir))
+            started.append(component)
+    except BaseException:
+        _stop_all(started)
+        raise
+    demo = Demo(
+        config=build_config(infos),
+        lines=_lines(infos, faults),
+        components=started,
+        workdir=workdir,
+    )
+    demo._restore = _stop_on_sigterm()
+    # Backstop for an exit that skips pytest's cleanup: stop() is idempotent.
+    atexit.register(demo.stop)
+    return demo
+
+
+def build_config(infos: list[ComponentInfo]) -> dict[str, Any]:
+    """One config mapping (the shape of deploygate.toml) from what the components give.
+
+    Checks of a type this installation does not know are left out, so a component may
+    declare checks for types that land later without breaking the demo meanwhile.
+    """
+    target: dict[str, Any] = {"description": "the built-in demo", "timeout": "6s"}
+    checks = [c for c in CHECKS if c["type"] in CHECK_SPECS]
+    rules = list(RULES)
+    for info in infos:
+        target.update(info.target)
+        checks.extend(c for c in info.checks if c.get("type") in CHECK_SPECS)
+        rules.extend(info.rules)
+    return {"targets": {TARGET_NAME: target}, "checks": checks, "decision": {"rules": rules}}
+
+
+def _lines(infos: list[ComponentInfo], faults: frozenset[str]) -> list[str]:
+    lines = [line for info in infos for line in info.lines]
+    if faults:
+        lines.extend(f"demo fault {name}: {FAULTS[name]}" for name in sorted(faults))
+    else:
+        lines.append("no demo fault injected: expect GO (try --demo-fault slow, see docs/demo.md)")
+    return lines
+
+
+def _stop_all(components: list[DemoComponent]) -> None:
+    """Stop in reverse start order; one component failing to stop does not keep the
+    others running."""
+    errors: list[BaseException] = []
+    for component in reversed(components):
+        try:
+            component.stop()
+        except Exception as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+def _stop_on_sigterm() -> Callable[[], None] | None:
+    """Turn SIGTERM (a CI job cancelled, ``kill``) into KeyboardInterrupt while the demo
+    runs, so pytest unwinds and its cleanup stops the demo, as after Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous not in (signal.SIG_DFL, None):
+        return None  # someone else handles SIGTERM: leave it to them
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+    def restore() -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
+__all__ = ["COMPONENTS", "FAULTS", "Demo", "build_config", "start_demo"]

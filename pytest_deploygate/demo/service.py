@@ -1,0 +1,355 @@
+"""The demo's web service: HTTP, the same over TLS, and a WebSocket, on free loopback ports.
+
+Runs in threads of the gate's own process: when the process ends, however it ends,
+nothing of the service survives it (no child process, no listening port).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.sync.server import Server, ServerConnection, serve
+
+from pytest_deploygate.demo.base import ComponentInfo
+from pytest_deploygate.demo.certs import make_certificates
+
+HOST = "127.0.0.1"
+VERSION = "1.4.2"
+OLD_VERSION = "1.4.1"  # what a deploy that did not take still reports
+SLOW_S = 2.5
+CERT_DAYS = 90
+EXPIRING_CERT_DAYS = 5
+# A client that connects and then says nothing holds one thread at most this long.
+CLIENT_TIMEOUT_S = 10.0
+POLL_S = 0.05
+
+FAULTS: dict[str, str] = {
+    "health-500": "/health answers 500 Internal Server Error: the health checks fail -> ROLLBACK",
+    "slow": (
+        f"every HTTP answer takes {SLOW_S:g} s: latency in the matrix's 2-5 s band -> INVESTIGATE"
+    ),
+    "ws-silent": "the WebSocket accepts the connection but never answers the ping -> ROLLBACK",
+    "version-mismatch": (
+        f"/version reports {OLD_VERSION}, not the {VERSION} being deployed -> ROLLBACK"
+    ),
+    "db-down": "the database is unreachable (/health/db answers 503) -> ROLLBACK",
+    "cert-expiring": (
+        f"the TLS certificate expires in {EXPIRING_CERT_DAYS} days, under the 30 required "
+        "-> INVESTIGATE"
+    ),
+}
+
+
+@dataclass
+class _State:
+    """What every request handler of one demo service shares."""
+
+    faults: frozenset[str]
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.requests = Counter(
+            "demo_http_requests",
+            "HTTP requests answered by the demo service",
+            ["path", "status"],
+            registry=self.registry,
+        )
+        # A labelled counter shows no sample before its first child: create one, so the
+        # metric is exposed from the first scrape on.
+        self.requests.labels(path="/health", status="200")
+        self.latency = Histogram(
+            "demo_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            registry=self.registry,
+        )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default backlog of 5 overflows under the load check: the kernel then drops
+    # connection attempts and clients retry a second later, which reads as latency.
+    request_queue_size = 128
+
+    def __init__(self, state: _State) -> None:
+        super().__init__((HOST, 0), _Handler)
+        self.state = state
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up or fails the handshake is not the demo's problem."""
+
+
+class _TLSServer(_Server):
+    def __init__(self, state: _State, context: ssl.SSLContext) -> None:
+        super().__init__(state)
+        self.context = context
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # The handshake runs in the connection's own thread, bounded in time: a client
+        # that connects and stalls must not block the accept loop.
+        request.settimeout(CLIENT_TIMEOUT_S)
+        with self.context.wrap_socket(request, server_side=True) as tls:
+            super().finish_request(tls, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "deploygate-demo/" + VERSION
+    timeout = CLIENT_TIMEOUT_S
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        state = cast(_Server, self.server).state
+        started = time.perf_counter()
+        if "slow" in state.faults:
+            time.sleep(SLOW_S)
+        path = urlsplit(self.path).path
+        status, body, content_type = self._route(state, path)
+        state.requests.labels(path=path if status != 404 else "other", status=str(status)).inc()
+        state.latency.observe(time.perf_counter() - started)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _route(self, state: _State, path: str) -> tuple[int, bytes, str]:
+        faults = state.faults
+        if path == "/health":
+            if "health-500" in faults:
+                return _json(500, {"status": "error", "error": "internal server error"})
+            return _json(200, {"status": "healthy", "version": _version(faults)})
+        if path == "/health/ready":
+            return _json(200, {"ready": True})
+        if path == "/health/db":
+            if "db-down" in faults:
+                return _json(503, {"database": "unreachable", "error": "connection refused"})
+            return _json(200, {"database": "ok"})
+        if path == "/version":
+            return _json(200, {"version": _version(faults), "service": "deploygate-demo"})
+        if path == "/metrics":
+            return 200, generate_latest(state.registry), CONTENT_TYPE_LATEST
+        return _json(404, {"error": "not found", "path": path})
+
+
+def _version(faults: frozenset[str]) -> str:
+    return OLD_VERSION if "version-mismatch" in faults else VERSION
+
+
+def _json(status: int, data: object) -> tuple[int, bytes, str]:
+    return status, json.dumps(data).encode(), "application/json"
+
+
+def _ws_handler(silent: bool) -> Any:
+    def handle(connection: ServerConnection) -> None:
+        try:
+            for message in connection:
+                if silent:
+                    continue  # the fault: accepted, read, never answered
+                try:
+                    data = json.loads(message)
+                except ValueError:
+                    connection.send(json.dumps({"type": "error", "error": "expected JSON"}))
+                    continue
+                if isinstance(data, dict) and data.get("type") == "ping":
+                    connection.send(json.dumps({"type": "pong", "version": VERSION}))
+                else:
+                    connection.send(json.dumps({"type": "error", "error": "unknown message"}))
+        except ConnectionClosed:
+            pass
+
+    return handle
+
+
+def _ws_only_on_ws_path(connection: ServerConnection, request: Request) -> Response | None:
+    if urlsplit(request.path).path != "/ws":
+        return connection.respond(404, "not found\n")
+    return None
+
+
+class WebService:
+    """The demo's web component (see :class:`pytest_deploygate.demo.base.DemoComponent`)."""
+
+    faults: dict[str, str] = FAULTS
+
+    def __init__(self) -> None:
+        self._http: list[_Server] = []
+        self._ws: Server | None = None
+        self._threads: list[threading.Thread] = []
+
+    def start(self, faults: frozenset[str], workdir: Path) -> ComponentInfo:
+        days = EXPIRING_CERT_DAYS if "cert-expiring" in faults else CERT_DAYS
+        certs = make_certificates(workdir, days)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certs.cert, certs.key)
+        state = _State(faults)
+        plain, tls = _Server(state), _TLSServer(state, context)
+        self._http = [plain, tls]
+        self._ws = serve(
+            _ws_handler(silent="ws-silent" in faults),
+            HOST,
+            0,
+            process_request=_ws_only_on_ws_path,
+            open_timeout=CLIENT_TIMEOUT_S,
+        )
+        loops: list[tuple[str, Callable[[], None]]] = [
+            # A short poll interval: shutdown() waits up to one interval per server.
+            ("http", lambda: plain.serve_forever(poll_interval=POLL_S)),
+            ("https", lambda: tls.serve_forever(poll_interval=POLL_S)),
+            ("ws", self._ws.serve_forever),
+        ]
+        for name, loop in loops:
+            thread = threading.Thread(target=loop, name=f"deploygate-demo-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        http_port, https_port = _port(plain), _port(tls)
+        ws_port = int(self._ws.socket.getsockname()[1])
+        base_url = f"http://{HOST}:{http_port}"
+        https_url = f"https://{HOST}:{https_port}"
+        ws_url = f"ws://{HOST}:{ws_port}/ws"
+        return ComponentInfo(
+            target={
+                "base_url": base_url,
+                "websocket_url": ws_url,
+                "expected_version": VERSION,
+                "ca_bundle": str(certs.ca),
+            },
+            checks=_checks(https_url, ws_url, https_port, http_port),
+            lines=[
+                f"web service {base_url} (version {VERSION}), TLS {https_url}, WebSocket {ws_url}",
+                f"TLS certificate from a CA generated at start ({certs.ca}), "
+                f"expires {certs.not_after:%Y-%m-%d}",
+            ],
+        )
+
+    def stop(self) -> None:
+        if self._ws is not None:
+            self._ws.shutdown()
+            self._ws = None
+        for server in self._http:
+            server.shutdown()
+            server.server_close()
+        self._http = []
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
+
+def _port(server: ThreadingHTTPServer) -> int:
+    return int(server.server_address[1])
+
+
+def _checks(https_url: str, ws_url: str, https_port: int, http_port: int) -> list[dict[str, Any]]:
+    """The demo's checks on the web service, one or more of every check type."""
+    return [
+        {
+            "id": "health",
+            "type": "http",
+            "phases": ["smoke", "postdeploy"],
+            "description": "the service says it is healthy",
+            "path": "/health",
+            "expect_status": 200,
+            "expect_json": {"status": "healthy"},
+        },
+        {
+            "id": "ready",
+            "type": "http",
+            "phases": ["smoke"],
+            "description": "the service accepts traffic",
+            "path": "/health/ready",
+            "expect_json": {"ready": True},
+        },
+        {
+            "id": "db-health",
+            "type": "http",
+            "phases": ["smoke", "postdeploy"],
+            "description": "the service reaches its database",
+            "path": "/health/db",
+            "expect_json": {"database": "ok"},
+        },
+        {
+            "id": "version",
+            "type": "http",
+            "phases": ["smoke"],
+            "description": "the deployed version is the one being deployed",
+            "path": "/version",
+            "expect_version": True,
+        },
+        {
+            "id": "metrics",
+            "type": "prometheus",
+            "phases": ["postdeploy"],
+            "description": "Prometheus metrics are exposed",
+            "path": "/metrics",
+            "require": ["demo_http_requests_total", "demo_http_request_duration_seconds_count"],
+        },
+        {
+            "id": "health-tls",
+            "type": "http",
+            "phases": ["smoke"],
+            "description": "the service answers over TLS with a trusted certificate",
+            "url": f"{https_url}/health",
+            "expect_json": {"status": "healthy"},
+        },
+        {
+            "id": "load-health",
+            "type": "load",
+            "phases": ["postdeploy"],
+            "description": "the health endpoint holds 10 concurrent clients (ab -n 20 -c 10)",
+            "path": "/health",
+            "requests": 20,
+            "concurrency": 10,
+            "min_success_ratio": "95%",
+        },
+        {
+            "id": "ws-ping",
+            "type": "websocket",
+            "phases": ["smoke"],
+            "description": "the WebSocket answers a ping with a pong",
+            "url": ws_url,
+            "send_json": {"type": "ping"},
+            "expect_json": {"type": "pong"},
+            "timeout": "2s",
+        },
+        {
+            "id": "tls-cert",
+            "type": "tls",
+            "phases": ["predeploy", "smoke"],
+            "description": "the certificate is trusted and valid for 30 more days",
+            "host": HOST,
+            "port": https_port,
+            "min_days_left": 30,
+            "on_fail": "investigate",
+        },
+        {
+            "id": "port-http",
+            "type": "tcp",
+            "phases": ["predeploy"],
+            "description": "the service port accepts connections",
+            "host": HOST,
+            "port": http_port,
+            "timeout": "2s",
+        },
+    ]
+
+
+def port_is_open(port: int, host: str = HOST) -> bool:
+    """Whether something accepts connections on ``host:port`` (used by tests and the
+    Ctrl-C check: after the demo stops, nothing should)."""
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex((host, port)) == 0

@@ -1,0 +1,159 @@
+"""Load probing: N requests, C in flight at any time, every answer timed (like ``ab``)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import requests
+
+from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.load import LoadCheck
+from pytest_deploygate.errors import ProbeError
+from pytest_deploygate.probes.base import ProbeContext, classify
+from pytest_deploygate.probes.http import USER_AGENT, resolve_url, tls_verify
+
+CHUNK = 65536
+# Beyond the worst case of its rounds, what a load run may take before the runner gives up.
+GRACE_S = 1.0
+
+
+@dataclass(frozen=True)
+class LoadObservation:
+    """What a load run saw. ``latencies`` holds one entry per request that got an HTTP
+    answer (any status), in seconds from sending to the last body byte, as ab counts."""
+
+    url: str
+    planned: int
+    sent: int
+    successes: int
+    latencies: tuple[float, ...]
+    statuses: dict[int, int]
+    errors: dict[str, int]
+    elapsed: float
+    stopped_early: str = ""
+
+
+def rounds(spec: LoadCheck) -> int:
+    """How many requests each of the C workers sends at most, one after another."""
+    return math.ceil(spec.requests / spec.concurrency)
+
+
+def load_deadline(spec: LoadCheck, target: Target, ctx: ProbeContext) -> float:
+    """A load run is many timeouts long: every round may take one timeout, and the
+    requests still in flight when sending stops get one more."""
+    return (rounds(spec) + 1) * spec.effective_timeout(target) + GRACE_S
+
+
+class _Run:
+    """Shared state of one load run: which request is next, and what came back."""
+
+    def __init__(self, spec: LoadCheck, stop_sending_at: float) -> None:
+        self.spec = spec
+        self.expected = frozenset(spec.expected_statuses())
+        self.stop_sending_at = stop_sending_at
+        self.lock = threading.Lock()
+        self.next_index = 0
+        self.latencies: list[float] = []
+        self.statuses: Counter[int] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.first_error: ProbeError | None = None
+        self.successes = 0
+        self.answered = 0
+        self.failures_in_a_row = 0
+        self.stopped_early = ""
+
+    def claim(self) -> bool:
+        """Take the next request number, unless the run is done or should stop."""
+        with self.lock:
+            if self.stopped_early or self.next_index >= self.spec.requests:
+                return False
+            if time.monotonic() >= self.stop_sending_at:
+                self.stopped_early = "stopped sending: the run took longer than its deadline"
+                return False
+            self.next_index += 1
+            return True
+
+    def answer(self, status: int, latency: float) -> None:
+        with self.lock:
+            self.answered += 1
+            self.latencies.append(latency)
+            self.statuses[status] += 1
+            if status in self.expected:
+                self.successes += 1
+            self.failures_in_a_row = 0
+
+    def error(self, exc: ProbeError) -> None:
+        with self.lock:
+            self.errors[str(exc)] += 1
+            self.first_error = self.first_error or exc
+            self.failures_in_a_row += 1
+            # An endpoint that is down fails every request: once a whole wave of C
+            # requests failed before any answer, more of the same only costs time.
+            if not self.answered and self.failures_in_a_row >= self.spec.concurrency:
+                self.stopped_early = "stopped sending: no request got an answer"
+
+
+def probe_load(spec: LoadCheck, target: Target, ctx: ProbeContext) -> LoadObservation:
+    url = resolve_url(spec.as_http(), target)
+    timeout = spec.effective_timeout(target)
+    verify = tls_verify(spec.verify, spec.ca_bundle, target, ctx)
+    headers = {"User-Agent": USER_AGENT, **target.headers, **spec.headers}
+    where = f"{spec.method} {url.split('?', 1)[0]}"
+    start = time.monotonic()
+    run = _Run(spec, stop_sending_at=start + rounds(spec) * timeout)
+
+    def worker() -> None:
+        # One connection pool per worker, as each of ab's C slots is one client.
+        with requests.Session() as session:
+            while run.claim():
+                began = time.perf_counter()
+                try:
+                    response = session.request(
+                        spec.method,
+                        url,
+                        headers=headers,
+                        params=spec.params or None,
+                        json=spec.json_body,
+                        data=spec.form if spec.form is not None else spec.body,
+                        timeout=(timeout, timeout),
+                        verify=verify,
+                        allow_redirects=spec.follow_redirects,
+                        stream=True,
+                    )
+                    try:
+                        for _ in response.iter_content(chunk_size=CHUNK):
+                            pass  # the body is timed, not kept
+                    finally:
+                        response.close()
+                except Exception as exc:
+                    run.error(classify(exc, where))
+                    continue
+                run.answer(response.status_code, time.perf_counter() - began)
+
+    threads = [
+        threading.Thread(target=worker, name=f"deploygate-load-{spec.id}-{n}", daemon=True)
+        for n in range(spec.concurrency)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - start
+    if not run.answered and run.first_error is not None:
+        reason = run.errors.most_common(1)[0][0]
+        raise type(run.first_error)(f"none of {run.next_index} requests got an answer: {reason}")
+    return LoadObservation(
+        url=url,
+        planned=spec.requests,
+        sent=run.next_index,
+        successes=run.successes,
+        latencies=tuple(sorted(run.latencies)),
+        statuses=dict(run.statuses),
+        errors=dict(run.errors),
+        elapsed=elapsed,
+        stopped_early=run.stopped_early,
+    )
