@@ -262,3 +262,21 @@ def test_a_collection_error_gives_an_incomplete_banner_and_its_row(
     collected = [r for r in rows(report) if "team/test_team.py" in cell(r, "testId")]
     assert [r["result"] for r in collected] == ["Error"]
     assert "<img src=x" not in json.dumps(collected)
+
+
+def test_the_demo_with_a_fault_gives_a_rollback_report_with_a_row_per_check(
+    pytester: pytest.Pytester,
+) -> None:
+    result = pytester.runpytest(
+        "--target=demo",
+        "--demo-fault=health-500",
+        "--html=report.html",
+        "--verdict-json=verdict.json",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert result.ret == 1
+    report = pytester.path / "report.html"
+    verdict = json.loads((pytester.path / "verdict.json").read_text())
+    assert headline(static_part(report)) == "ROLLBACK"
+    assert decisions_by_id(report) == {c["id"]: c["decision"] or "" for c in verdict["checks"]}
