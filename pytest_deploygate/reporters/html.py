@@ -19,6 +19,7 @@ of ours.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, MutableSequence
 from html import escape
 from typing import Any, Protocol
@@ -133,6 +134,46 @@ class HtmlReporter:
         summary.append(render_decision_filter(result))
         if self._report is not None:
             self._report.title = page_title(result)
+            if result is not None:
+                self._add_missing_rows(result)
+
+    def _add_missing_rows(self, result: GateResult) -> None:
+        """A row for each check whose result never arrived (a crashed pytest-xdist worker,
+        an interrupted run). pytest-html draws rows only for reports it received, yet such
+        a check is an error in the verdict; the report must not look cleaner than that."""
+        data = getattr(self._report, "data", None)
+        tests = data.get("tests") if isinstance(data, dict) else None
+        header = getattr(self._report, "table_header", None)
+        if tests is None or not isinstance(header, list):
+            return  # a pytest-html whose internals differ: the banner still counts them
+        for decided in result.checks:
+            nodeid = decided.record.nodeid
+            if tests.get(nodeid) or decided.record.outcome != "error":
+                continue
+            row = missing_row(decided, header)
+            tests[nodeid].append(row)
+            self._report.outcomes = "error"  # pytest-html's setter: one more "Errors"
+
+
+def missing_row(decided: CheckDecision, header: list[str]) -> dict[str, Any]:
+    """A pytest-html row (as its page script reads it) for a check without reports."""
+    ours = dict(zip((name for name, _, _ in _COLUMNS), row_cells(decided, None), strict=True))
+    known = {
+        "result": '<td class="col-result">Error</td>',
+        "testId": f'<td class="col-testId">{escape(decided.record.nodeid)}</td>',
+        "duration": '<td class="col-duration">0 ms</td>',
+        **ours,
+    }
+    row: dict[str, Any] = {"extras": [], "resultsTableRow": []}
+    for th in header:
+        match = re.search(r'data-column-type="(\w+)"', th)
+        name = match.group(1) if match else ""
+        td = known.get(name, '<td class="col-links"></td>' if "Links" in th else "<td></td>")
+        row["resultsTableRow"].append(td)
+        if name and "sortable" in th:
+            row[name] = td.split(">", 1)[1].rsplit("</td>", 1)[0]
+    row["log"] = f'<div class="dg-reason">{row_reason(decided, None)}</div>'
+    return row
 
 
 def _shown(report: Any) -> bool:

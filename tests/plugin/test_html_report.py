@@ -280,3 +280,41 @@ def test_the_demo_with_a_fault_gives_a_rollback_report_with_a_row_per_check(
     verdict = json.loads((pytester.path / "verdict.json").read_text())
     assert headline(static_part(report)) == "ROLLBACK"
     assert decisions_by_id(report) == {c["id"]: c["decision"] or "" for c in verdict["checks"]}
+
+
+CRASHING_TEAM_TEST = """
+import os
+import pytest
+
+@pytest.mark.smoke
+def test_crashes():
+    os._exit(3)
+"""
+
+
+def test_a_check_whose_worker_crashed_still_gets_an_error_row(
+    pytester: pytest.Pytester, evil_base: str
+) -> None:
+    write_gate(pytester, evil_base, http_check("calm", "/ok"), extra='paths = ["team"]\n')
+    pytester.makepyfile(**{"team/test_team": CRASHING_TEAM_TEST})
+    assert run_html(pytester, "-n", "2", subprocess=True).ret == 1
+    report = pytester.path / "report.html"
+    crashed = [r for r in rows(report) if "test_crashes" in cell(r, "testId")]
+    assert [(r["result"], text(cell(r, "dgDecision"))) for r in crashed] == [("Error", "rollback")]
+    assert "crashed" in text(crashed[0]["log"])
+
+
+def test_checks_an_interrupted_run_never_reached_get_error_rows(
+    pytester: pytest.Pytester, evil_base: str
+) -> None:
+    write_gate(pytester, evil_base, http_check("calm", "/ok"), extra='paths = ["team"]\n')
+    pytester.makepyfile(**{"team/test_team": "def test_stop():\n    raise KeyboardInterrupt\n"})
+    # In a subprocess: an inline run would pass the KeyboardInterrupt on to this session.
+    assert run_html(pytester, "team", subprocess=True).ret == 2
+    report = pytester.path / "report.html"
+    assert headline(static_part(report)) == "INCOMPLETE"
+    by_check = {text(cell(r, "testId")): r for r in rows(report)}
+    never_run = [r for t, r in by_check.items() if t.endswith("test_http[calm]")]
+    assert [r["result"] for r in never_run] == ["Error"]
+    assert "interrupted" in text(never_run[0]["log"])
+    assert report_data(report)["tests"]  # and pytest-html still wrote its own rows
