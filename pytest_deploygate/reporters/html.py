@@ -12,6 +12,9 @@ test ids, so every piece of text placed here goes through ``escape``: bodies, he
 and error messages of the target end up in reasons, and team-written test ids can hold
 anything.
 
+Checks whose result never arrived (crashed worker, interrupted run) have no report
+for pytest-html to draw; they get a row added to its data just before it renders.
+
 The decision filter is plain CSS (``:has``): pytest-html re-renders the table on every
 sort and filter, and a stylesheet keeps working across re-renders without any script
 of ours.
