@@ -23,7 +23,7 @@ of ours.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, MutableSequence
+from collections.abc import Callable, Iterable, MutableSequence
 from html import escape
 from typing import Any, Protocol
 
@@ -67,6 +67,9 @@ class GateView(Protocol):
     @property
     def result(self) -> GateResult | None: ...
 
+    @property
+    def mask(self) -> Callable[[str], str]: ...
+
 
 def register(config: pytest.Config, gate: GateView) -> None:
     """Add the verdict to pytest-html's report when this run writes one.
@@ -86,6 +89,8 @@ class HtmlReporter:
 
     def __init__(self, gate: GateView) -> None:
         self._gate = gate
+        # Reasons arrive masked already; this catches secrets in config-made text too.
+        self._mask = gate.mask
         self._report: Any = None  # pytest_html.report_data.ReportData (untyped)
 
     def pytest_html_report_title(self, report: Any) -> None:
@@ -104,11 +109,12 @@ class HtmlReporter:
     def pytest_html_results_table_row(self, report: Any, cells: MutableSequence[str]) -> None:
         if not cells or not _shown(report):  # dropped by another plugin, or by pytest-html
             return
-        _escape_test_id(report, cells)
+        _escape_test_id(report, cells, self._mask)
         nodeid = str(report.nodeid)
         decided = self._gate.decision_for(nodeid) if nodeid else None
         at = _after_test_column(cells, 'class="col-testId"')
-        cells[at:at] = row_cells(decided, getattr(report, "deploygate", None))
+        ours = row_cells(decided, getattr(report, "deploygate", None))
+        cells[at:at] = [self._mask(c) for c in ours]
 
     def pytest_html_results_table_html(self, report: Any, data: MutableSequence[str]) -> None:
         if not _shown(report):
@@ -121,8 +127,10 @@ class HtmlReporter:
         # line, and the traceback folds away under it.
         log = "\n".join(data)
         data[:] = [
-            f'<div class="dg-reason">{reason}</div>'
-            f'<details class="dg-trace"><summary>traceback and output</summary>{log}</details>'
+            self._mask(
+                f'<div class="dg-reason">{reason}</div>'
+                f'<details class="dg-trace"><summary>traceback and output</summary>{log}</details>'
+            )
         ]
 
     def pytest_html_results_summary(
@@ -133,10 +141,10 @@ class HtmlReporter:
         session: pytest.Session,
     ) -> None:
         result = self._gate.result
-        prefix.insert(0, STYLE + render_banner(result))
-        summary.append(render_decision_filter(result))
+        prefix.insert(0, STYLE + self._mask(render_banner(result)))
+        summary.append(self._mask(render_decision_filter(result)))
         if self._report is not None:
-            self._report.title = page_title(result)
+            self._report.title = self._mask(page_title(result))
             if result is not None:
                 self._add_missing_rows(result)
 
@@ -153,17 +161,20 @@ class HtmlReporter:
             nodeid = decided.record.nodeid
             if tests.get(nodeid) or decided.record.outcome != "error":
                 continue
-            row = missing_row(decided, header)
+            row = missing_row(decided, header, self._mask)
             tests[nodeid].append(row)
             self._report.outcomes = "error"  # pytest-html's setter: one more "Errors"
 
 
-def missing_row(decided: CheckDecision, header: list[str]) -> dict[str, Any]:
+def missing_row(
+    decided: CheckDecision, header: list[str], mask: Callable[[str], str] = str
+) -> dict[str, Any]:
     """A pytest-html row (as its page script reads it) for a check without reports."""
-    ours = dict(zip((name for name, _, _ in _COLUMNS), row_cells(decided, None), strict=True))
+    cells = [mask(c) for c in row_cells(decided, None)]
+    ours = dict(zip((name for name, _, _ in _COLUMNS), cells, strict=True))
     known = {
         "result": '<td class="col-result">Error</td>',
-        "testId": f'<td class="col-testId">{escape(decided.record.nodeid)}</td>',
+        "testId": f'<td class="col-testId">{escape(mask(decided.record.nodeid))}</td>',
         "duration": '<td class="col-duration">0 ms</td>',
         **ours,
     }
@@ -175,7 +186,7 @@ def missing_row(decided: CheckDecision, header: list[str]) -> dict[str, Any]:
         row["resultsTableRow"].append(td)
         if name and "sortable" in th:
             row[name] = td.split(">", 1)[1].rsplit("</td>", 1)[0]
-    row["log"] = f'<div class="dg-reason">{row_reason(decided, None)}</div>'
+    row["log"] = mask(f'<div class="dg-reason">{row_reason(decided, None)}</div>')
     return row
 
 
@@ -192,7 +203,7 @@ def _after_test_column(cells: MutableSequence[str], marker: str) -> int:
     return min(2, len(cells))
 
 
-def _escape_test_id(report: Any, cells: MutableSequence[str]) -> None:
+def _escape_test_id(report: Any, cells: MutableSequence[str], mask: Callable[[str], str]) -> None:
     """pytest-html puts the raw node id into the cell; replace it with its escaped form."""
     test_id = str(report.nodeid)
     when = getattr(report, "when", "call")
@@ -201,7 +212,7 @@ def _escape_test_id(report: Any, cells: MutableSequence[str]) -> None:
     raw = f'<td class="col-testId">{test_id}</td>'
     for index, cell in enumerate(cells):
         if cell == raw:
-            cells[index] = f'<td class="col-testId">{escape(test_id)}</td>'
+            cells[index] = f'<td class="col-testId">{escape(mask(test_id))}</td>'
             return
 
 

@@ -318,3 +318,27 @@ def test_checks_an_interrupted_run_never_reached_get_error_rows(
     assert [r["result"] for r in never_run] == ["Error"]
     assert "interrupted" in text(never_run[0]["log"])
     assert report_data(report)["tests"]  # and pytest-html still wrote its own rows
+
+
+def test_secrets_from_config_and_target_answers_are_masked_in_the_report(
+    pytester: pytest.Pytester, http_base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "tok-8f3a9c2e41"
+    monkeypatch.setenv("DEPLOY_TOKEN", secret)
+    write_gate(
+        pytester,
+        http_base,
+        # /headers echoes the request headers: the token comes back in the body.
+        http_check(
+            "echo",
+            "/headers",
+            headers={"Authorization": "Bearer ${DEPLOY_TOKEN}"},
+            expect_json={"Authorization": "nope"},
+        ),
+        extra='[[decision.rules]]\nmeasurement = "http.latency"\nabove = "0ms"\n'
+        'decision = "investigate"\ndescription = "page the owner of ${DEPLOY_TOKEN}"\n',
+    )
+    assert run_html(pytester).ret == 1
+    page = (pytester.path / "report.html").read_text()
+    assert secret not in page
+    assert "page the owner of ***" in page
