@@ -49,6 +49,7 @@ DECISION_ORDER = ("rollback", "investigate", "ok", "none")
 _RANK = {name: index for index, name in enumerate(DECISION_ORDER)}
 _BOUND_SIGN = {"max": "≤", "min": "≥", "eq": "="}
 _MAX_LISTED = 25  # checks listed under the banner; the table holds all of them
+_MAX_RULE_ROWS = 100
 
 # Column names are single words: pytest-html reads them back with r"col-(\w+)".
 _COLUMNS = (
@@ -371,13 +372,15 @@ def render_fired_rules(result: GateResult) -> str:
         f"<td>{escape(_rule_limit(f).split(': ', 1)[1])}</td>"
         f"<td>{escape(f.rule.description)}</td>"
         "</tr>"
-        for c, f in rows[: _MAX_LISTED * 4]
+        for c, f in rows[:_MAX_RULE_ROWS]
     )
+    more = len(rows) - _MAX_RULE_ROWS
+    tail = f'<p class="dg-more">… and {more} more: see the rows below</p>' if more > 0 else ""
     return (
         '<div class="dg-rules"><h3>Rules that fired</h3><table class="dg-table">'
         "<thead><tr><th>rule</th><th>decision</th><th>check</th><th>measurement</th>"
         "<th>measured</th><th>threshold</th><th>note</th></tr></thead>"
-        f"<tbody>{body}</tbody></table></div>"
+        f"<tbody>{body}</tbody></table>{tail}</div>"
     )
 
 

@@ -157,3 +157,10 @@ def test_a_row_for_a_check_without_reports_fits_any_header() -> None:
     assert text(row["dgDecision"]) == "rollback"
     assert row["resultsTableRow"][7] == "<td></td>"
     assert "<img" not in row["log"] and "no result" in text(row["log"])
+
+
+def test_long_lists_above_the_table_are_cut_and_say_how_many_more() -> None:
+    many = [record(f"c{n:03d}", measurements=latency(0.8)) for n in range(130)]
+    result = result_of(*many)
+    assert text(html.render_fired_rules(result)).endswith("… and 30 more: see the rows below")
+    assert "… and 105 more in the table below" in text(html.render_not_ok(result))
