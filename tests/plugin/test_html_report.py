@@ -40,6 +40,15 @@ def test_team(name):
     assert name == "x", {PAYLOAD!r}
 """
 
+CRASHING_TEAM_TEST = """
+import os
+import pytest
+
+@pytest.mark.smoke
+def test_crashes():
+    os._exit(3)
+"""
+
 
 @pytest.fixture(scope="module")
 def evil_base() -> Iterator[str]:
@@ -157,15 +166,24 @@ def test_markup_from_the_target_and_test_ids_is_escaped(
     assert text(cell(team[0], "dgDecision")) == "rollback"
 
 
-def test_two_xdist_workers_give_the_same_rows_and_verdict(
+def test_two_xdist_workers_give_the_same_rows_and_verdict_and_a_row_for_a_crash(
     pytester: pytest.Pytester, evil_base: str
 ) -> None:
     write_evil_gate(pytester, evil_base)
+    pytester.makepyfile(**{"team/test_team": CRASHING_TEAM_TEST})
+    config = pytester.path / "deploygate.toml"
+    config.write_text('paths = ["team"]\n' + config.read_text())
     result = run_html(pytester, "-n", "2", subprocess=True)
     assert result.ret == 1
     report = pytester.path / "report.html"
-    assert decisions_by_id(report) == EXPECTED
     assert headline(static_part(report)) == "ROLLBACK"
+    decisions = decisions_by_id(report)
+    assert decisions.pop("team/test_team.py::test_crashes") == "rollback"
+    assert decisions == EXPECTED
+    crashed = [r for r in rows(report) if "test_crashes" in cell(r, "testId")]
+    # pytest-xdist reports the crash in a report pytest-html draws no row for: ours.
+    assert [r["result"] for r in crashed] == ["Error"]
+    assert "crashed" in text(crashed[0]["log"])
 
 
 def test_a_self_contained_report_carries_banner_and_styles(
@@ -280,28 +298,6 @@ def test_the_demo_with_a_fault_gives_a_rollback_report_with_a_row_per_check(
     verdict = json.loads((pytester.path / "verdict.json").read_text())
     assert headline(static_part(report)) == "ROLLBACK"
     assert decisions_by_id(report) == {c["id"]: c["decision"] or "" for c in verdict["checks"]}
-
-
-CRASHING_TEAM_TEST = """
-import os
-import pytest
-
-@pytest.mark.smoke
-def test_crashes():
-    os._exit(3)
-"""
-
-
-def test_a_check_whose_worker_crashed_still_gets_an_error_row(
-    pytester: pytest.Pytester, evil_base: str
-) -> None:
-    write_gate(pytester, evil_base, http_check("calm", "/ok"), extra='paths = ["team"]\n')
-    pytester.makepyfile(**{"team/test_team": CRASHING_TEAM_TEST})
-    assert run_html(pytester, "-n", "2", subprocess=True).ret == 1
-    report = pytester.path / "report.html"
-    crashed = [r for r in rows(report) if "test_crashes" in cell(r, "testId")]
-    assert [(r["result"], text(cell(r, "dgDecision"))) for r in crashed] == [("Error", "rollback")]
-    assert "crashed" in text(crashed[0]["log"])
 
 
 def test_checks_an_interrupted_run_never_reached_get_error_rows(
