@@ -238,7 +238,7 @@ def row_cells(decided: CheckDecision | None, info: dict[str, Any] | None) -> lis
     label = "" if name == "none" else name
     measured, thresholds = _measurement_lines(measurements, fired)
     # Cells stay on one line: pytest-html reads sortable cells back with a regex, and
-    # the hidden rank in front makes its string sort put the worst decision first.
+    # the rank attribute written first makes its string sort put the worst decision first.
     return [
         f'<td class="col-dgPhase">{escape(", ".join(phases))}</td>',
         f'<td class="col-dgDecision"><span data-rank="{_RANK[name]}" '
