@@ -12,6 +12,9 @@ test ids, so every piece of text placed here goes through ``escape``: bodies, he
 and error messages of the target end up in reasons, and team-written test ids can hold
 anything.
 
+Checks whose result never arrived (crashed worker, interrupted run) have no report
+for pytest-html to draw; they get a row added to its data just before it renders.
+
 The decision filter is plain CSS (``:has``): pytest-html re-renders the table on every
 sort and filter, and a stylesheet keeps working across re-renders without any script
 of ours.
@@ -19,7 +22,8 @@ of ours.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableSequence
+import re
+from collections.abc import Callable, Iterable, MutableSequence
 from html import escape
 from typing import Any, Protocol
 
@@ -45,6 +49,7 @@ DECISION_ORDER = ("rollback", "investigate", "ok", "none")
 _RANK = {name: index for index, name in enumerate(DECISION_ORDER)}
 _BOUND_SIGN = {"max": "≤", "min": "≥", "eq": "="}
 _MAX_LISTED = 25  # checks listed under the banner; the table holds all of them
+_MAX_RULE_ROWS = 100
 
 # Column names are single words: pytest-html reads them back with r"col-(\w+)".
 _COLUMNS = (
@@ -62,6 +67,9 @@ class GateView(Protocol):
 
     @property
     def result(self) -> GateResult | None: ...
+
+    @property
+    def mask(self) -> Callable[[str], str]: ...
 
 
 def register(config: pytest.Config, gate: GateView) -> None:
@@ -82,6 +90,8 @@ class HtmlReporter:
 
     def __init__(self, gate: GateView) -> None:
         self._gate = gate
+        # Reasons arrive masked already; this catches secrets in config-made text too.
+        self._mask = gate.mask
         self._report: Any = None  # pytest_html.report_data.ReportData (untyped)
 
     def pytest_html_report_title(self, report: Any) -> None:
@@ -100,11 +110,12 @@ class HtmlReporter:
     def pytest_html_results_table_row(self, report: Any, cells: MutableSequence[str]) -> None:
         if not cells or not _shown(report):  # dropped by another plugin, or by pytest-html
             return
-        _escape_test_id(report, cells)
+        _escape_test_id(report, cells, self._mask)
         nodeid = str(report.nodeid)
         decided = self._gate.decision_for(nodeid) if nodeid else None
         at = _after_test_column(cells, 'class="col-testId"')
-        cells[at:at] = row_cells(decided, getattr(report, "deploygate", None))
+        ours = row_cells(decided, getattr(report, "deploygate", None))
+        cells[at:at] = [self._mask(c) for c in ours]
 
     def pytest_html_results_table_html(self, report: Any, data: MutableSequence[str]) -> None:
         if not _shown(report):
@@ -117,8 +128,10 @@ class HtmlReporter:
         # line, and the traceback folds away under it.
         log = "\n".join(data)
         data[:] = [
-            f'<div class="dg-reason">{reason}</div>'
-            f'<details class="dg-trace"><summary>traceback and output</summary>{log}</details>'
+            self._mask(
+                f'<div class="dg-reason">{reason}</div>'
+                f'<details class="dg-trace"><summary>traceback and output</summary>{log}</details>'
+            )
         ]
 
     def pytest_html_results_summary(
@@ -129,10 +142,53 @@ class HtmlReporter:
         session: pytest.Session,
     ) -> None:
         result = self._gate.result
-        prefix.insert(0, STYLE + render_banner(result))
-        summary.append(render_decision_filter(result))
+        prefix.insert(0, STYLE + self._mask(render_banner(result)))
+        summary.append(self._mask(render_decision_filter(result)))
         if self._report is not None:
-            self._report.title = page_title(result)
+            self._report.title = self._mask(page_title(result))
+            if result is not None:
+                self._add_missing_rows(result)
+
+    def _add_missing_rows(self, result: GateResult) -> None:
+        """A row for each check whose result never arrived (a crashed pytest-xdist worker,
+        an interrupted run). pytest-html draws rows only for reports it received, yet such
+        a check is an error in the verdict; the report must not look cleaner than that."""
+        data = getattr(self._report, "data", None)
+        tests = data.get("tests") if isinstance(data, dict) else None
+        header = getattr(self._report, "table_header", None)
+        if tests is None or not isinstance(header, list):
+            return  # a pytest-html whose internals differ: the banner still counts them
+        for decided in result.checks:
+            nodeid = decided.record.nodeid
+            if tests.get(nodeid) or decided.record.outcome != "error":
+                continue
+            row = missing_row(decided, header, self._mask)
+            tests[nodeid].append(row)
+            self._report.outcomes = "error"  # pytest-html's setter: one more "Errors"
+
+
+def missing_row(
+    decided: CheckDecision, header: list[str], mask: Callable[[str], str] = str
+) -> dict[str, Any]:
+    """A pytest-html row (as its page script reads it) for a check without reports."""
+    cells = [mask(c) for c in row_cells(decided, None)]
+    ours = dict(zip((name for name, _, _ in _COLUMNS), cells, strict=True))
+    known = {
+        "result": '<td class="col-result">Error</td>',
+        "testId": f'<td class="col-testId">{escape(mask(decided.record.nodeid))}</td>',
+        "duration": '<td class="col-duration">0 ms</td>',
+        **ours,
+    }
+    row: dict[str, Any] = {"extras": [], "resultsTableRow": []}
+    for th in header:
+        match = re.search(r'data-column-type="(\w+)"', th)
+        name = match.group(1) if match else ""
+        td = known.get(name, '<td class="col-links"></td>' if "Links" in th else "<td></td>")
+        row["resultsTableRow"].append(td)
+        if name and "sortable" in th:
+            row[name] = td.split(">", 1)[1].rsplit("</td>", 1)[0]
+    row["log"] = mask(f'<div class="dg-reason">{row_reason(decided, None)}</div>')
+    return row
 
 
 def _shown(report: Any) -> bool:
@@ -148,7 +204,7 @@ def _after_test_column(cells: MutableSequence[str], marker: str) -> int:
     return min(2, len(cells))
 
 
-def _escape_test_id(report: Any, cells: MutableSequence[str]) -> None:
+def _escape_test_id(report: Any, cells: MutableSequence[str], mask: Callable[[str], str]) -> None:
     """pytest-html puts the raw node id into the cell; replace it with its escaped form."""
     test_id = str(report.nodeid)
     when = getattr(report, "when", "call")
@@ -157,7 +213,7 @@ def _escape_test_id(report: Any, cells: MutableSequence[str]) -> None:
     raw = f'<td class="col-testId">{test_id}</td>'
     for index, cell in enumerate(cells):
         if cell == raw:
-            cells[index] = f'<td class="col-testId">{escape(test_id)}</td>'
+            cells[index] = f'<td class="col-testId">{escape(mask(test_id))}</td>'
             return
 
 
@@ -182,7 +238,7 @@ def row_cells(decided: CheckDecision | None, info: dict[str, Any] | None) -> lis
     label = "" if name == "none" else name
     measured, thresholds = _measurement_lines(measurements, fired)
     # Cells stay on one line: pytest-html reads sortable cells back with a regex, and
-    # the hidden rank in front makes its string sort put the worst decision first.
+    # the rank attribute written first makes its string sort put the worst decision first.
     return [
         f'<td class="col-dgPhase">{escape(", ".join(phases))}</td>',
         f'<td class="col-dgDecision"><span data-rank="{_RANK[name]}" '
@@ -316,13 +372,15 @@ def render_fired_rules(result: GateResult) -> str:
         f"<td>{escape(_rule_limit(f).split(': ', 1)[1])}</td>"
         f"<td>{escape(f.rule.description)}</td>"
         "</tr>"
-        for c, f in rows[: _MAX_LISTED * 4]
+        for c, f in rows[:_MAX_RULE_ROWS]
     )
+    more = len(rows) - _MAX_RULE_ROWS
+    tail = f'<p class="dg-more">… and {more} more: see the rows below</p>' if more > 0 else ""
     return (
         '<div class="dg-rules"><h3>Rules that fired</h3><table class="dg-table">'
         "<thead><tr><th>rule</th><th>decision</th><th>check</th><th>measurement</th>"
         "<th>measured</th><th>threshold</th><th>note</th></tr></thead>"
-        f"<tbody>{body}</tbody></table></div>"
+        f"<tbody>{body}</tbody></table>{tail}</div>"
     )
 
 

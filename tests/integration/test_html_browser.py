@@ -93,9 +93,13 @@ def test_the_decision_filter_hides_rows_in_the_browser(report: Path, tmp_path: P
         assert page.evaluate("document.title") == "ROLLBACK · staging · deploygate"
 
 
-def test_a_screenshot_of_the_report_is_kept(report: Path, tmp_path: Path) -> None:
+def test_a_screenshot_of_the_report_is_kept(
+    report: Path, tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
     shot = screenshot(report, tmp_path / "rollback-report.png", tmp_path)
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 10_000  # a blank page compresses to a few hundred bytes
-    keep_artifact(shot)
+    kept = keep_artifact(shot, pytestconfig.invocation_params.dir)
+    if kept is not None:
+        assert kept.read_bytes() == data

@@ -40,6 +40,15 @@ def test_team(name):
     assert name == "x", {PAYLOAD!r}
 """
 
+CRASHING_TEAM_TEST = """
+import os
+import pytest
+
+@pytest.mark.smoke
+def test_crashes():
+    os._exit(3)
+"""
+
 
 @pytest.fixture(scope="module")
 def evil_base() -> Iterator[str]:
@@ -157,15 +166,24 @@ def test_markup_from_the_target_and_test_ids_is_escaped(
     assert text(cell(team[0], "dgDecision")) == "rollback"
 
 
-def test_two_xdist_workers_give_the_same_rows_and_verdict(
+def test_two_xdist_workers_give_the_same_rows_and_verdict_and_a_row_for_a_crash(
     pytester: pytest.Pytester, evil_base: str
 ) -> None:
     write_evil_gate(pytester, evil_base)
+    pytester.makepyfile(**{"team/test_team": CRASHING_TEAM_TEST})
+    config = pytester.path / "deploygate.toml"
+    config.write_text('paths = ["team"]\n' + config.read_text())
     result = run_html(pytester, "-n", "2", subprocess=True)
     assert result.ret == 1
     report = pytester.path / "report.html"
-    assert decisions_by_id(report) == EXPECTED
     assert headline(static_part(report)) == "ROLLBACK"
+    decisions = decisions_by_id(report)
+    assert decisions.pop("team/test_team.py::test_crashes") == "rollback"
+    assert decisions == EXPECTED
+    crashed = [r for r in rows(report) if "test_crashes" in cell(r, "testId")]
+    # pytest-xdist reports the crash in a report pytest-html draws no row for: ours.
+    assert [r["result"] for r in crashed] == ["Error"]
+    assert "crashed" in text(crashed[0]["log"])
 
 
 def test_a_self_contained_report_carries_banner_and_styles(
@@ -219,3 +237,104 @@ def test_without_target_the_report_is_untouched(pytester: pytest.Pytester) -> No
     page = (pytester.path / "report.html").read_text()
     assert "deploygate-verdict" not in page
     assert "dgDecision" not in page
+
+
+ERRORING_TEAM_TEST = f"""
+import pytest
+
+@pytest.fixture
+def broken():
+    raise ConnectionError({PAYLOAD!r})
+
+@pytest.mark.smoke
+def test_uses_broken(broken):
+    pass
+"""
+
+
+def test_a_check_erroring_in_setup_gets_its_row_decision_and_escaped_reason(
+    pytester: pytest.Pytester, evil_base: str
+) -> None:
+    write_gate(pytester, evil_base, http_check("calm", "/ok"), extra='paths = ["team"]\n')
+    pytester.makepyfile(**{"team/test_team": ERRORING_TEAM_TEST})
+    assert run_html(pytester).ret == 1
+    report = pytester.path / "report.html"
+    errored = [r for r in rows(report) if r["result"] == "Error"]
+    assert len(errored) == 1
+    assert text(cell(errored[0], "testId")).endswith("test_uses_broken::setup")
+    assert text(cell(errored[0], "dgDecision")) == "rollback"
+    assert errored[0]["log"].startswith('<div class="dg-reason">')
+    assert "<img src=x" not in errored[0]["log"]
+    assert PAYLOAD in text(errored[0]["log"].split("</div>", 1)[0])  # shown as text
+
+
+def test_a_collection_error_gives_an_incomplete_banner_and_its_row(
+    pytester: pytest.Pytester, evil_base: str
+) -> None:
+    write_gate(pytester, evil_base, http_check("calm", "/ok"), extra='paths = ["team"]\n')
+    pytester.makepyfile(**{"team/test_team": f"raise ImportError({PAYLOAD!r})\n"})
+    result = run_html(pytester)
+    assert result.ret == 2  # pytest's "interrupted": collection failed
+    report = pytester.path / "report.html"
+    assert headline(static_part(report)) == "INCOMPLETE"
+    collected = [r for r in rows(report) if "team/test_team.py" in cell(r, "testId")]
+    assert [r["result"] for r in collected] == ["Error"]
+    assert "<img src=x" not in json.dumps(collected)
+
+
+def test_the_demo_with_a_fault_gives_a_rollback_report_with_a_row_per_check(
+    pytester: pytest.Pytester,
+) -> None:
+    result = pytester.runpytest(
+        "--target=demo",
+        "--demo-fault=health-500",
+        "--html=report.html",
+        "--verdict-json=verdict.json",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert result.ret == 1
+    report = pytester.path / "report.html"
+    verdict = json.loads((pytester.path / "verdict.json").read_text())
+    assert headline(static_part(report)) == "ROLLBACK"
+    assert decisions_by_id(report) == {c["id"]: c["decision"] or "" for c in verdict["checks"]}
+
+
+def test_checks_an_interrupted_run_never_reached_get_error_rows(
+    pytester: pytest.Pytester, evil_base: str
+) -> None:
+    write_gate(pytester, evil_base, http_check("calm", "/ok"), extra='paths = ["team"]\n')
+    pytester.makepyfile(**{"team/test_team": "def test_stop():\n    raise KeyboardInterrupt\n"})
+    # In a subprocess: an inline run would pass the KeyboardInterrupt on to this session.
+    assert run_html(pytester, "team", subprocess=True).ret == 2
+    report = pytester.path / "report.html"
+    assert headline(static_part(report)) == "INCOMPLETE"
+    by_check = {text(cell(r, "testId")): r for r in rows(report)}
+    never_run = [r for t, r in by_check.items() if t.endswith("test_http[calm]")]
+    assert [r["result"] for r in never_run] == ["Error"]
+    assert "interrupted" in text(never_run[0]["log"])
+    assert report_data(report)["tests"]  # and pytest-html still wrote its own rows
+
+
+def test_secrets_from_config_and_target_answers_are_masked_in_the_report(
+    pytester: pytest.Pytester, http_base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "tok-8f3a9c2e41"
+    monkeypatch.setenv("DEPLOY_TOKEN", secret)
+    write_gate(
+        pytester,
+        http_base,
+        # /headers echoes the request headers: the token comes back in the body.
+        http_check(
+            "echo",
+            "/headers",
+            headers={"Authorization": "Bearer ${DEPLOY_TOKEN}"},
+            expect_json={"Authorization": "nope"},
+        ),
+        extra='[[decision.rules]]\nmeasurement = "http.latency"\nabove = "0ms"\n'
+        'decision = "investigate"\ndescription = "page the owner of ${DEPLOY_TOKEN}"\n',
+    )
+    assert run_html(pytester).ret == 1
+    page = (pytester.path / "report.html").read_text()
+    assert secret not in page
+    assert "page the owner of ***" in page

@@ -90,12 +90,13 @@ def screenshot(
     return out
 
 
-def keep_artifact(path: Path) -> Path | None:
-    """Copy a file to $DEPLOYGATE_ARTIFACTS (when set) so CI keeps it."""
+def keep_artifact(path: Path, base: Path) -> Path | None:
+    """Copy a file to $DEPLOYGATE_ARTIFACTS (when set; relative to ``base``, the directory
+    pytest was started in, since pytester changes the working directory) so CI keeps it."""
     target_dir = os.environ.get(ARTIFACTS_ENV)
     if not target_dir:
         return None
-    dest = Path(target_dir) / path.name
+    dest = base / target_dir / path.name
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, dest)
     return dest

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pytest_deploygate.decision import decide, decide_check
-from pytest_deploygate.outcomes import CheckRecord, Measurement
+from pytest_deploygate.decision import GateResult, decide, decide_check
+from pytest_deploygate.outcomes import CheckRecord, Measurement, Outcome
 from pytest_deploygate.reporters import html
 from pytest_deploygate.rules import DecisionRule
 from tests.support.htmlreport import text
@@ -14,18 +14,28 @@ SLOW = DecisionRule(
 )
 
 
-def record(check_id: str, outcome: str = "passed", **kw: object) -> CheckRecord:
+def record(
+    check_id: str,
+    outcome: Outcome = "passed",
+    *,
+    reason: str = "",
+    phases: tuple[str, ...] = ("smoke",),
+    measurements: tuple[Measurement, ...] = (),
+) -> CheckRecord:
     return CheckRecord(
         id=check_id,
         nodeid=f"suites/test_http.py::test_http[{check_id}]",
         type="http",
-        phases=kw.pop("phases", ("smoke",)),  # type: ignore[arg-type]
-        outcome=outcome,  # type: ignore[arg-type]
-        **kw,  # type: ignore[arg-type]
+        phases=phases,
+        outcome=outcome,
+        reason=reason,
+        measurements=measurements,
     )
 
 
-def result_of(*records: CheckRecord, phases: tuple[str, ...] = ("smoke",), target: str = "prod"):  # type: ignore[no-untyped-def]
+def result_of(
+    *records: CheckRecord, phases: tuple[str, ...] = ("smoke",), target: str = "prod"
+) -> GateResult:
     return decide(
         records,
         [SLOW],
@@ -125,3 +135,32 @@ def test_the_filter_stylesheet_hides_rows_of_each_unchecked_decision() -> None:
     for name in html.DECISION_ORDER:
         assert f"#dg-show-{name}:not(:checked)" in html.STYLE
         assert f'id="dg-show-{name}"' in html.render_decision_filter(None)
+
+
+def test_a_row_for_a_check_without_reports_fits_any_header() -> None:
+    header = [
+        '<th class="sortable" data-column-type="result">Result</th>',
+        '<th class="sortable" data-column-type="testId">Test</th>',
+        '<th class="sortable" data-column-type="dgPhase">Phase</th>',
+        '<th class="sortable" data-column-type="dgDecision">Decision</th>',
+        '<th data-column-type="dgMeasured">Measured</th>',
+        '<th data-column-type="dgThreshold">Threshold</th>',
+        '<th class="sortable" data-column-type="duration">Duration</th>',
+        '<th data-column-type="owner">Owner</th>',  # another plugin's column
+        "<th>Links</th>",
+    ]
+    decided = decide_check(record("db", "error", reason=f"no result: {EVIL}"), [])
+    row = html.missing_row(decided, header)
+    assert len(row["resultsTableRow"]) == len(header)
+    assert row["result"] == "Error"
+    assert row["testId"] == "suites/test_http.py::test_http[db]"
+    assert text(row["dgDecision"]) == "rollback"
+    assert row["resultsTableRow"][7] == "<td></td>"
+    assert "<img" not in row["log"] and "no result" in text(row["log"])
+
+
+def test_long_lists_above_the_table_are_cut_and_say_how_many_more() -> None:
+    many = [record(f"c{n:03d}", measurements=latency(0.8)) for n in range(130)]
+    result = result_of(*many)
+    assert text(html.render_fired_rules(result)).endswith("… and 30 more: see the rows below")
+    assert "… and 105 more in the table below" in text(html.render_not_ok(result))
