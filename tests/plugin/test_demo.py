@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from pytest_deploygate.checks import CHECK_SPECS
-from pytest_deploygate.demo import FAULTS, start_demo
+from pytest_deploygate.demo import FAULTS, build_config, start_demo
+from pytest_deploygate.demo.base import ComponentInfo
 from pytest_deploygate.demo.service import port_is_open
 from tests.plugin.helpers import by_id, verdict
 
@@ -172,3 +173,10 @@ def test_an_interrupted_demo_leaves_nothing_behind(tmp_path: Path, signum: int) 
     assert "VERDICT: GO" not in output
     assert_nothing_listens(demo_ports(output))
     assert not list(tmp_path.glob("deploygate-demo-*"))  # the workdir is gone too
+
+
+def test_checks_of_types_this_installation_lacks_are_left_out() -> None:
+    later = {"id": "later", "type": "not-a-type-yet", "phases": ["smoke"]}
+    known = {"id": "known", "type": "env", "phases": ["predeploy"], "variables": ["PATH"]}
+    config = build_config([ComponentInfo(checks=[later, known])])
+    assert [c["id"] for c in config["checks"]] == ["gate-env", "known"]
