@@ -11,19 +11,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_deploygate.checks.base import CheckSpec, Target
+from pytest_deploygate.expect.backup import judge_backup
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.expect.env import judge_env
 from pytest_deploygate.expect.http import judge_http
 from pytest_deploygate.expect.load import judge_load
+from pytest_deploygate.expect.postgres import judge_postgres
 from pytest_deploygate.expect.prometheus import judge_prometheus
+from pytest_deploygate.expect.sqlite import judge_sqlite
 from pytest_deploygate.expect.tcp import judge_tcp
 from pytest_deploygate.expect.tls import judge_tls
 from pytest_deploygate.expect.websocket import judge_websocket
+from pytest_deploygate.probes.backup import backup_deadline, probe_backup
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.env import probe_env
 from pytest_deploygate.probes.http import probe_http
 from pytest_deploygate.probes.load import load_deadline, probe_load
+from pytest_deploygate.probes.postgres import postgres_deadline, probe_postgres
 from pytest_deploygate.probes.prometheus import deadline_prometheus, probe_prometheus
+from pytest_deploygate.probes.sqlite import probe_sqlite
 from pytest_deploygate.probes.tcp import probe_tcp
 from pytest_deploygate.probes.tls import probe_tls
 from pytest_deploygate.probes.websocket import probe_websocket
@@ -55,6 +61,9 @@ class CheckKind:
 KINDS: dict[str, CheckKind] = {
     "http": CheckKind(probe=probe_http, judge=judge_http),
     "env": CheckKind(probe=probe_env, judge=judge_env),
+    "postgres": CheckKind(probe_postgres, judge_postgres, deadline=postgres_deadline),
+    "sqlite": CheckKind(probe=probe_sqlite, judge=judge_sqlite),
+    "backup": CheckKind(probe=probe_backup, judge=judge_backup, deadline=backup_deadline),
     "load": CheckKind(probe=probe_load, judge=judge_load, deadline=load_deadline),
     "prometheus": CheckKind(
         probe=probe_prometheus, judge=judge_prometheus, deadline=deadline_prometheus

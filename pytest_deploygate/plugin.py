@@ -19,6 +19,7 @@ from pytest_deploygate.checks.base import PHASES
 from pytest_deploygate.config import DEMO_TARGET, GateConfig, find_config, load, read_file
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
+from pytest_deploygate.reporters import html as html_report
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
 from pytest_deploygate.runner import DEFAULT_CONCURRENCY
@@ -105,6 +106,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[GATE_KEY] = gate
     config.pluginmanager.register(fixtures, "deploygate-fixtures")
     config.pluginmanager.register(GatePlugin(gate, config), "deploygate-gate")
+    html_report.register(config, gate)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistPlugin(gate), "deploygate-xdist")
     _collect_builtin_suites(config, gate.config)

@@ -149,7 +149,7 @@ def _handshake(
     except ProbeError:
         raise
     except ssl.SSLError as exc:
-        raise ProbeTLSError(f"TLS handshake with {where} failed: {_ssl_reason(exc)}") from exc
+        raise ProbeTLSError(f"TLS handshake with {where} failed: {ssl_reason(exc)}") from exc
     except ConnectionResetError as exc:
         raise ProbeTLSError(f"TLS handshake with {where} failed: connection reset") from exc
     except Exception as exc:
@@ -217,7 +217,8 @@ def hostname_matches(hostname: str, names: tuple[str, ...]) -> bool:
     return False
 
 
-def _ssl_reason(exc: ssl.SSLError) -> str:
+def ssl_reason(exc: ssl.SSLError) -> str:
+    """OpenSSL's reason in words, without the C file and line number."""
     reason = getattr(exc, "reason", None)
     text = str(reason).replace("_", " ").lower() if reason else _first_line(exc)
     if "wrong version number" in text or "record layer failure" in text:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit, urlunsplit
 
 from websockets.exceptions import (
     ConnectionClosed,
@@ -31,7 +32,7 @@ from pytest_deploygate.errors import (
     ProbeTLSError,
 )
 from pytest_deploygate.probes.base import ProbeContext, classify
-from pytest_deploygate.probes.tls import client_context
+from pytest_deploygate.probes.tls import client_context, ssl_reason
 
 USER_AGENT = "pytest-deploygate"
 # Closing politely waits for the server's close frame; never let that outlive the check.
@@ -58,15 +59,26 @@ def resolve_ws_url(spec: WebSocketCheck, target: Target) -> str:
             f"check {spec.id!r} has no 'url' and target {target.name!r} has no websocket_url"
         )
     if not url.startswith(("ws://", "wss://")):
-        raise ProbeProtocolError(f"websocket URL must start with ws:// or wss://, got {url!r}")
+        raise ProbeProtocolError(
+            f"websocket URL must start with ws:// or wss://, got {display_url(url)!r}"
+        )
     return url
+
+
+def display_url(url: str) -> str:
+    """The URL without query string and credentials: both often carry secrets."""
+    parts = urlsplit(url.split("?", 1)[0])
+    if parts.username is None and parts.password is None:
+        return parts.geturl()
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def probe_websocket(
     spec: WebSocketCheck, target: Target, ctx: ProbeContext
 ) -> WebSocketObservation:
     url = resolve_ws_url(spec, target)
-    shown = url.split("?", 1)[0]  # queries often carry tokens
+    shown = display_url(url)
     timeout = spec.effective_timeout(target)
     deadline = time.monotonic() + timeout
     context = (
@@ -102,13 +114,13 @@ def _exchange(
     deadline: float,
     timeout: float,
 ) -> WebSocketObservation:
-    base = {
-        "url": shown,
-        "subprotocol": ws.subprotocol,
-        "connect_latency": connect_latency,
-        "waited_for_reply": spec.wants_reply,
-        "timeout": timeout,
-    }
+    observed = WebSocketObservation(
+        url=shown,
+        subprotocol=ws.subprotocol,
+        connect_latency=connect_latency,
+        waited_for_reply=spec.wants_reply,
+        timeout=timeout,
+    )
     sent_at = time.perf_counter()
     try:
         if spec.send is not None:
@@ -116,23 +128,20 @@ def _exchange(
         elif spec.send_json is not None:
             ws.send(json.dumps(spec.send_json))
         if not spec.wants_reply:
-            return WebSocketObservation(**base)  # type: ignore[arg-type]
+            return observed
         message = ws.recv(timeout=max(0.0, deadline - time.monotonic()))
     except TimeoutError:
-        return WebSocketObservation(**base)  # type: ignore[arg-type]
+        return observed  # accepted but silent: the judge fails it, it is not an error
     except ConnectionClosed as exc:
-        return WebSocketObservation(**base, closed_before_reply=_close_text(exc))  # type: ignore[arg-type]
+        return replace(observed, closed_before_reply=_close_text(exc))
     except Exception as exc:
         raise _classify(exc, shown, timeout) from exc
     latency = time.perf_counter() - sent_at
-    binary = isinstance(message, bytes)
-    text = message.decode("utf-8", errors="replace") if isinstance(message, bytes) else message
-    return WebSocketObservation(
-        **base,  # type: ignore[arg-type]
-        reply=text,
-        reply_binary=binary,
-        reply_latency=latency,
-    )
+    if isinstance(message, bytes):
+        text, binary = message.decode("utf-8", errors="replace"), True
+    else:
+        text, binary = message, False
+    return replace(observed, reply=text, reply_binary=binary, reply_latency=latency)
 
 
 def _close_text(exc: ConnectionClosed) -> str:
@@ -150,6 +159,8 @@ def _classify(exc: BaseException, where: str, timeout: float) -> ProbeError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         detail = (exc.verify_message or _first_line(exc)).rstrip(".")
         return ProbeTLSError(f"TLS certificate not accepted: {detail} ({where})")
+    if isinstance(exc, ssl.SSLError):
+        return ProbeTLSError(f"TLS handshake failed: {ssl_reason(exc)} ({where})")
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         text = f"server rejected the WebSocket handshake: HTTP {status} ({where})"

@@ -11,14 +11,19 @@ from pydantic import ValidationError
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.http import HttpCheck
-from pytest_deploygate.errors import ProbeConnectionError, ProbeDNSError, ProbeTimeout
+from pytest_deploygate.errors import (
+    ProbeConnectionError,
+    ProbeDNSError,
+    ProbeTimeout,
+    ProbeTLSError,
+)
 from pytest_deploygate.expect.http_extras import versions_match
 from pytest_deploygate.expect.jsonpath import MISSING, lookup
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 from tests.support.httpserver import silent_server
 from tests.support.jsonserver import json_server
-from tests.support.tlsserver import reset_server
+from tests.support.tlsserver import garbage_server, reset_server
 
 CTX = ProbeContext(base_dir=Path("."))
 SHA = "3f2a9c1d5e7b8a0c4d6e1f2a3b4c5d6e7f8a9b0c"
@@ -184,6 +189,13 @@ def test_a_reset_connection_is_an_error() -> None:
         done = run(f"http://127.0.0.1:{port}", path="/health", body_contains="x")
     assert isinstance(done.error, ProbeConnectionError)
     assert "\n" not in str(done.error)
+
+
+def test_a_tls_handshake_failure_is_a_tls_error() -> None:
+    with garbage_server() as port:
+        done = run(f"https://127.0.0.1:{port}", path="/health", body_contains="x")
+    assert isinstance(done.error, ProbeTLSError)
+    assert "wrong version number" in str(done.error)
 
 
 def test_a_name_that_does_not_resolve_is_a_dns_error() -> None:

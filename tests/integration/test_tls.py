@@ -245,3 +245,10 @@ def test_bad_keys_are_rejected_with_the_key_named(keys: dict[str, object], messa
     with pytest.raises(ValidationError) as info:
         spec(**keys)
     assert message in str(info.value)
+
+
+def test_a_missing_ca_bundle_is_an_error_naming_the_file(ca: TestCA, tmp_path: Path) -> None:
+    with tls_server(ca.valid()) as port:
+        done = run(host="localhost", port=port, ca_bundle=tmp_path / "nope.pem")
+    assert isinstance(done.error, ProbeTLSError)
+    assert str(done.error).startswith(f"cannot load ca_bundle {tmp_path / 'nope.pem'}")

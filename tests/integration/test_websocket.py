@@ -22,7 +22,7 @@ from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 from tests.support.certs import CertFiles, TestCA
 from tests.support.httpserver import closed_port, silent_server
-from tests.support.tlsserver import reset_server
+from tests.support.tlsserver import garbage_server, reset_server
 from tests.support.wsserver import PONG, ws_server
 
 CTX = ProbeContext(base_dir=Path("."))
@@ -172,6 +172,16 @@ def test_wss_hostname_mismatch_is_a_tls_error(ca: TestCA) -> None:
     assert "Hostname mismatch" in str(done.error)
 
 
+def test_a_tls_handshake_failure_is_a_tls_error() -> None:
+    with garbage_server() as port:
+        done = run(url=f"wss://127.0.0.1:{port}/ws", expect_reply=True)
+    assert isinstance(done.error, ProbeTLSError)
+    assert str(done.error) == (
+        "TLS handshake failed: wrong version number (is this port speaking TLS?) "
+        f"(wss://127.0.0.1:{port}/ws)"
+    )
+
+
 def test_a_refused_connection_is_an_error() -> None:
     done = run(url=f"ws://127.0.0.1:{closed_port()}/ws", expect_reply=True)
     assert isinstance(done.error, ProbeConnectionError)
@@ -233,3 +243,11 @@ def test_bad_keys_are_rejected_with_the_key_named(keys: dict[str, object], messa
     with pytest.raises(ValidationError) as info:
         spec(**keys)
     assert message in str(info.value)
+
+
+def test_credentials_and_query_never_appear_in_a_reason() -> None:
+    port = closed_port()
+    done = run(url=f"ws://user:s3cret@127.0.0.1:{port}/ws?token=s3cret", expect_reply=True)
+    assert isinstance(done.error, ProbeConnectionError)
+    assert "s3cret" not in str(done.error)
+    assert f"ws://127.0.0.1:{port}/ws" in str(done.error)

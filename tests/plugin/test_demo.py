@@ -20,7 +20,7 @@ from pytest_deploygate.demo.service import port_is_open
 from tests.plugin.helpers import by_id, verdict
 
 PORT = re.compile(r"://127\.0\.0\.1:(\d+)")
-OWN_COMPONENT_TYPES = {"postgres", "sqlite", "host"}
+OWN_COMPONENT_TYPES = {"postgres", "sqlite", "host", "backup"}
 
 
 def run_demo(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:

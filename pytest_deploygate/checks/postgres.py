@@ -1,0 +1,279 @@
+"""``type = "postgres"``: one model per sub-kind, chosen by the ``check`` key.
+
+``PostgresCheck.model_validate(table)`` returns the sub-kind's model (``PgReachable``,
+``PgMigrations`` ...): a discriminated union on ``check``, so a key that belongs to
+another sub-kind is an error naming the key and the sub-kind it belongs to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Target
+
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+MigrationTool = Literal["alembic", "django", "flyway", "sql"]
+Scalar = str | int | float | bool
+
+# One identifier: a table or "schema.table"; quoted identifiers are not supported.
+TableName = str
+
+
+class DatabaseKeys(CheckSpec):
+    """Keys shared by every sub-kind: where to connect and how long to wait."""
+
+    SUBKINDS: ClassVar[dict[str, type[DatabaseKeys]]] = {}
+    DISCRIMINATED_TYPE: ClassVar[str] = ""
+
+    check: str
+    dsn: str | None = None
+    connect_timeout: Duration | None = None
+    statement_timeout: Duration | None = None
+
+    def effective_statement_timeout(self, target: Target) -> float:
+        return self.statement_timeout or self.effective_timeout(target)
+
+    def effective_connect_timeout(self, target: Target) -> float:
+        return self.connect_timeout or self.effective_timeout(target)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _dispatch(cls, data: Any, handler: Any) -> Any:
+        """On the family's base class, validate with the model of the named sub-kind."""
+        family = cls.SUBKINDS
+        if family and cls.DISCRIMINATED_TYPE and isinstance(data, dict):
+            base = family.get("")
+            if cls is base:
+                return _validate_subkind(family, data)
+        return handler(data)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        """The family's base documents itself as a choice of its sub-kinds on ``check``."""
+        family = cls.SUBKINDS
+        if not family or family.get("") is not cls:
+            return handler(core_schema)
+        choices = [handler(model.__pydantic_core_schema__) for k, model in family.items() if k]
+        return {
+            "oneOf": choices,
+            "description": f"a {cls.DISCRIMINATED_TYPE} check; 'check' picks the sub-kind",
+        }
+
+
+def _validate_subkind(family: dict[str, type[DatabaseKeys]], data: dict[str, Any]) -> Any:
+    kinds = sorted(k for k in family if k)
+    choices = ", ".join(repr(k) for k in kinds)
+    name = data.get("check")
+    if name is None:
+        raise ValueError(f"'check' is required: one of {choices}")
+    model = family.get(name) if isinstance(name, str) and name else None
+    if model is None:
+        raise ValueError(f"'check' must be one of {choices}, got {name!r}")
+    known = _keys_of(model)
+    for key in data:
+        if key in known:
+            continue
+        owners = [k for k in kinds if key in _keys_of(family[k])]
+        if owners:
+            raise ValueError(
+                f"key {key!r} does not apply to check = {name!r}; it belongs to "
+                + " / ".join(f"check = {o!r}" for o in owners)
+            )
+    return model.model_validate(data)
+
+
+def _keys_of(model: type[DatabaseKeys]) -> set[str]:
+    keys = set()
+    for name, info in model.model_fields.items():
+        keys.add(info.alias or name)
+        keys.add(name)
+    return keys
+
+
+class PostgresCheck(DatabaseKeys):
+    """Base of every ``type = "postgres"`` sub-kind; validate tables through this class."""
+
+    DISCRIMINATED_TYPE: ClassVar[str] = "postgres"
+    type: Literal["postgres"] = "postgres"
+    sslmode: SslMode | None = None
+    sslrootcert: Path | None = None
+
+
+class PgReachable(PostgresCheck):
+    check: Literal["reachable"] = "reachable"
+    max_latency: Duration | None = None
+    samples: int = Field(default=3, ge=1, le=100)
+
+
+class PgVersion(PostgresCheck):
+    check: Literal["version"] = "version"
+    min_version: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?$")
+
+    def min_version_num(self) -> int:
+        """PostgreSQL's ``server_version_num`` form: 12 -> 120000, 14.2 -> 140002."""
+        major, _, minor = self.min_version.partition(".")
+        return int(major) * 10000 + int(minor or 0)
+
+
+class PgConnections(PostgresCheck):
+    check: Literal["connections"] = "connections"
+    max_sessions: int | None = Field(default=None, ge=0)
+    max_ratio: Ratio | None = None
+    database: str | None = None
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> PgConnections:
+        if self.max_sessions is None and self.max_ratio is None:
+            raise ValueError("give 'max_sessions' (e.g. 10) and/or 'max_ratio' (e.g. \"80%\")")
+        return self
+
+
+class MigrationKeys(DatabaseKeys):
+    """Keys of a migrations check (shared by the postgres and sqlite types)."""
+
+    tool: MigrationTool
+    directory: Path
+    table: str | None = None
+    max_pending: int = Field(default=0, ge=0)
+    allow_unknown: bool = True
+
+
+class PgMigrations(PostgresCheck, MigrationKeys):
+    check: Literal["migrations"] = "migrations"
+
+
+class PgPrimaryKeys(PostgresCheck):
+    check: Literal["primary_keys"] = "primary_keys"
+    schemas: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+class PgForeignKeys(PostgresCheck):
+    check: Literal["foreign_keys"] = "foreign_keys"
+    schemas: tuple[str, ...] = ()
+    tables: tuple[TableName, ...] = ()
+    row_limit: int = Field(default=1_000_000, ge=1)
+    max_orphans: int = Field(default=0, ge=0)
+    require_complete: bool = False
+
+
+class PgRls(PostgresCheck):
+    check: Literal["rls"] = "rls"
+    tables: tuple[TableName, ...] = Field(min_length=1)
+    policies: tuple[Literal["SELECT", "INSERT", "UPDATE", "DELETE"], ...] = ()
+    force: bool = False
+
+    @field_validator("policies", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return tuple(v.upper() if isinstance(v, str) else v for v in value)
+        return value
+
+
+class PgSchema(PostgresCheck):
+    check: Literal["schema"] = "schema"
+    tables: tuple[TableName, ...] = ()
+    columns: dict[TableName, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _something(self) -> PgSchema:
+        if not self.tables and not self.columns:
+            raise ValueError("give 'tables' and/or 'columns' (table = [column, ...])")
+        return self
+
+
+class PgRowCounts(PostgresCheck):
+    check: Literal["row_counts"] = "row_counts"
+    min_rows: dict[TableName, int] = Field(min_length=1)
+
+
+class PgPrivileges(PostgresCheck):
+    """``grants``: catalog checks such as ``"INSERT ON orders"`` or ``"CREATE ON SCHEMA
+    public"``; ``statements``: SQL actually run inside a transaction that is rolled back."""
+
+    check: Literal["privileges"] = "privileges"
+    role: str | None = None
+    grants: tuple[str, ...] = ()
+    statements: tuple[str, ...] = ()
+
+    @field_validator("grants")
+    @classmethod
+    def _grant_shape(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for grant in value:
+            parse_grant(grant)
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> PgPrivileges:
+        if not self.grants and not self.statements:
+            raise ValueError(
+                "give 'grants' (e.g. [\"INSERT ON orders\"]) and/or 'statements' "
+                '(e.g. ["CREATE TABLE deploygate_probe (id int)"])'
+            )
+        return self
+
+
+GRANT_OBJECTS = {"TABLE", "SCHEMA", "DATABASE", "SEQUENCE"}
+GRANT_PRIVILEGES = {
+    "TABLE": {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"},
+    "SCHEMA": {"USAGE", "CREATE"},
+    "DATABASE": {"CONNECT", "CREATE", "TEMPORARY", "TEMP"},
+    "SEQUENCE": {"USAGE", "SELECT", "UPDATE"},
+}
+
+
+def parse_grant(text: str) -> tuple[str, str, str]:
+    """``"INSERT ON orders"`` -> ("INSERT", "TABLE", "orders"); ValueError if malformed."""
+    words = text.split()
+    if len(words) < 3 or words[1].upper() != "ON":
+        raise ValueError(
+            f"grant {text!r} must read 'PRIVILEGE ON [TABLE|SCHEMA|DATABASE|SEQUENCE] name', "
+            "e.g. 'INSERT ON orders' or 'CREATE ON SCHEMA public'"
+        )
+    privilege = words[0].upper()
+    if len(words) == 3:
+        kind, name = "TABLE", words[2]
+    elif len(words) == 4 and words[2].upper() in GRANT_OBJECTS:
+        kind, name = words[2].upper(), words[3]
+    else:
+        raise ValueError(f"grant {text!r}: expected 'PRIVILEGE ON [KIND] name'")
+    if privilege not in GRANT_PRIVILEGES[kind]:
+        allowed = ", ".join(sorted(GRANT_PRIVILEGES[kind]))
+        raise ValueError(f"grant {text!r}: {privilege} is not a {kind} privilege ({allowed})")
+    return privilege, kind, name
+
+
+class QueryKeys(DatabaseKeys):
+    """A query returning one value, held to ``expect`` or ``min``/``max``."""
+
+    sql: str = Field(min_length=1)
+    expect: Scalar | None = None
+    min: float | None = None
+    max: float | None = None
+    max_latency: Duration | None = None
+    measurement: str = Field(default="db.query", pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class PgQuery(PostgresCheck, QueryKeys):
+    check: Literal["query"] = "query"
+
+
+PG_SUBKINDS: dict[str, type[DatabaseKeys]] = {
+    "": PostgresCheck,
+    "reachable": PgReachable,
+    "version": PgVersion,
+    "connections": PgConnections,
+    "migrations": PgMigrations,
+    "primary_keys": PgPrimaryKeys,
+    "foreign_keys": PgForeignKeys,
+    "rls": PgRls,
+    "schema": PgSchema,
+    "row_counts": PgRowCounts,
+    "privileges": PgPrivileges,
+    "query": PgQuery,
+}
+PostgresCheck.SUBKINDS = PG_SUBKINDS

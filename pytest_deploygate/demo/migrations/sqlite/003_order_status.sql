@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD COLUMN status TEXT NOT NULL DEFAULT 'new';

@@ -1,0 +1,543 @@
+"""PostgreSQL probes: one read-only session per check, catalog queries in few round trips.
+
+Each sub-kind of ``type = "postgres"`` has a gathering function here and an observation
+dataclass; ``probe_postgres`` opens the session and dispatches on the spec's class.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql
+
+from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.postgres import (
+    PgConnections,
+    PgForeignKeys,
+    PgMigrations,
+    PgPrimaryKeys,
+    PgPrivileges,
+    PgQuery,
+    PgReachable,
+    PgRls,
+    PgRowCounts,
+    PgSchema,
+    PgVersion,
+    PostgresCheck,
+    parse_grant,
+)
+from pytest_deploygate.errors import ProbeError, ProbeProtocolError
+from pytest_deploygate.probes.base import ProbeContext
+from pytest_deploygate.probes.migrations import (
+    DEFAULT_TABLES,
+    MigrationsObservation,
+    MissingTable,
+    read_applied,
+    scan,
+)
+from pytest_deploygate.probes.pgconn import PgSettings, connect, map_error, one_line
+
+Conn = psycopg.Connection[Any]
+
+
+def settings_for(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> PgSettings:
+    dsn = spec.dsn or target.database_url
+    if not dsn:
+        raise ProbeProtocolError(
+            f"check {spec.id!r} has no 'dsn' and target {target.name!r} has no database_url"
+        )
+    return PgSettings(
+        dsn=dsn,
+        connect_timeout=spec.effective_connect_timeout(target),
+        statement_timeout=spec.effective_statement_timeout(target),
+        sslmode=spec.sslmode,
+        sslrootcert=ctx.path(spec.sslrootcert) if spec.sslrootcert is not None else None,
+    )
+
+
+# ---------------------------------------------------------------- observations
+
+
+@dataclass(frozen=True)
+class ReachableObservation:
+    connect_time: float
+    latency: float
+    samples: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class VersionObservation:
+    version_num: int
+    version: str
+
+
+@dataclass(frozen=True)
+class ConnectionsObservation:
+    database: str
+    sessions: int
+    total: int
+    max_connections: int
+    reserved: int
+
+
+@dataclass(frozen=True)
+class TablesObservation:
+    """Tables lacking a primary key, out of ``checked``."""
+
+    missing_pk: tuple[str, ...]
+    checked: int
+
+
+@dataclass(frozen=True)
+class ForeignKeyResult:
+    name: str
+    child: str
+    columns: tuple[str, ...]
+    parent: str
+    scanned: int
+    orphans: int
+    stopped: str = ""  # why the scan stopped early ("" when complete)
+
+
+@dataclass(frozen=True)
+class ForeignKeysObservation:
+    results: tuple[ForeignKeyResult, ...]
+    row_limit: int
+
+
+@dataclass(frozen=True)
+class RlsTable:
+    name: str
+    exists: bool
+    enabled: bool
+    forced: bool
+    commands: tuple[str, ...]  # SELECT / INSERT / UPDATE / DELETE covered by a policy
+    policies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RlsObservation:
+    tables: tuple[RlsTable, ...]
+
+
+@dataclass(frozen=True)
+class SchemaObservation:
+    missing_tables: tuple[str, ...]
+    missing_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowCountsObservation:
+    counts: dict[str, int]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrivilegesObservation:
+    role: str
+    denied_grants: tuple[str, ...]
+    missing_objects: tuple[str, ...]
+    failed_statements: tuple[str, ...]
+    rolled_back: bool
+
+
+@dataclass(frozen=True)
+class QueryObservation:
+    value: Any
+    numeric: float | None
+    latency: float
+    rows: int
+    columns: tuple[str, ...] = field(default_factory=tuple)
+
+
+# ---------------------------------------------------------------- the probe
+
+
+def probe_postgres(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> Any:
+    settings = settings_for(spec, target, ctx)
+    masker = settings.masker()
+    start = time.perf_counter()
+    conn = connect(settings)
+    connect_time = time.perf_counter() - start
+    try:
+        return _gather(spec, conn, ctx, settings, connect_time)
+    except ProbeError:
+        raise
+    except psycopg.Error as exc:
+        raise map_error(exc, masker, settings.where(), settings.statement_timeout) from None
+    finally:
+        conn.close()
+
+
+def _gather(
+    spec: PostgresCheck, conn: Conn, ctx: ProbeContext, settings: PgSettings, connect_time: float
+) -> Any:
+    if isinstance(spec, PgReachable):
+        return _reachable(spec, conn, connect_time)
+    if isinstance(spec, PgVersion):
+        row = _one(conn, "SELECT current_setting('server_version_num')::int, version()")
+        return VersionObservation(int(row[0]), str(row[1]).split(" on ")[0].split(",")[0])
+    if isinstance(spec, PgConnections):
+        return _connections(spec, conn)
+    if isinstance(spec, PgMigrations):
+        return _migrations(spec, conn, ctx)
+    if isinstance(spec, PgPrimaryKeys):
+        return _primary_keys(spec, conn)
+    if isinstance(spec, PgForeignKeys):
+        return _foreign_keys(spec, conn, settings)
+    if isinstance(spec, PgRls):
+        return _rls(spec, conn)
+    if isinstance(spec, PgSchema):
+        return _schema(spec.tables, spec.columns, conn)
+    if isinstance(spec, PgRowCounts):
+        return _row_counts(spec, conn)
+    if isinstance(spec, PgPrivileges):
+        return _privileges(spec, conn, settings)
+    if isinstance(spec, PgQuery):
+        return run_query(conn, spec.sql)
+    raise ProbeProtocolError(f"unknown postgres check {spec.check!r}")
+
+
+def _one(
+    conn: Conn, query: Any, params: Sequence[Any] | Mapping[str, Any] | None = None
+) -> tuple[Any, ...]:
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise ProbeProtocolError("the server returned no row")
+    return tuple(row)
+
+
+def _reachable(spec: PgReachable, conn: Conn, connect_time: float) -> ReachableObservation:
+    samples = []
+    for _ in range(spec.samples):
+        start = time.perf_counter()
+        conn.execute("SELECT 1").fetchone()
+        samples.append(time.perf_counter() - start)
+    return ReachableObservation(connect_time, statistics.median(samples), tuple(samples))
+
+
+def _connections(spec: PgConnections, conn: Conn) -> ConnectionsObservation:
+    row = _one(
+        conn,
+        """
+        SELECT coalesce(%(db)s, current_database()),
+               count(*) FILTER (WHERE datname = coalesce(%(db)s, current_database())),
+               count(*) FILTER (WHERE backend_type = 'client backend'),
+               current_setting('max_connections')::int,
+               current_setting('superuser_reserved_connections')::int
+        FROM pg_stat_activity
+        WHERE pid <> pg_backend_pid()
+        """,
+        {"db": spec.database},
+    )
+    return ConnectionsObservation(str(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
+
+
+def _migrations(spec: PgMigrations, conn: Conn, ctx: ProbeContext) -> MigrationsObservation:
+    table = spec.table or DEFAULT_TABLES[spec.tool]
+    available = scan(spec.tool, ctx.path(spec.directory))
+
+    def query(text: str) -> tuple[Sequence[str], Sequence[Sequence[Any]]]:
+        try:
+            cur = conn.execute(text.encode())
+        except pg_errors.UndefinedTable:
+            raise MissingTable(text) from None
+        columns = [d.name for d in cur.description or ()]
+        return columns, cur.fetchall()
+
+    applied = read_applied(spec.tool, table, query)
+    return MigrationsObservation(spec.tool, table, available, applied)
+
+
+# pg_catalog, information_schema, toast and temp schemas are never the application's.
+_USER_SCHEMAS = """
+    n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp\\_%%'
+    AND (cardinality(%(schemas)s::text[]) = 0 OR n.nspname = ANY(%(schemas)s::text[]))
+"""
+
+
+def _primary_keys(spec: PgPrimaryKeys, conn: Conn) -> TablesObservation:
+    from fnmatch import fnmatchcase
+
+    rows = conn.execute(
+        f"""
+        SELECT n.nspname, c.relname,
+               EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p')
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND {_USER_SCHEMAS}
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                          WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                            AND d.deptype = 'e')
+        ORDER BY 1, 2
+        """.encode(),
+        {"schemas": list(spec.schemas)},
+    ).fetchall()
+    missing: list[str] = []
+    checked = 0
+    for schema, table, has_pk in rows:
+        name = f"{schema}.{table}"
+        if any(fnmatchcase(name, p) or fnmatchcase(table, p) for p in spec.exclude):
+            continue
+        checked += 1
+        if not has_pk:
+            missing.append(name)
+    return TablesObservation(tuple(missing), checked)
+
+
+def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> ForeignKeysObservation:
+    """One catalog query lists the keys; one bounded query per key counts orphans.
+
+    Each scan reads at most ``row_limit`` child rows and gets what is left of the
+    check's time as its statement_timeout, so the check ends within its timeout.
+    """
+    fks = conn.execute(
+        f"""
+        SELECT con.conname, con.conrelid::regclass::text, con.confrelid::regclass::text,
+               ARRAY(SELECT quote_ident(a.attname) FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+                     JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n
+                     ORDER BY k.i),
+               ARRAY(SELECT quote_ident(a.attname) FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+                     JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n
+                     ORDER BY k.i)
+        FROM pg_constraint con
+        JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE con.contype = 'f' AND {_USER_SCHEMAS}
+          AND (cardinality(%(tables)s::text[]) = 0
+               OR con.conrelid = ANY(ARRAY(SELECT to_regclass(t)
+                                           FROM unnest(%(tables)s::text[]) t)))
+        ORDER BY 2, 1
+        """.encode(),
+        {"schemas": list(spec.schemas), "tables": list(spec.tables)},
+    ).fetchall()
+    budget_end = time.monotonic() + settings.statement_timeout
+    results: list[ForeignKeyResult] = []
+    for name, child, parent, child_cols, parent_cols in fks:
+        remaining = budget_end - time.monotonic()
+        if remaining < 0.05:
+            results.append(
+                ForeignKeyResult(name, child, tuple(child_cols), parent, 0, 0, "out of time")
+            )
+            continue
+        results.append(
+            _scan_fk(conn, name, child, parent, child_cols, parent_cols, spec.row_limit, remaining)
+        )
+    _set_statement_timeout(conn, settings.statement_timeout)
+    return ForeignKeysObservation(tuple(results), spec.row_limit)
+
+
+def _set_statement_timeout(conn: Conn, seconds: float) -> None:
+    conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{int(seconds * 1000)}ms",))
+
+
+def _scan_fk(
+    conn: Conn,
+    name: str,
+    child: str,
+    parent: str,
+    child_cols: list[str],
+    parent_cols: list[str],
+    row_limit: int,
+    remaining: float,
+) -> ForeignKeyResult:
+    # Identifiers come from the server already quoted (regclass::text, quote_ident).
+    cols = sql.SQL(", ").join(sql.SQL(c) for c in child_cols)
+    not_null = sql.SQL(" AND ").join(sql.SQL(f"{c} IS NOT NULL") for c in child_cols)
+    match = sql.SQL(" AND ").join(
+        sql.SQL(f"p.{pc} = s.{cc}") for cc, pc in zip(child_cols, parent_cols, strict=True)
+    )
+    query = sql.SQL(
+        "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS "
+        "(SELECT 1 FROM {parent} p WHERE {match})) "
+        "FROM (SELECT {cols} FROM {child} WHERE {not_null} LIMIT {limit}) s"
+    ).format(
+        parent=sql.SQL(parent),
+        match=match,
+        cols=cols,
+        child=sql.SQL(child),
+        not_null=not_null,
+        limit=sql.Literal(row_limit + 1),
+    )
+    label = tuple(child_cols)
+    _set_statement_timeout(conn, remaining)
+    try:
+        row = _one(conn, query)
+    except pg_errors.QueryCanceled:
+        return ForeignKeyResult(name, child, label, parent, 0, 0, "statement_timeout")
+    scanned, orphans = int(row[0]), int(row[1])
+    stopped = f"row_limit {row_limit}" if scanned > row_limit else ""
+    return ForeignKeyResult(name, child, label, parent, min(scanned, row_limit), orphans, stopped)
+
+
+_POLCMD = {"r": ("SELECT",), "a": ("INSERT",), "w": ("UPDATE",), "d": ("DELETE",)}
+_ALL_CMDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+
+def _rls(spec: PgRls, conn: Conn) -> RlsObservation:
+    rows = conn.execute(
+        """
+        SELECT t.name, c.oid IS NOT NULL, coalesce(c.relrowsecurity, false),
+               coalesce(c.relforcerowsecurity, false),
+               ARRAY(SELECT p.polcmd::text FROM pg_policy p WHERE p.polrelid = c.oid),
+               ARRAY(SELECT p.polname::text FROM pg_policy p WHERE p.polrelid = c.oid)
+        FROM unnest(%s::text[]) WITH ORDINALITY AS t(name, i)
+        LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
+        ORDER BY t.i
+        """,
+        (list(spec.tables),),
+    ).fetchall()
+    tables = []
+    for name, exists, enabled, forced, cmds, names in rows:
+        covered: set[str] = set()
+        for cmd in cmds:
+            covered.update(_ALL_CMDS if cmd == "*" else _POLCMD.get(cmd, ()))
+        ordered = tuple(c for c in _ALL_CMDS if c in covered)
+        tables.append(
+            RlsTable(name, bool(exists), bool(enabled), bool(forced), ordered, tuple(names))
+        )
+    return RlsObservation(tuple(tables))
+
+
+def _schema(
+    tables: Sequence[str], columns: dict[str, tuple[str, ...]], conn: Conn
+) -> SchemaObservation:
+    names = list(dict.fromkeys([*tables, *columns]))
+    rows = conn.execute(
+        """
+        SELECT t.name, to_regclass(t.name) IS NOT NULL,
+               ARRAY(SELECT a.attname::text FROM pg_attribute a
+                     WHERE a.attrelid = to_regclass(t.name) AND a.attnum > 0
+                       AND NOT a.attisdropped)
+        FROM unnest(%s::text[]) AS t(name)
+        """,
+        (names,),
+    ).fetchall()
+    found = {name: (bool(exists), set(cols)) for name, exists, cols in rows}
+    missing_tables = tuple(n for n in names if not found[n][0])
+    missing_columns = tuple(
+        f"{table}.{col}"
+        for table, cols in columns.items()
+        if found[table][0]
+        for col in cols
+        if col not in found[table][1]
+    )
+    return SchemaObservation(missing_tables, missing_columns)
+
+
+def _row_counts(spec: PgRowCounts, conn: Conn) -> RowCountsObservation:
+    names = list(spec.min_rows)
+    rows = conn.execute(
+        "SELECT t.name, to_regclass(t.name)::text FROM unnest(%s::text[]) AS t(name)", (names,)
+    ).fetchall()
+    resolved = {name: reg for name, reg in rows if reg is not None}
+    missing = tuple(n for n in names if n not in resolved)
+    counts: dict[str, int] = {}
+    if resolved:
+        # One statement for every table: one round trip, one statement_timeout.
+        parts = [
+            sql.SQL("SELECT {}::text, count(*) FROM {}").format(sql.Literal(name), sql.SQL(reg))
+            for name, reg in resolved.items()
+        ]
+        for name, count in conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall():
+            counts[str(name)] = int(count)
+    return RowCountsObservation(counts, missing)
+
+
+_GRANT_FUNCTIONS = {
+    "TABLE": ("has_table_privilege", "to_regclass"),
+    "SEQUENCE": ("has_sequence_privilege", "to_regclass"),
+    "SCHEMA": ("has_schema_privilege", "to_regnamespace"),
+    "DATABASE": ("has_database_privilege", None),
+}
+
+
+def _privileges(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> PrivilegesObservation:
+    role_row = _one(
+        conn,
+        "SELECT coalesce(%s, current_user)::text, to_regrole(coalesce(%s, current_user))",
+        (spec.role, spec.role),
+    )
+    role = str(role_row[0])
+    if role_row[1] is None:
+        raise ProbeProtocolError(f"role {role!r} does not exist")
+    denied: list[str] = []
+    missing: list[str] = []
+    for grant in spec.grants:
+        privilege, kind, name = parse_grant(grant)
+        function, resolver = _GRANT_FUNCTIONS[kind]
+        exists_sql = (
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %(name)s)"
+            if resolver is None
+            else f"SELECT {resolver}(%(name)s) IS NOT NULL"
+        )
+        query = (
+            f"SELECT exists, CASE WHEN exists THEN {function}(%(role)s, %(name)s, %(priv)s) END "
+            f"FROM ({exists_sql}) e(exists)"
+        )
+        params = {"role": role, "name": name, "priv": privilege}
+        exists, allowed = _one(conn, query.encode(), params)
+        if not exists:
+            missing.append(f"{kind.lower()} {name}")
+        elif not allowed:
+            denied.append(grant)
+    failed: list[str] = []
+    rolled_back = True
+    if spec.statements:
+        failed, rolled_back = _try_statements(spec, conn, settings)
+    return PrivilegesObservation(role, tuple(denied), tuple(missing), tuple(failed), rolled_back)
+
+
+def _try_statements(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> tuple[list[str], bool]:
+    """Run each statement in a savepoint of one transaction, then roll it all back."""
+    masker = settings.masker()
+    failed: list[str] = []
+    try:
+        with conn.transaction(force_rollback=True):
+            # The session is read-only by default; only this transaction may write,
+            # and it never commits.
+            conn.execute("SET TRANSACTION READ WRITE")
+            if spec.role:
+                conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(spec.role)))
+            for statement in spec.statements:
+                try:
+                    with conn.transaction():
+                        conn.execute(statement.encode())
+                except pg_errors.QueryCanceled:
+                    raise
+                except psycopg.Error as exc:
+                    failed.append(f"{statement!r}: {one_line(exc, masker)}")
+    except pg_errors.QueryCanceled:
+        raise
+    rolled_back = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    return failed, rolled_back
+
+
+def run_query(conn: Conn, text: str) -> QueryObservation:
+    start = time.perf_counter()
+    cur = conn.execute(text.encode())
+    rows = cur.fetchall() if cur.description else []
+    latency = time.perf_counter() - start
+    columns = tuple(d.name for d in cur.description or ())
+    value = rows[0][0] if rows and rows[0] else None
+    return QueryObservation(value, numeric_value(value), latency, len(rows), columns)
+
+
+def numeric_value(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float, Decimal)):
+        return float(value)
+    return None
+
+
+def postgres_deadline(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> float:
+    """Connecting, then statements bounded by statement_timeout, then a little grace."""
+    return spec.effective_connect_timeout(target) + spec.effective_statement_timeout(target) + 1.0

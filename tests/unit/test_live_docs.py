@@ -1,0 +1,50 @@
+"""The examples on the websocket, tls, tcp and http doc pages, and
+examples/live-services.toml, are valid configs."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_deploygate.config import load
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "checks"
+PAGES = ("websocket.md", "tls.md", "tcp.md", "http.md")
+TARGET = '[targets.docs]\nbase_url = "https://example.com"\n'
+ENV = {"API_TOKEN": "t", "GIT_SHA": "3f2a9c1"}
+
+
+def examples() -> list[tuple[str, str]]:
+    found = []
+    for page in PAGES:
+        blocks = re.findall(r"```toml\n(.*?)```", (DOCS / page).read_text(), re.S)
+        found += [(f"{page}#{i}", block) for i, block in enumerate(blocks)]
+    return found
+
+
+@pytest.mark.parametrize(("where", "block"), examples(), ids=[w for w, _ in examples()])
+def test_doc_example_is_a_valid_config(where: str, block: str) -> None:
+    text = block if "[targets." in block else TARGET + block
+    if "[[checks]]" not in text:
+        text += '[[checks]]\nid = "cert"\ntype = "tls"\nphases = ["smoke"]\n'
+    data = tomllib.loads(text)
+    target = next(iter(data["targets"]))
+    config = load(data, source=where, base_dir=DOCS, target=target, environ=ENV)
+    assert config.checks or config.rules
+
+
+def test_the_live_services_example_is_a_valid_config() -> None:
+    path = ROOT / "examples" / "live-services.toml"
+    data = tomllib.loads(path.read_text())
+    config = load(data, source=str(path), base_dir=path.parent, target="production", environ={})
+    assert {c.type for c in config.checks} == {"websocket", "tls", "tcp", "http"}
+    assert config.target.websocket_url == "wss://api.example.com/ws"
