@@ -19,12 +19,16 @@ from typing import Any
 
 from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.demo.base import ComponentInfo, DemoComponent
+from pytest_deploygate.demo.database import DemoDatabase
 from pytest_deploygate.demo.service import WebService
 
-# Every part of the demo, in start order; each is stopped in reverse order.
-# One line per component: the database (demo/database.py) and the local host
-# (demo/host.py) add theirs here.
-COMPONENTS: tuple[type[DemoComponent], ...] = (WebService,)
+# Every part of the demo, in start order; each is stopped in reverse order. The database
+# comes first: the web service's /health/db stands for a service that uses it.
+# One line per component: the local host (demo/host.py) adds its own here.
+COMPONENTS: tuple[type[DemoComponent], ...] = (
+    DemoDatabase,
+    WebService,
+)
 
 TARGET_NAME = "demo"
 

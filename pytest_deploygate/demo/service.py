@@ -46,7 +46,9 @@ FAULTS: dict[str, str] = {
     "version-mismatch": (
         f"/version reports {OLD_VERSION}, not the {VERSION} being deployed -> ROLLBACK"
     ),
-    "db-down": "the database is unreachable (/health/db answers 503) -> ROLLBACK",
+    "db-down": (
+        "the database is down: /health/db answers 503 and the database checks error -> ROLLBACK"
+    ),
     "cert-expiring": (
         f"the TLS certificate expires in {EXPIRING_CERT_DAYS} days, under the 30 required "
         "-> INVESTIGATE"
