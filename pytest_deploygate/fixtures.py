@@ -14,7 +14,7 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.outcomes import Bound, Measurement
 from pytest_deploygate.probes.http import BaseUrlSession, tls_verify
 from pytest_deploygate.runner import CheckInstance
-from pytest_deploygate.session import MEASUREMENTS_KEY, GateSession
+from pytest_deploygate.session import MEASUREMENTS_KEY, PROBE_DURATION_KEY, GateSession
 from pytest_deploygate.stash import GATE_KEY
 
 
@@ -85,7 +85,7 @@ def deploygate_check(request: pytest.FixtureRequest) -> CheckInstance:
 
 @pytest.fixture
 def deploygate_run(
-    pytestconfig: pytest.Config, measure: Measure
+    request: pytest.FixtureRequest, pytestconfig: pytest.Config, measure: Measure
 ) -> Callable[[CheckInstance], None]:
     """Run a declared check: the probe's error is raised (outcome ``error``), unmet
     expectations fail the test in one line (outcome ``failed``)."""
@@ -93,6 +93,7 @@ def deploygate_run(
 
     def run(check: CheckInstance) -> None:
         execution = gate.runner.result(check)
+        request.node.stash[PROBE_DURATION_KEY] = execution.duration_s
         if execution.judgement is not None:
             for m in execution.judgement.measurements:
                 measure(m.name, m.value, m.unit, m.threshold, m.bound)

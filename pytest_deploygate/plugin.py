@@ -29,7 +29,6 @@ from pytest_deploygate.units import DURATION_HELP, parse_duration
 
 SUITES_DIR = Path(builtin_suites.__file__).parent
 DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
-WORKER_ENV = "PYTEST_XDIST_WORKER"
 
 TARGET_HELP = "run the deployment gate against target NAME from the config ('demo' is built in)"
 CONFIG_HELP = "config file (default: ./deploygate.toml, else [tool.deploygate] in pyproject.toml)"
@@ -73,6 +72,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("deploygate_verdict_json", VERDICT_HELP)
     parser.addini("deploygate_observe", OBSERVE_HELP)
     parser.addini("deploygate_concurrency", CONCURRENCY_HELP)
+
+
+def is_xdist_worker(config: pytest.Config) -> bool:
+    """pytest-xdist gives its workers ``workerinput``; the PYTEST_XDIST_WORKER variable
+    would also be seen by a pytest run started inside a worker (pytester), which is not one."""
+    return hasattr(config, "workerinput")
 
 
 def setting(config: pytest.Config, name: str) -> str | None:
@@ -143,7 +148,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
         masker,
         observe=_observe(config),
         concurrency=_concurrency(config, gate_config),
-        is_worker=WORKER_ENV in os.environ,
+        is_worker=is_xdist_worker(config),
     )
     gate.header_lines = [masker(line) for line in lines]
     return gate
@@ -186,7 +191,7 @@ def _demo_config(
 ) -> tuple[dict[str, Any], Path, str, list[str]]:
     """The built-in demo: a worker reuses what the controller started."""
     shared = os.environ.get(DEMO_CONFIG_ENV)
-    if shared and WORKER_ENV in os.environ:
+    if shared and is_xdist_worker(config):
         data = json.loads(Path(shared).read_text(encoding="utf-8"))
         return data["config"], Path(data["base_dir"]), "built-in demo target", []
     try:

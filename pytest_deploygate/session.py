@@ -22,6 +22,9 @@ from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.runner import CheckInstance, Runner
 
 MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
+# A declared check probes ahead of its test item: its own duration is the probe's, not
+# the item's (which is mostly waiting for the result).
+PROBE_DURATION_KEY = pytest.StashKey[float]()
 CUSTOM_TYPE = "custom"
 _PHASE_ORDER = ("setup", "call", "teardown")
 
@@ -89,6 +92,8 @@ class GateSession:
         if report.when != "setup":
             measured = item.stash.get(MEASUREMENTS_KEY, [])
             facts["measurements"] = [m.to_dict() for m in measured]
+            if PROBE_DURATION_KEY in item.stash:
+                facts["duration_s"] = item.stash[PROBE_DURATION_KEY]
         report.deploygate = facts  # type: ignore[attr-defined]
         if call.excinfo is not None and isinstance(call.excinfo.value, ProbeError):
             report.longrepr = f"{kind}: {facts['reason']}"
@@ -255,6 +260,7 @@ def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> C
     )
     decisive = next((p for p in ordered if p.get("phase_outcome") != "passed"), None)
     meta = ordered[0] if ordered else {}
+    probed = next((p["duration_s"] for p in ordered if "duration_s" in p), None)
     measured: list[dict[str, Any]] = next(
         (p["measurements"] for p in reversed(ordered) if p.get("measurements")), []
     )
@@ -265,7 +271,7 @@ def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> C
         phases=tuple(meta.get("phases") or ()),
         outcome=decisive["phase_outcome"] if decisive else "passed",
         reason=str(decisive.get("reason", "")) if decisive else "",
-        duration_s=round(duration, 6),
+        duration_s=round(duration if probed is None else float(probed), 6),
         measurements=tuple(Measurement.from_dict(m) for m in measured),
         on_fail=str(meta.get("on_fail", "rollback")),
         on_error=str(meta.get("on_error", "rollback")),

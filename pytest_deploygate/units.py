@@ -110,5 +110,7 @@ def format_value(value: float, unit: str) -> str:
         return f"{value:.0f}B"
     if unit == "ratio":
         return f"{value * 100:.2f}%"
+    if unit == "days":
+        return f"{value:.1f} days"
     text = f"{value:g}"
     return f"{text} {unit}" if unit else text

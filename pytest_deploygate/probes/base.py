@@ -56,7 +56,7 @@ def classify(exc: BaseException, where: str = "") -> ProbeError:
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return ProbeTimeout(f"timed out{suffix}")
     if isinstance(exc, ssl.SSLError):
-        return ProbeTLSError(f"TLS error: {_first_line(exc)}{suffix}")
+        return ProbeTLSError(f"TLS error: {ssl_reason(exc)}{suffix}")
     if isinstance(exc, ConnectionRefusedError):
         return ProbeConnectionError(f"connection refused{suffix}")
     if isinstance(exc, ConnectionResetError):
@@ -75,7 +75,9 @@ def _classify_requests(exc: BaseException, suffix: str) -> ProbeError:
 
     text = _root_text(exc)
     if isinstance(exc, requests.exceptions.SSLError):
-        return ProbeTLSError(f"TLS error: {text}{suffix}")
+        inner = _innermost(exc)
+        reason = ssl_reason(inner) if isinstance(inner, ssl.SSLError) else text
+        return ProbeTLSError(f"TLS error: {reason}{suffix}")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return ProbeTimeout(f"connect timed out{suffix}")
     if isinstance(exc, requests.exceptions.ReadTimeout):
@@ -104,8 +106,21 @@ def _classify_requests(exc: BaseException, suffix: str) -> ProbeError:
     return ProbeError(f"{type(exc).__name__}: {text}{suffix}")
 
 
+def ssl_reason(exc: ssl.SSLError) -> str:
+    """OpenSSL's reason in words, without the C file and line number."""
+    reason = getattr(exc, "reason", None)
+    text = str(reason).replace("_", " ").lower() if reason else _first_line(exc)
+    if "wrong version number" in text or "record layer failure" in text:
+        return f"{text} (is this port speaking TLS?)"
+    return text
+
+
 def _root_text(exc: BaseException) -> str:
     """The innermost cause's message: requests nests urllib3 errors three levels deep."""
+    return _first_line(_innermost(exc)) or type(exc).__name__
+
+
+def _innermost(exc: BaseException) -> BaseException:
     seen = exc
     while True:
         nxt = seen.__cause__ or seen.__context__
@@ -117,7 +132,7 @@ def _root_text(exc: BaseException) -> str:
         if nxt is None or nxt is seen:
             break
         seen = nxt
-    return _first_line(seen) or type(seen).__name__
+    return seen
 
 
 def _first_line(exc: BaseException) -> str:

@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.tls import TlsCheck
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout, ProbeTLSError
-from pytest_deploygate.probes.base import ProbeContext, classify
+from pytest_deploygate.probes.base import ProbeContext, classify, ssl_reason
 
 # OpenSSL's X509_V_FLAG_NO_CHECK_TIME: verify the chain, ignore validity dates (we report
 # them ourselves, with the number of days). Python's ssl module does not name it.
@@ -215,15 +215,6 @@ def hostname_matches(hostname: str, names: tuple[str, ...]) -> bool:
             if head and rest == pattern[2:]:
                 return True
     return False
-
-
-def ssl_reason(exc: ssl.SSLError) -> str:
-    """OpenSSL's reason in words, without the C file and line number."""
-    reason = getattr(exc, "reason", None)
-    text = str(reason).replace("_", " ").lower() if reason else _first_line(exc)
-    if "wrong version number" in text or "record layer failure" in text:
-        return f"{text} (is this port speaking TLS?)"
-    return text
 
 
 def _first_line(exc: BaseException) -> str:

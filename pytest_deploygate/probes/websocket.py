@@ -31,8 +31,8 @@ from pytest_deploygate.errors import (
     ProbeTimeout,
     ProbeTLSError,
 )
-from pytest_deploygate.probes.base import ProbeContext, classify
-from pytest_deploygate.probes.tls import client_context, ssl_reason
+from pytest_deploygate.probes.base import ProbeContext, classify, ssl_reason
+from pytest_deploygate.probes.tls import client_context
 
 USER_AGENT = "pytest-deploygate"
 # Closing politely waits for the server's close frame; never let that outlive the check.
