@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
+import pytest_deploygate.demo as demo_package
 from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.demo import FAULTS, build_config, start_demo
 from pytest_deploygate.demo.base import ComponentInfo
 from pytest_deploygate.demo.database import ENGINE_ENV
 from pytest_deploygate.demo.pgserver import find_binary
-from pytest_deploygate.demo.service import port_is_open
+from pytest_deploygate.demo.service import WebService, port_is_open
+from pytest_deploygate.errors import ConfigError
 from tests.plugin.helpers import by_id, verdict
 
 PORT = re.compile(r"127\.0\.0\.1:(\d+)")
@@ -233,3 +235,41 @@ def test_checks_of_types_this_installation_lacks_are_left_out() -> None:
     known = {"id": "known", "type": "env", "phases": ["predeploy"], "variables": ["PATH"]}
     config = build_config([ComponentInfo(checks=[later, known])])
     assert [c["id"] for c in config["checks"]] == ["gate-env", "known"]
+
+
+class _Broken:
+    """A component that fails to start (a stand-in: a real start failure, such as a
+    port taken between choosing and binding it, cannot be provoked reliably)."""
+
+    faults: dict[str, str] = {}  # noqa: RUF012 - the shape DemoComponent declares
+
+    def start(self, faults: frozenset[str], workdir: Path) -> ComponentInfo:
+        raise OSError("[Errno 98] Address already in use")
+
+    def stop(self) -> None:
+        raise AssertionError("a component that did not start is not stopped")
+
+
+def test_a_component_that_cannot_start_stops_the_others_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines: list[str] = []
+
+    class Recorded(WebService):
+        def start(self, faults: frozenset[str], workdir: Path) -> ComponentInfo:
+            info = super().start(faults, workdir)
+            lines.extend(info.lines)
+            return info
+
+    monkeypatch.setattr(demo_package, "COMPONENTS", (Recorded, _Broken))
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    with pytest.raises(ConfigError) as raised:
+        start_demo(frozenset(), workdir)
+    assert str(raised.value).startswith(
+        "--target demo: the demo's _Broken could not start: [Errno 98] Address already in use"
+    )
+    ports = {int(p) for p in PORT.findall(" ".join(lines))}
+    assert len(ports) == 3
+    assert_nothing_listens(ports)
+    assert not workdir.exists()
