@@ -28,8 +28,8 @@ from tests.plugin.helpers import by_id, verdict
 
 PORT = re.compile(r"127\.0\.0\.1:(\d+)")
 DB_TYPES = {"postgres", "sqlite"}
-# Check types the demo cannot show yet: the host component has not landed.
-NOT_IN_DEMO = {"host"}
+# Check types the demo cannot show without their component (host checks: DemoHosts).
+NOT_IN_DEMO = {"host"} - {"host" for c in demo_package.COMPONENTS if c.__name__ == "DemoHosts"}
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +113,8 @@ FAULT_CASES = [
     ("cert-expiring", "INVESTIGATE", 10, "tls"),
     ("migration-pending", "INVESTIGATE", 10, "sqlite"),
     ("backup-corrupt", "ROLLBACK", 1, "backup"),
+    ("host-maintenance", "ROLLBACK", 1, "host"),
+    ("host-disk-low", "INVESTIGATE", 10, "host"),
 ]
 
 
