@@ -96,11 +96,14 @@ def test_the_clean_demo_is_go_and_leaves_nothing_listening(pytester: pytest.Pyte
     assert_nothing_listens(demo_ports(result.stdout.str()))
 
 
-def test_the_demo_needs_no_config_in_an_empty_directory(pytester: pytest.Pytester) -> None:
+def test_the_readme_command_needs_no_config_in_an_empty_directory(
+    pytester: pytest.Pytester,
+) -> None:
     assert not list(pytester.path.iterdir())
-    result = run_demo(pytester, "-m", "smoke")
+    result = run_demo(pytester, "-m", "smoke", "--html=report.html")
     assert result.ret == 0, result.stdout.str()
     assert verdict(pytester)["phases"] == ["smoke"]
+    assert ">GO<" in (pytester.path / "report.html").read_text()
 
 
 # fault, verdict, exit code, the check types the fault needs to show
