@@ -11,11 +11,14 @@ from typing import Protocol
 import pytest
 
 from pytest_deploygate.checks.base import Target
+from pytest_deploygate.db_fixture import db
 from pytest_deploygate.outcomes import Bound, Measurement
 from pytest_deploygate.probes.http import BaseUrlSession, tls_verify
 from pytest_deploygate.runner import CheckInstance
 from pytest_deploygate.session import MEASUREMENTS_KEY, PROBE_DURATION_KEY, GateSession
 from pytest_deploygate.stash import GATE_KEY
+
+__all__ = ["db", "deploygate_check", "deploygate_run", "http", "measure", "target"]
 
 
 class Measure(Protocol):

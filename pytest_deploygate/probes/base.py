@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,12 @@ def classify(exc: BaseException, where: str = "") -> ProbeError:
     """Map a lower-level exception onto our tree, with a one-line reason."""
     if isinstance(exc, ProbeError):
         return exc
+    if "psycopg" in sys.modules:  # a psycopg error escaped a team check through `db`
+        from pytest_deploygate.probes.pgconn import classify_psycopg
+
+        mapped = classify_psycopg(exc)
+        if mapped is not None:
+            return mapped
     suffix = f" ({where})" if where else ""
     try:
         import requests

@@ -117,8 +117,16 @@ def one_line(exc: BaseException, masker: Masker) -> str:
     return masker(text)
 
 
+def classify_psycopg(exc: BaseException) -> ProbeError | None:
+    """For ``probes.base.classify``: a psycopg error that escaped a team-written check
+    (through the ``db`` fixture) as our tree, or None when ``exc`` is not psycopg's."""
+    if not isinstance(exc, psycopg.Error):
+        return None
+    return map_error(exc, Masker(), "postgres", None)
+
+
 def map_error(
-    exc: BaseException, masker: Masker, where: str, statement_timeout: float
+    exc: BaseException, masker: Masker, where: str, statement_timeout: float | None
 ) -> ProbeError:
     """psycopg error -> our tree, with a one-line reason that never holds the password."""
     if isinstance(exc, ProbeError):
@@ -127,8 +135,8 @@ def map_error(
     lowered = text.lower()
     suffix = f" ({where})"
     if isinstance(exc, pg_errors.QueryCanceled):
-        limit = format_value(statement_timeout, "s")
-        return ProbeTimeout(f"query cancelled by statement_timeout ({limit}){suffix}")
+        limit = "" if statement_timeout is None else f" ({format_value(statement_timeout, 's')})"
+        return ProbeTimeout(f"query cancelled by statement_timeout{limit}{suffix}")
     if isinstance(exc, pg_errors.InsufficientPrivilege):
         return ProbeAuthError(f"permission denied: {text}{suffix}")
     if isinstance(exc, (pg_errors.InvalidPassword, pg_errors.InvalidAuthorizationSpecification)):

@@ -294,10 +294,11 @@ def _primary_keys(spec: PgPrimaryKeys, conn: Conn) -> TablesObservation:
 
 
 def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> ForeignKeysObservation:
-    """One catalog query lists the keys; one bounded query per key counts orphans.
+    """One catalog query lists the keys; bounded scans count the orphans.
 
     Each scan reads at most ``row_limit`` child rows and gets what is left of the
     check's time as its statement_timeout, so the check ends within its timeout.
+    Small tables are scanned many keys per statement (see :func:`_plan_fk_scans`).
     """
     fks = conn.execute(
         f"""
@@ -307,7 +308,8 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
                      ORDER BY k.i),
                ARRAY(SELECT quote_ident(a.attname) FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n
-                     ORDER BY k.i)
+                     ORDER BY k.i),
+               c.reltuples
         FROM pg_constraint con
         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE con.contype = 'f' AND {_USER_SCHEMAS}
@@ -319,62 +321,146 @@ def _foreign_keys(spec: PgForeignKeys, conn: Conn, settings: PgSettings) -> Fore
         {"schemas": list(spec.schemas), "tables": list(spec.tables)},
     ).fetchall()
     budget_end = time.monotonic() + settings.statement_timeout
-    results: list[ForeignKeyResult] = []
-    for name, child, parent, child_cols, parent_cols in fks:
+    limit = settings.statement_timeout  # the session's statement_timeout right now
+    keys = [ForeignKey(r[0], r[1], r[2], tuple(r[3]), tuple(r[4]), float(r[5])) for r in fks]
+    work = _plan_fk_scans(keys)
+    results: dict[str, ForeignKeyResult] = {}
+    # A table locked by a migration must not eat the whole budget: wait for a lock at
+    # most a quarter of it, then report that key as not checked.
+    conn.execute(
+        "SELECT set_config('lock_timeout', %s, false)",
+        (f"{max(1, int(settings.statement_timeout * 250))}ms",),
+    )
+    while work:
+        batch = work.pop(0)
         remaining = budget_end - time.monotonic()
         if remaining < 0.05:
-            results.append(
-                ForeignKeyResult(name, child, tuple(child_cols), parent, 0, 0, "out of time")
-            )
+            for key in batch:
+                results[key.key] = key.result(0, 0, "out of time")
             continue
-        results.append(
-            _scan_fk(conn, name, child, parent, child_cols, parent_cols, spec.row_limit, remaining)
+        if remaining < limit - FK_TIMEOUT_SLACK_S:
+            # Lower the server's limit only now and then: a round trip per key would
+            # cost more than the scans of small tables.
+            limit = remaining
+            _set_statement_timeout(conn, limit)
+        # A table the planner puts within row_limit is scanned whole with an anti join
+        # (no LIMIT: faster on big tables); statement_timeout still bounds it.
+        whole = len(batch) == 1 and FK_BATCH_MAX_ROWS < batch[0].estimate <= spec.row_limit
+        try:
+            found = (
+                [_anti_join(conn, batch[0])] if whole else _scan_fks(conn, batch, spec.row_limit)
+            )
+        except (pg_errors.QueryCanceled, pg_errors.LockNotAvailable) as exc:
+            if len(batch) > 1:
+                work[:0] = [[key] for key in batch]
+            else:
+                why = (
+                    "table locked: lock_timeout"
+                    if isinstance(exc, pg_errors.LockNotAvailable)
+                    else "statement_timeout"
+                )
+                results[batch[0].key] = batch[0].result(0, 0, why)
+            continue
+        for key, (scanned, orphans) in zip(batch, found, strict=True):
+            stopped = f"row_limit {spec.row_limit}" if scanned > spec.row_limit else ""
+            results[key.key] = key.result(min(scanned, spec.row_limit), orphans, stopped)
+    if limit != settings.statement_timeout:
+        _set_statement_timeout(conn, settings.statement_timeout)
+    conn.execute("SET lock_timeout TO DEFAULT")
+    ordered = tuple(results[k.key] for k in keys)
+    return ForeignKeysObservation(ordered, spec.row_limit)
+
+
+# A scan may outlive the check's budget by at most this (the runner's grace is larger).
+FK_TIMEOUT_SLACK_S = 0.5
+# Keys of tables estimated at most this many rows are scanned FK_BATCH_SIZE per statement.
+FK_BATCH_MAX_ROWS = 10_000
+FK_BATCH_SIZE = 100
+
+
+def _plan_fk_scans(keys: list[ForeignKey]) -> list[list[ForeignKey]]:
+    """Small tables (by the planner's estimate) are scanned FK_BATCH_SIZE keys per
+    statement: the per-statement cost, not the rows, dominates them. A batch that times
+    out is scanned again key by key, so a stale estimate costs time, not results."""
+    small = [k for k in keys if 0 <= k.estimate <= FK_BATCH_MAX_ROWS]
+    large = [k for k in keys if not 0 <= k.estimate <= FK_BATCH_MAX_ROWS]
+    batches = [small[i : i + FK_BATCH_SIZE] for i in range(0, len(small), FK_BATCH_SIZE)]
+    return [*batches, *([k] for k in large)]
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """One foreign key; names come from the server already quoted."""
+
+    name: str
+    child: str
+    parent: str
+    child_cols: tuple[str, ...]
+    parent_cols: tuple[str, ...]
+    estimate: float = -1.0  # the planner's row estimate of the child (-1: unknown)
+
+    @property
+    def key(self) -> str:
+        """Unique per database: constraint names are unique per table."""
+        return f"{self.child}.{self.name}"
+
+    def result(self, scanned: int, orphans: int, stopped: str = "") -> ForeignKeyResult:
+        return ForeignKeyResult(
+            self.name, self.child, self.child_cols, self.parent, scanned, orphans, stopped
         )
-    _set_statement_timeout(conn, settings.statement_timeout)
-    return ForeignKeysObservation(tuple(results), spec.row_limit)
 
 
 def _set_statement_timeout(conn: Conn, seconds: float) -> None:
     conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{int(seconds * 1000)}ms",))
 
 
-def _scan_fk(
-    conn: Conn,
-    name: str,
-    child: str,
-    parent: str,
-    child_cols: list[str],
-    parent_cols: list[str],
-    row_limit: int,
-    remaining: float,
-) -> ForeignKeyResult:
-    # Identifiers come from the server already quoted (regclass::text, quote_ident).
-    cols = sql.SQL(", ").join(sql.SQL(c) for c in child_cols)
-    not_null = sql.SQL(" AND ").join(sql.SQL(f"{c} IS NOT NULL") for c in child_cols)
+def _anti_join(conn: Conn, key: ForeignKey) -> tuple[int, int]:
+    """(rows with a key, orphans) of a whole child table."""
+    not_null = sql.SQL(" AND ").join(sql.SQL(f"c.{col} IS NOT NULL") for col in key.child_cols)
     match = sql.SQL(" AND ").join(
-        sql.SQL(f"p.{pc} = s.{cc}") for cc, pc in zip(child_cols, parent_cols, strict=True)
+        sql.SQL(f"p.{pc} = c.{cc}") for cc, pc in zip(key.child_cols, key.parent_cols, strict=True)
     )
     query = sql.SQL(
-        "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS "
-        "(SELECT 1 FROM {parent} p WHERE {match})) "
-        "FROM (SELECT {cols} FROM {child} WHERE {not_null} LIMIT {limit}) s"
-    ).format(
-        parent=sql.SQL(parent),
-        match=match,
-        cols=cols,
-        child=sql.SQL(child),
-        not_null=not_null,
-        limit=sql.Literal(row_limit + 1),
-    )
-    label = tuple(child_cols)
-    _set_statement_timeout(conn, remaining)
-    try:
-        row = _one(conn, query)
-    except pg_errors.QueryCanceled:
-        return ForeignKeyResult(name, child, label, parent, 0, 0, "statement_timeout")
-    scanned, orphans = int(row[0]), int(row[1])
-    stopped = f"row_limit {row_limit}" if scanned > row_limit else ""
-    return ForeignKeyResult(name, child, label, parent, min(scanned, row_limit), orphans, stopped)
+        "SELECT count(*) FROM {child} c WHERE {not_null} "
+        "AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {match})"
+    ).format(child=sql.SQL(key.child), not_null=not_null, parent=sql.SQL(key.parent), match=match)
+    row = _one(conn, query)
+    # Rows scanned are not counted (that would cost a second pass): 0 means "whole table".
+    return 0, int(row[0])
+
+
+def _scan_fks(conn: Conn, keys: list[ForeignKey], row_limit: int) -> list[tuple[int, int]]:
+    """(rows scanned, orphans) per key, in one statement; at most row_limit + 1 rows
+    of each child are read."""
+    parts = []
+    for index, key in enumerate(keys):
+        cols = sql.SQL(", ").join(sql.SQL(c) for c in key.child_cols)
+        not_null = sql.SQL(" AND ").join(sql.SQL(f"{c} IS NOT NULL") for c in key.child_cols)
+        match = sql.SQL(" AND ").join(
+            sql.SQL(f"p.{pc} = s.{cc}")
+            for cc, pc in zip(key.child_cols, key.parent_cols, strict=True)
+        )
+        # A LEFT JOIN (hash join on big tables) rather than NOT EXISTS per row; the
+        # referenced columns are unique, so each child row matches at most one parent.
+        parts.append(
+            sql.SQL(
+                "SELECT {index}, count(*), count(*) FILTER (WHERE p.{first} IS NULL) "
+                "FROM (SELECT {cols} FROM {child} WHERE {not_null} LIMIT {limit}) s "
+                "LEFT JOIN {parent} p ON {match}"
+            ).format(
+                index=sql.Literal(index),
+                first=sql.SQL(key.parent_cols[0]),
+                parent=sql.SQL(key.parent),
+                match=match,
+                cols=cols,
+                child=sql.SQL(key.child),
+                not_null=not_null,
+                limit=sql.Literal(row_limit + 1),
+            )
+        )
+    rows = conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
+    by_index = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+    return [by_index[i] for i in range(len(keys))]
 
 
 _POLCMD = {"r": ("SELECT",), "a": ("INSERT",), "w": ("UPDATE",), "d": ("DELETE",)}
@@ -451,12 +537,31 @@ def _row_counts(spec: PgRowCounts, conn: Conn) -> RowCountsObservation:
     return RowCountsObservation(counts, missing)
 
 
-_GRANT_FUNCTIONS = {
-    "TABLE": ("has_table_privilege", "to_regclass"),
-    "SEQUENCE": ("has_sequence_privilege", "to_regclass"),
-    "SCHEMA": ("has_schema_privilege", "to_regnamespace"),
-    "DATABASE": ("has_database_privilege", None),
-}
+# All grants in one statement: each row resolves its object first, so a missing object
+# is reported as such instead of aborting the query with an error.
+_GRANTS_SQL = """
+SELECT g.i, g.kind, g.name,
+       CASE g.kind
+         WHEN 'TABLE' THEN to_regclass(g.name) IS NOT NULL
+         WHEN 'SEQUENCE' THEN to_regclass(g.name) IS NOT NULL
+         WHEN 'SCHEMA' THEN to_regnamespace(g.name) IS NOT NULL
+         ELSE EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = g.name)
+       END AS found,
+       CASE
+         WHEN g.kind = 'TABLE' AND to_regclass(g.name) IS NOT NULL
+           THEN has_table_privilege(%(role)s, to_regclass(g.name), g.priv)
+         WHEN g.kind = 'SEQUENCE' AND to_regclass(g.name) IS NOT NULL
+           THEN has_sequence_privilege(%(role)s, to_regclass(g.name), g.priv)
+         WHEN g.kind = 'SCHEMA' AND to_regnamespace(g.name) IS NOT NULL
+           THEN has_schema_privilege(%(role)s, g.name, g.priv)
+         WHEN g.kind = 'DATABASE'
+              AND EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = g.name)
+           THEN has_database_privilege(%(role)s, g.name, g.priv)
+       END AS allowed
+FROM unnest(%(kinds)s::text[], %(names)s::text[], %(privs)s::text[])
+     WITH ORDINALITY AS g(kind, name, priv, i)
+ORDER BY g.i
+"""
 
 
 def _privileges(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> PrivilegesObservation:
@@ -470,24 +575,19 @@ def _privileges(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> Privile
         raise ProbeProtocolError(f"role {role!r} does not exist")
     denied: list[str] = []
     missing: list[str] = []
-    for grant in spec.grants:
-        privilege, kind, name = parse_grant(grant)
-        function, resolver = _GRANT_FUNCTIONS[kind]
-        exists_sql = (
-            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %(name)s)"
-            if resolver is None
-            else f"SELECT {resolver}(%(name)s) IS NOT NULL"
-        )
-        query = (
-            f"SELECT exists, CASE WHEN exists THEN {function}(%(role)s, %(name)s, %(priv)s) END "
-            f"FROM ({exists_sql}) e(exists)"
-        )
-        params = {"role": role, "name": name, "priv": privilege}
-        exists, allowed = _one(conn, query.encode(), params)
-        if not exists:
-            missing.append(f"{kind.lower()} {name}")
-        elif not allowed:
-            denied.append(grant)
+    if spec.grants:
+        parsed = [parse_grant(g) for g in spec.grants]
+        params = {
+            "role": role,
+            "privs": [p[0] for p in parsed],
+            "kinds": [p[1] for p in parsed],
+            "names": [p[2] for p in parsed],
+        }
+        for index, kind, name, found, allowed in conn.execute(_GRANTS_SQL, params).fetchall():
+            if not found:
+                missing.append(f"{str(kind).lower()} {name}")
+            elif not allowed:
+                denied.append(spec.grants[int(index) - 1])
     failed: list[str] = []
     rolled_back = True
     if spec.statements:

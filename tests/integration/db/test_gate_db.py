@@ -161,3 +161,15 @@ def test_is_read_only(db):
     assert accounts["measurements"][0]["value"] == 20
     assert readonly["outcome"] == "error"
     assert "read-only transaction" in readonly["reason"]
+
+
+def test_a_key_of_another_subkind_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    write_config(
+        pytester,
+        "postgresql://app@127.0.0.1:1/x",
+        '[[checks]]\nid = "v"\ntype = "postgres"\ncheck = "version"\nphases = ["predeploy"]\n'
+        'min_version = "12"\nmax_latency = "1s"\n',
+    )
+    result = pytester.runpytest("--target=staging")
+    assert result.ret == 4
+    assert "key 'max_latency' does not apply to check = 'version'" in result.stderr.str()

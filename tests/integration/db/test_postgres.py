@@ -366,3 +366,58 @@ def test_malformed_grant_explains_the_shape(tmp_path: Path) -> None:
         PostgresCheck.model_validate(
             {"id": "p", "phases": ["predeploy"], "check": "privileges", "grants": ["orders"]}
         )
+
+
+def test_grant_on_a_missing_object_is_named(shop_url: str) -> None:
+    result = run_check(
+        {"check": "privileges", "grants": ["SELECT ON ghosts", "USAGE ON SCHEMA nowhere"]},
+        database_url=shop_url,
+    )
+    assert reason(result) == "object(s) not found: table ghosts, schema nowhere"
+
+
+def test_orphans_in_a_larger_table_and_a_bounded_scan(pg_cluster: PgCluster) -> None:
+    db = pg_cluster.create_database(
+        "big",
+        """
+        CREATE TABLE parents (id int PRIMARY KEY);
+        INSERT INTO parents SELECT generate_series(1, 100);
+        CREATE TABLE children (id int PRIMARY KEY, parent_id int);
+        INSERT INTO children SELECT g, CASE WHEN g > 29998 THEN 500 ELSE 1 + g % 100 END
+          FROM generate_series(1, 30000) g;
+        ALTER TABLE children ADD CONSTRAINT children_parent_fk FOREIGN KEY (parent_id)
+          REFERENCES parents(id) NOT VALID;
+        ANALYZE;
+        """,
+    )
+    whole = run_check({"check": "foreign_keys"}, database_url=pg_cluster.dsn(db))
+    assert reason(whole) == "2 orphan rows: children(parent_id) -> parents: 2"
+    assert measurement(whole, "db.fk_incomplete").value == 0
+    bounded = run_check(
+        {"check": "foreign_keys", "row_limit": 20000}, database_url=pg_cluster.dsn(db)
+    )
+    assert outcome(bounded) == "passed", reason(bounded)  # the orphans lie past the limit
+    assert measurement(bounded, "db.fk_incomplete").value == 1
+
+
+def test_a_locked_table_is_reported_not_waited_for(pg_cluster: PgCluster) -> None:
+    db = pg_cluster.create_database(
+        "locked",
+        """
+        CREATE TABLE authors (id int PRIMARY KEY);
+        CREATE TABLE books (id int PRIMARY KEY, author_id int);
+        CREATE TABLE reviews (id int PRIMARY KEY, book_id int REFERENCES books(id));
+        INSERT INTO books VALUES (1, 7);
+        ALTER TABLE books ADD CONSTRAINT books_author_fk FOREIGN KEY (author_id)
+          REFERENCES authors(id) NOT VALID;
+        """,
+    )
+    with psycopg.connect(pg_cluster.dsn(db)) as migration:
+        migration.execute("LOCK TABLE reviews IN ACCESS EXCLUSIVE MODE")  # held until exit
+        result = run_check(
+            {"check": "foreign_keys", "statement_timeout": "2s", "require_complete": True},
+            database_url=pg_cluster.dsn(db),
+        )
+    assert outcome(result) == "failed"
+    assert measurement(result, "db.orphans").value == 1
+    assert "reviews -> books (table locked: lock_timeout)" in reason(result)
