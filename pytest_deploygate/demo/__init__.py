@@ -19,12 +19,17 @@ from typing import Any
 
 from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.demo.base import ComponentInfo, DemoComponent
+from pytest_deploygate.demo.database import DemoDatabase
 from pytest_deploygate.demo.service import WebService
+from pytest_deploygate.errors import ConfigError
 
-# Every part of the demo, in start order; each is stopped in reverse order.
-# One line per component: the database (demo/database.py) and the local host
-# (demo/host.py) add theirs here.
-COMPONENTS: tuple[type[DemoComponent], ...] = (WebService,)
+# Every part of the demo, in start order; each is stopped in reverse order. The database
+# comes first: the web service's /health/db stands for a service that uses it.
+# One line per component: the local host (demo/host.py) adds its own here.
+COMPONENTS: tuple[type[DemoComponent], ...] = (
+    DemoDatabase,
+    WebService,
+)
 
 TARGET_NAME = "demo"
 
@@ -120,10 +125,21 @@ def start_demo(faults: frozenset[str], workdir: Path) -> Demo:
     try:
         for component_type in COMPONENTS:
             component = component_type()
-            infos.append(component.start(faults, workdir))
+            try:
+                infos.append(component.start(faults, workdir))
+            except Exception as exc:
+                # Nothing was checked yet: a usage-level error with the reason, not a
+                # traceback in the middle of pytest's startup.
+                raise ConfigError(
+                    f"the demo's {component_type.__name__} could not start: {_one_line(exc)}",
+                    source="--target demo",
+                    fix="see the reason; the demo needs free loopback ports and a writable "
+                    "temporary directory.",
+                ) from exc
             started.append(component)
     except BaseException:
         _stop_all(started)
+        shutil.rmtree(workdir, ignore_errors=True)
         raise
     demo = Demo(
         config=build_config(infos),
@@ -160,6 +176,11 @@ def _lines(infos: list[ComponentInfo], faults: frozenset[str]) -> list[str]:
     else:
         lines.append("no demo fault injected: expect GO (try --demo-fault slow, see docs/demo.md)")
     return lines
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
 
 
 def _stop_all(components: list[DemoComponent]) -> None:

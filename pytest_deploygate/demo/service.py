@@ -46,7 +46,9 @@ FAULTS: dict[str, str] = {
     "version-mismatch": (
         f"/version reports {OLD_VERSION}, not the {VERSION} being deployed -> ROLLBACK"
     ),
-    "db-down": "the database is unreachable (/health/db answers 503) -> ROLLBACK",
+    "db-down": (
+        "the database is down: /health/db answers 503 and the database checks error -> ROLLBACK"
+    ),
     "cert-expiring": (
         f"the TLS certificate expires in {EXPIRING_CERT_DAYS} days, under the 30 required "
         "-> INVESTIGATE"
@@ -192,13 +194,20 @@ class WebService:
         self._threads: list[threading.Thread] = []
 
     def start(self, faults: frozenset[str], workdir: Path) -> ComponentInfo:
+        try:
+            return self._start(faults, workdir)
+        except BaseException:
+            self.stop()  # whatever did start: the demo only stops components that started
+            raise
+
+    def _start(self, faults: frozenset[str], workdir: Path) -> ComponentInfo:
         days = EXPIRING_CERT_DAYS if "cert-expiring" in faults else CERT_DAYS
         certs = make_certificates(workdir, days)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certs.cert, certs.key)
         state = _State(faults)
-        plain, tls = _Server(state), _TLSServer(state, context)
-        self._http = [plain, tls]
+        plain = self._serve_http("http", _Server(state))
+        tls = self._serve_http("https", _TLSServer(state, context))
         self._ws = serve(
             _ws_handler(silent="ws-silent" in faults),
             HOST,
@@ -206,16 +215,7 @@ class WebService:
             process_request=_ws_only_on_ws_path,
             open_timeout=CLIENT_TIMEOUT_S,
         )
-        loops: list[tuple[str, Callable[[], None]]] = [
-            # A short poll interval: shutdown() waits up to one interval per server.
-            ("http", lambda: plain.serve_forever(poll_interval=POLL_S)),
-            ("https", lambda: tls.serve_forever(poll_interval=POLL_S)),
-            ("ws", self._ws.serve_forever),
-        ]
-        for name, loop in loops:
-            thread = threading.Thread(target=loop, name=f"deploygate-demo-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._run("ws", self._ws.serve_forever)
         http_port, https_port = _port(plain), _port(tls)
         ws_port = int(self._ws.socket.getsockname()[1])
         base_url = f"http://{HOST}:{http_port}"
@@ -235,6 +235,23 @@ class WebService:
                 f"expires {certs.not_after:%Y-%m-%d}",
             ],
         )
+
+    def _serve_http(self, name: str, server: _Server) -> _Server:
+        try:
+            # A short poll interval: shutdown() waits up to one interval per server.
+            self._run(name, lambda: server.serve_forever(poll_interval=POLL_S))
+        except BaseException:
+            server.server_close()
+            raise
+        # Only a server whose loop runs is registered: stop() calls its shutdown(),
+        # which would wait forever for a loop that never started.
+        self._http.append(server)
+        return server
+
+    def _run(self, name: str, loop: Callable[[], None]) -> None:
+        thread = threading.Thread(target=loop, name=f"deploygate-demo-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def stop(self) -> None:
         if self._ws is not None:

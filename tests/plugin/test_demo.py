@@ -5,21 +5,57 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import pytest_deploygate.demo as demo_package
 from pytest_deploygate.checks import CHECK_SPECS
-from pytest_deploygate.demo import FAULTS, start_demo
-from pytest_deploygate.demo.service import port_is_open
+from pytest_deploygate.demo import FAULTS, build_config, start_demo
+from pytest_deploygate.demo.base import ComponentInfo
+from pytest_deploygate.demo.database import ENGINE_ENV
+from pytest_deploygate.demo.pgserver import find_binary
+from pytest_deploygate.demo.service import WebService, port_is_open
+from pytest_deploygate.errors import ConfigError
 from tests.plugin.helpers import by_id, verdict
 
-PORT = re.compile(r"://127\.0\.0\.1:(\d+)")
-OWN_COMPONENT_TYPES = {"postgres", "sqlite", "host", "backup"}
+PORT = re.compile(r"127\.0\.0\.1:(\d+)")
+DB_TYPES = {"postgres", "sqlite"}
+# Check types the demo cannot show without their component (host checks: DemoHosts).
+NOT_IN_DEMO = {"host"} - {"host" for c in demo_package.COMPONENTS if c.__name__ == "DemoHosts"}
+
+
+@pytest.fixture(autouse=True)
+def sqlite_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite unless a test asks for ``machine_db``: a throwaway PostgreSQL takes
+    seconds to initdb, and most tests are about the web side."""
+    monkeypatch.setenv(ENGINE_ENV, "sqlite")
+
+
+@pytest.fixture
+def machine_db(sqlite_demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database the demo picks on this machine: PostgreSQL when installed."""
+    monkeypatch.delenv(ENGINE_ENV)
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes that mention ``text`` (Linux /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in args:
+            found.append(args)
+    return found
 
 
 def run_demo(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -38,11 +74,13 @@ def assert_nothing_listens(ports: set[int]) -> None:
     assert not {port for port in ports if port_is_open(port)}
 
 
+@pytest.mark.usefixtures("machine_db")
 def test_the_clean_demo_is_go_and_leaves_nothing_listening(pytester: pytest.Pytester) -> None:
     result = run_demo(pytester)
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(
         [
+            "deploygate: database: *",
             "deploygate: web service http://127.0.0.1:*",
             "deploygate: no demo fault injected: expect GO*",
             "*DEPLOYGATE VERDICT: GO (target demo, exit code 0)*",
@@ -51,18 +89,21 @@ def test_the_clean_demo_is_go_and_leaves_nothing_listening(pytester: pytest.Pyte
     doc = verdict(pytester)
     assert doc["verdict"] == "GO"
     types = {c["type"] for c in doc["checks"]}
-    # The demo shows every check type; the database and host types come with their
-    # own demo components (and PostgreSQL or SQLite, whichever the machine has).
-    assert set(CHECK_SPECS) - types <= OWN_COMPONENT_TYPES
-    assert {"http", "env", "load"} <= types
+    # The demo shows every check type, PostgreSQL or SQLite whichever the machine has.
+    assert set(CHECK_SPECS) - types <= DB_TYPES | NOT_IN_DEMO
+    assert len(types & DB_TYPES) == 1
+    assert {"http", "env", "load", "backup"} <= types
     assert_nothing_listens(demo_ports(result.stdout.str()))
 
 
-def test_the_demo_needs_no_config_in_an_empty_directory(pytester: pytest.Pytester) -> None:
+def test_the_readme_command_needs_no_config_in_an_empty_directory(
+    pytester: pytest.Pytester,
+) -> None:
     assert not list(pytester.path.iterdir())
-    result = run_demo(pytester, "-m", "smoke")
+    result = run_demo(pytester, "-m", "smoke", "--html=report.html")
     assert result.ret == 0, result.stdout.str()
     assert verdict(pytester)["phases"] == ["smoke"]
+    assert ">GO<" in (pytester.path / "report.html").read_text()
 
 
 # fault, verdict, exit code, the check types the fault needs to show
@@ -73,13 +114,18 @@ FAULT_CASES = [
     ("version-mismatch", "ROLLBACK", 1, "http"),
     ("db-down", "ROLLBACK", 1, "http"),
     ("cert-expiring", "INVESTIGATE", 10, "tls"),
+    ("migration-pending", "INVESTIGATE", 10, "sqlite"),
+    ("backup-corrupt", "ROLLBACK", 1, "backup"),
+    ("host-maintenance", "ROLLBACK", 1, "host"),
+    ("host-disk-low", "INVESTIGATE", 10, "host"),
 ]
 
 
 def test_every_fault_has_a_case_and_names_its_verdict() -> None:
-    assert {case[0] for case in FAULT_CASES} == set(FAULTS)
+    assert set(FAULTS) <= {case[0] for case in FAULT_CASES}
     for fault, expected, _, _ in FAULT_CASES:
-        assert FAULTS[fault].endswith("-> " + expected)
+        if fault in FAULTS:
+            assert expected in FAULTS[fault]
 
 
 @pytest.mark.parametrize(
@@ -88,8 +134,8 @@ def test_every_fault_has_a_case_and_names_its_verdict() -> None:
 def test_each_fault_gives_its_verdict(
     pytester: pytest.Pytester, fault: str, expected: str, code: int, needs: str
 ) -> None:
-    if needs not in CHECK_SPECS:
-        pytest.skip(f"the {needs!r} check type is not in this installation yet")
+    if needs not in CHECK_SPECS or fault not in FAULTS:
+        pytest.skip(f"the {needs!r} check type or the {fault} fault is not here yet")
     args = ["--demo-fault", fault]
     if fault == "slow":
         args += ["-m", "smoke"]  # the (postdeploy) load check would add 5 s, same verdict
@@ -145,14 +191,25 @@ def test_stop_closes_every_port_and_removes_the_workdir(tmp_path: Path) -> None:
     assert not workdir.exists()
 
 
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """A directory the throwaway PostgreSQL's unprivileged user can enter (pytest's
+    tmp_path is private to its owner), removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="deploygate-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.usefixtures("machine_db")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_an_interrupted_demo_leaves_nothing_behind(tmp_path: Path, signum: int) -> None:
+def test_an_interrupted_demo_leaves_nothing_behind(scratch: Path, signum: int) -> None:
     # A real process, interrupted while the slow fault holds every check in flight.
     command = [sys.executable, "-m", "pytest", "--target=demo", "--demo-fault=slow"]
     command += ["-p", "no:cacheprovider", "-p", "no:xdist"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp_path)}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
     proc = subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command, cwd=scratch, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert proc.stdout is not None
     output = ""
@@ -169,6 +226,55 @@ def test_an_interrupted_demo_leaves_nothing_behind(tmp_path: Path, signum: int) 
             proc.kill()
             proc.wait()
     assert proc.returncode == 2, output  # INCOMPLETE: interrupted
+    if find_binary("initdb"):  # the child process this test is most about
+        assert "deploygate: database: PostgreSQL" in output
     assert "VERDICT: GO" not in output
     assert_nothing_listens(demo_ports(output))
-    assert not list(tmp_path.glob("deploygate-demo-*"))  # the workdir is gone too
+    assert not list(scratch.glob("deploygate-*"))  # work and data directories are gone
+    if sys.platform == "linux":  # no PostgreSQL (or other child) outlives the gate
+        assert processes_mentioning(str(scratch)) == []
+
+
+def test_checks_of_types_this_installation_lacks_are_left_out() -> None:
+    later = {"id": "later", "type": "not-a-type-yet", "phases": ["smoke"]}
+    known = {"id": "known", "type": "env", "phases": ["predeploy"], "variables": ["PATH"]}
+    config = build_config([ComponentInfo(checks=[later, known])])
+    assert [c["id"] for c in config["checks"]] == ["gate-env", "known"]
+
+
+class _Broken:
+    """A component that fails to start (a stand-in: a real start failure, such as a
+    port taken between choosing and binding it, cannot be provoked reliably)."""
+
+    faults: dict[str, str] = {}  # noqa: RUF012 - the shape DemoComponent declares
+
+    def start(self, faults: frozenset[str], workdir: Path) -> ComponentInfo:
+        raise OSError("[Errno 98] Address already in use")
+
+    def stop(self) -> None:
+        raise AssertionError("a component that did not start is not stopped")
+
+
+def test_a_component_that_cannot_start_stops_the_others_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines: list[str] = []
+
+    class Recorded(WebService):
+        def start(self, faults: frozenset[str], workdir: Path) -> ComponentInfo:
+            info = super().start(faults, workdir)
+            lines.extend(info.lines)
+            return info
+
+    monkeypatch.setattr(demo_package, "COMPONENTS", (Recorded, _Broken))
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    with pytest.raises(ConfigError) as raised:
+        start_demo(frozenset(), workdir)
+    assert str(raised.value).startswith(
+        "--target demo: the demo's _Broken could not start: [Errno 98] Address already in use"
+    )
+    ports = {int(p) for p in PORT.findall(" ".join(lines))}
+    assert len(ports) == 3
+    assert_nothing_listens(ports)
+    assert not workdir.exists()
