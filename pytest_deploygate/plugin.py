@@ -29,6 +29,7 @@ from pytest_deploygate.units import DURATION_HELP, parse_duration
 
 SUITES_DIR = Path(builtin_suites.__file__).parent
 DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
+SUITE_NODE_PREFIX = "deploygate"
 
 TARGET_HELP = "run the deployment gate against target NAME from the config ('demo' is built in)"
 CONFIG_HELP = "config file (default: ./deploygate.toml, else [tool.deploygate] in pyproject.toml)"
@@ -297,6 +298,18 @@ class GatePlugin:
             return None
         return name.removeprefix("test_") not in self.gate.config.types or None
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makemodule(
+        self, module_path: Path, parent: pytest.Collector
+    ) -> pytest.Module | None:
+        """Built-in suites get node ids that do not depend on where the package is
+        installed (``deploygate/test_http.py::test_http[health]``, not a site-packages path)."""
+        if module_path.parent != SUITES_DIR:
+            return None
+        nodeid = f"{SUITE_NODE_PREFIX}/{module_path.name}"
+        module: pytest.Module = pytest.Module.from_parent(parent, path=module_path, nodeid=nodeid)
+        return module
+
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "deploygate_check" not in metafunc.fixturenames:
             return
@@ -326,6 +339,14 @@ class GatePlugin:
                 check for check in map(declared_check, session.items) if check is not None
             )
         return (yield)
+
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        # An xdist worker learns its items one by one: start the next one's probe while
+        # this one runs, so a worker's checks overlap at least pairwise.
+        if self.gate.is_worker and nextitem is not None:
+            check = declared_check(nextitem)
+            if check is not None:
+                self.gate.runner.prefetch([check])
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

@@ -165,7 +165,24 @@ class GateSession:
 
     def finish(self, pytest_exit: int, markexpr: str) -> GateResult:
         """Decide once: every expected check has a decision, missing ones are errors."""
-        for nodeid in list(self._pending):
+        for nodeid, pending in list(self._pending.items()):
+            # Its teardown never came: the run stopped while this check ran. Whatever its
+            # earlier phases said, it did not finish, so it did not pass.
+            reason = (
+                "interrupted while this check ran"
+                if pytest_exit == 2
+                else "no complete result (the run stopped while this check ran)"
+            )
+            meta = pending.parts[0] if pending.parts else self._expected.get(nodeid, {})
+            pending.parts.append(
+                {
+                    **meta,
+                    "when": "teardown",
+                    "phase_outcome": "error",
+                    "reason": reason,
+                    "error_kind": "missing",
+                }
+            )
             self._finish_check(nodeid)
         for nodeid, meta in self._expected.items():
             if nodeid not in self._decisions:

@@ -20,15 +20,16 @@ from typing import Any
 from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.demo.base import ComponentInfo, DemoComponent
 from pytest_deploygate.demo.database import DemoDatabase
+from pytest_deploygate.demo.hosts import DemoHosts
 from pytest_deploygate.demo.service import WebService
 from pytest_deploygate.errors import ConfigError
 
 # Every part of the demo, in start order; each is stopped in reverse order. The database
 # comes first: the web service's /health/db stands for a service that uses it.
-# One line per component: the local host (demo/host.py) adds its own here.
 COMPONENTS: tuple[type[DemoComponent], ...] = (
     DemoDatabase,
     WebService,
+    DemoHosts,
 )
 
 TARGET_NAME = "demo"

@@ -60,7 +60,7 @@ def test_with_target_and_no_args_testpaths_are_left_out(
     )
     result = pytester.runpytest("--target=staging", "--collect-only", "-q")
     out = result.stdout.str()
-    assert "test_http.py::test_http[health]" in out
+    assert "deploygate/test_http.py::test_http[health]" in out
     assert "deploy_checks/test_team.py::test_team" in out
     assert "test_unit" not in out
 

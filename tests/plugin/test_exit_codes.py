@@ -152,3 +152,16 @@ def test_a_hung_endpoint_costs_its_timeout_and_gives_error(
     assert check["outcome"] == "error"
     assert "no answer within the read timeout" in check["reason"]
     assert check["duration_s"] < 3
+
+
+def test_a_check_interrupted_while_running_is_an_error_not_ok(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    write_gate(pytester, http_base, extra='paths = ["checks"]')
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text(
+        "import pytest\n\n@pytest.mark.smoke\ndef test_b():\n    raise KeyboardInterrupt\n"
+    )
+    result = pytester.runpytest_subprocess("--target=staging", "--verdict-json=verdict.json")
+    assert result.ret == 2
+    check = verdict(pytester)["checks"][0]
+    assert (check["outcome"], check["reason"]) == ("error", "interrupted while this check ran")

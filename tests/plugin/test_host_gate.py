@@ -163,9 +163,6 @@ def test_team_checks_get_the_host_fixture_once_per_host(
     text = (pytester.path / "deploygate.toml").read_text()
     (pytester.path / "deploygate.toml").write_text('paths = ["checks"]\n' + text)
     checks = pytester.mkdir("checks")
-    (checks / "conftest.py").write_text(
-        "from pytest_deploygate.host_fixture import host, pytest_generate_tests  # noqa: F401\n"
-    )
     (checks / "test_team.py").write_text(
         "import pytest\n\n"
         "@pytest.mark.smoke\n"
@@ -187,9 +184,6 @@ def test_the_host_fixture_on_an_unreachable_host_is_an_error(pytester: pytest.Py
     text = (pytester.path / "deploygate.toml").read_text()
     (pytester.path / "deploygate.toml").write_text('paths = ["checks"]\n' + text)
     checks = pytester.mkdir("checks")
-    (checks / "conftest.py").write_text(
-        "from pytest_deploygate.host_fixture import host, pytest_generate_tests  # noqa: F401\n"
-    )
     (checks / "test_team.py").write_text(
         "import pytest\n\n@pytest.mark.smoke\n"
         "def test_x(host):\n    assert host.run('true').rc == 0\n"
