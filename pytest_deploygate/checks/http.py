@@ -14,8 +14,9 @@ from pytest_deploygate.checks.validators import flatten_paths
 JsonValue = Any
 
 
-class HttpCheck(CheckSpec):
-    type: Literal["http"] = "http"
+class RequestSpec(CheckSpec):
+    """One HTTP request and its accepted statuses: what ``http`` and ``load`` share."""
+
     url: str | None = None
     path: str | None = None
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
@@ -25,13 +26,36 @@ class HttpCheck(CheckSpec):
     form: dict[str, str] | None = None
     body: str | None = None
     expect_status: int | tuple[int, ...] = 200
+    verify: bool | None = None
+    ca_bundle: Path | None = None
+    follow_redirects: bool = True
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_address_and_one_body(self) -> RequestSpec:
+        if (self.url is None) == (self.path is None):
+            raise ValueError(
+                "give exactly one of 'path' (relative to the target's base_url) or 'url'"
+            )
+        bodies = [k for k in ("json_body", "form", "body") if getattr(self, k) is not None]
+        if len(bodies) > 1:
+            raise ValueError("give at most one of 'json', 'form' and 'body'")
+        if self.verify is False and self.ca_bundle is not None:
+            raise ValueError("'verify = false' and 'ca_bundle' contradict each other")
+        return self
+
+    def expected_statuses(self) -> tuple[int, ...]:
+        status = self.expect_status
+        return (status,) if isinstance(status, int) else status
+
+
+class HttpCheck(RequestSpec):
+    type: Literal["http"] = "http"
     expect_json: dict[str, JsonValue] | list[JsonValue] | None = None
     expect_headers: dict[str, str] = Field(default_factory=dict)
     max_latency: Duration | None = None
     connect_timeout: Duration | None = None
-    verify: bool | None = None
-    ca_bundle: Path | None = None
-    follow_redirects: bool = True
     # Body and JSON-path expectations; judged in expect/http_extras.py.
     body_contains: str | tuple[str, ...] | None = None
     body_matches: str | None = None
@@ -43,19 +67,8 @@ class HttpCheck(CheckSpec):
     expect_version: bool = False
     version_path: str = "version"
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
     @model_validator(mode="after")
-    def _one_address_and_one_body(self) -> HttpCheck:
-        if (self.url is None) == (self.path is None):
-            raise ValueError(
-                "give exactly one of 'path' (relative to the target's base_url) or 'url'"
-            )
-        bodies = [k for k in ("json_body", "form", "body") if getattr(self, k) is not None]
-        if len(bodies) > 1:
-            raise ValueError("give at most one of 'json', 'form' and 'body'")
-        if self.verify is False and self.ca_bundle is not None:
-            raise ValueError("'verify = false' and 'ca_bundle' contradict each other")
+    def _extras_consistent(self) -> HttpCheck:
         validate_extras(self)
         return self
 
@@ -63,7 +76,3 @@ class HttpCheck(CheckSpec):
     @classmethod
     def _flatten(cls, value: Any) -> Any:
         return flatten_paths(value)
-
-    def expected_statuses(self) -> tuple[int, ...]:
-        status = self.expect_status
-        return (status,) if isinstance(status, int) else status

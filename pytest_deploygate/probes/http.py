@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 import requests
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.http import HttpCheck
+from pytest_deploygate.checks.http import HttpCheck, RequestSpec
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout
 from pytest_deploygate.probes.base import ProbeContext, classify
 
@@ -31,7 +31,7 @@ class HttpObservation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve_url(spec: HttpCheck, target: Target) -> str:
+def resolve_url(spec: RequestSpec, target: Target) -> str:
     if spec.url is not None:
         return spec.url
     if not target.base_url:

@@ -98,7 +98,7 @@ class _Run:
 
 
 def probe_load(spec: LoadCheck, target: Target, ctx: ProbeContext) -> LoadObservation:
-    url = resolve_url(spec.as_http(), target)
+    url = resolve_url(spec, target)
     timeout = spec.effective_timeout(target)
     verify = tls_verify(spec.verify, spec.ca_bundle, target, ctx)
     headers = {"User-Agent": USER_AGENT, **target.headers, **spec.headers}
