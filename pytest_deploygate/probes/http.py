@@ -52,27 +52,33 @@ def tls_verify(spec_verify: bool | None, spec_ca: Any, target: Target, ctx: Prob
     return target.verify
 
 
+def request_kwargs(
+    spec: RequestSpec, target: Target, ctx: ProbeContext, connect_timeout: float | None = None
+) -> dict[str, Any]:
+    """Everything ``requests.Session.request`` needs for the spec's request, but the URL."""
+    timeout = spec.effective_timeout(target)
+    return {
+        "headers": {"User-Agent": USER_AGENT, **target.headers, **spec.headers},
+        "params": spec.params or None,
+        "json": spec.json_body,
+        "data": spec.form if spec.form is not None else spec.body,
+        "timeout": (connect_timeout or timeout, timeout),
+        "verify": tls_verify(spec.verify, spec.ca_bundle, target, ctx),
+        "allow_redirects": spec.follow_redirects,
+        # Bodies are read by the caller, bounded in size and time.
+        "stream": True,
+    }
+
+
 def probe_http(spec: HttpCheck, target: Target, ctx: ProbeContext) -> HttpObservation:
     url = resolve_url(spec, target)
     timeout = spec.effective_timeout(target)
-    connect = spec.connect_timeout or timeout
-    headers = {"User-Agent": USER_AGENT, **target.headers, **spec.headers}
     deadline = time.monotonic() + timeout
+    kwargs = request_kwargs(spec, target, ctx, spec.connect_timeout)
     with requests.Session() as session:
         start = time.perf_counter()
         try:
-            response = session.request(
-                spec.method,
-                url,
-                headers=headers,
-                params=spec.params or None,
-                json=spec.json_body,
-                data=spec.form if spec.form is not None else spec.body,
-                timeout=(connect, timeout),
-                verify=tls_verify(spec.verify, spec.ca_bundle, target, ctx),
-                allow_redirects=spec.follow_redirects,
-                stream=True,
-            )
+            response = session.request(spec.method, url, **kwargs)
             body, truncated = _read_body(response, deadline)
         except ProbeError:
             raise

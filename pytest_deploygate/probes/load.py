@@ -14,7 +14,7 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.load import LoadCheck
 from pytest_deploygate.errors import ProbeError
 from pytest_deploygate.probes.base import ProbeContext, classify
-from pytest_deploygate.probes.http import USER_AGENT, resolve_url, tls_verify
+from pytest_deploygate.probes.http import request_kwargs, resolve_url
 
 CHUNK = 65536
 # Beyond the worst case of its rounds, what a load run may take before the runner gives up.
@@ -100,8 +100,7 @@ class _Run:
 def probe_load(spec: LoadCheck, target: Target, ctx: ProbeContext) -> LoadObservation:
     url = resolve_url(spec, target)
     timeout = spec.effective_timeout(target)
-    verify = tls_verify(spec.verify, spec.ca_bundle, target, ctx)
-    headers = {"User-Agent": USER_AGENT, **target.headers, **spec.headers}
+    kwargs = request_kwargs(spec, target, ctx)
     where = f"{spec.method} {url.split('?', 1)[0]}"
     start = time.monotonic()
     run = _Run(spec, stop_sending_at=start + rounds(spec) * timeout)
@@ -112,18 +111,7 @@ def probe_load(spec: LoadCheck, target: Target, ctx: ProbeContext) -> LoadObserv
             while run.claim():
                 began = time.perf_counter()
                 try:
-                    response = session.request(
-                        spec.method,
-                        url,
-                        headers=headers,
-                        params=spec.params or None,
-                        json=spec.json_body,
-                        data=spec.form if spec.form is not None else spec.body,
-                        timeout=(timeout, timeout),
-                        verify=verify,
-                        allow_redirects=spec.follow_redirects,
-                        stream=True,
-                    )
+                    response = session.request(spec.method, url, **kwargs)
                     try:
                         for _ in response.iter_content(chunk_size=CHUNK):
                             pass  # the body is timed, not kept
