@@ -24,7 +24,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from pytest_deploygate.runner import DEFAULT_CONCURRENCY
+from pytest_deploygate.names import DEFAULT_CONCURRENCY
 
 CHECK_TIME_TARGET_S = 2.0
 SPEEDUP_TARGET = 5.0

@@ -16,8 +16,6 @@ from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.kinds import KINDS, CheckKind
 from pytest_deploygate.probes.base import ProbeContext, classify
 
-DEFAULT_CONCURRENCY = 32
-
 
 @dataclass(frozen=True)
 class CheckInstance:

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from pytest_deploygate.checks.base import PHASES, Target
+from pytest_deploygate.checks.base import Target
 from pytest_deploygate.config import GateConfig
 from pytest_deploygate.decision import CheckDecision, GateResult, decide, decide_check
 from pytest_deploygate.errors import ProbeError
 from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.masking import Masker
+from pytest_deploygate.names import PHASES
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.runner import CheckInstance, Runner

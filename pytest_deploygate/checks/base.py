@@ -7,11 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from pytest_deploygate.names import Phase
 from pytest_deploygate.units import parse_duration, parse_quantity, parse_ratio, parse_size
 
-Phase = Literal["predeploy", "smoke", "postdeploy"]
 Decision = Literal["ok", "investigate", "rollback"]
-PHASES: tuple[Phase, ...] = ("predeploy", "smoke", "postdeploy")
 DECISIONS: tuple[Decision, ...] = ("ok", "investigate", "rollback")
 
 

@@ -141,3 +141,17 @@ def test_deselected_and_collected_only_checks_never_touch_the_target(
     assert pytester.runpytest("--target=staging", "-m", "smoke").ret == 0
     assert pytester.runpytest("--target=staging", "-k", "health").ret == 0
     assert accepted == []
+
+
+def test_loading_the_plugin_without_target_imports_none_of_the_gate() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pytest_deploygate.plugin\n"
+        "heavy = [m for m in ('pytest_deploygate.gate', 'pydantic', 'psycopg', 'requests',"
+        " 'websockets') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,346 @@
+"""The gate's wiring into pytest: building the gate for a target and the hooks that run it.
+
+Activated by ``plugin.pytest_configure`` only when ``--target`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# ``import a.b as c``, not ``from a import b``: the latter reuses a stale package attribute
+# when pytester has dropped the module from sys.modules between in-process runs.
+import pytest_deploygate.fixtures as fixtures
+import pytest_deploygate.host_fixture as host_fixture
+import pytest_deploygate.reporters.html as html_report
+import pytest_deploygate.suites as builtin_suites  # type: ignore[import-not-found, unused-ignore]
+from pytest_deploygate.config import DEMO_TARGET, GateConfig, find_config, load, read_file
+from pytest_deploygate.errors import ConfigError
+from pytest_deploygate.masking import Masker, passwords_in, secret_values
+from pytest_deploygate.names import DEFAULT_CONCURRENCY
+from pytest_deploygate.plugin import is_xdist_worker, setting
+from pytest_deploygate.reporters.terminal import verdict_lines
+from pytest_deploygate.reporters.verdict_json import write_verdict
+from pytest_deploygate.session import GateSession, check_meta, declared_check
+from pytest_deploygate.stash import GATE_KEY
+from pytest_deploygate.units import parse_duration
+
+SUITES_DIR = Path(builtin_suites.__file__).parent
+DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
+SUITE_NODE_PREFIX = "deploygate"
+
+
+def activate(config: pytest.Config, name: str) -> None:
+    """Build the gate for target ``name`` and wire it into pytest's hooks."""
+    try:
+        gate = _build_gate(config, name)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[GATE_KEY] = gate
+    config.pluginmanager.register(fixtures, "deploygate-fixtures")
+    # Registered after testinfra's plugin: our ``host`` (parametrized over the target's
+    # hosts) is the one team-written checks get.
+    config.pluginmanager.register(host_fixture, "deploygate-host")
+    config.pluginmanager.register(GatePlugin(gate, config), "deploygate-gate")
+    html_report.register(config, gate)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistPlugin(gate), "deploygate-xdist")
+    _collect_builtin_suites(config, gate.config)
+
+
+def _build_gate(config: pytest.Config, name: str) -> GateSession:
+    invocation = config.invocation_params.dir
+    path = find_config(setting(config, "deploygate_config"), invocation, config.rootpath)
+    data: dict[str, Any] | None = read_file(path) if path else None
+    faults = tuple(config.getoption("deploygate_demo_faults") or ())
+    lines: list[str] = []
+    if name == DEMO_TARGET and (data is None or DEMO_TARGET not in data.get("targets", {})):
+        data, base_dir, source, lines = _demo_config(config, faults)
+    elif data is None or path is None:
+        raise ConfigError(
+            f"no config found for target {name!r}: no deploygate.toml in {invocation} and no "
+            "[tool.deploygate] in a pyproject.toml up to the rootdir.",
+            source="--target",
+            fix="write a deploygate.toml (see docs/config.md), pass --deploygate-config PATH, "
+            "or try the built-in target with --target demo.",
+        )
+    else:
+        base_dir, source = path.parent, _display_path(path, invocation)
+        if faults:
+            raise ConfigError(
+                "--demo-fault only applies to the built-in demo target.",
+                source="--demo-fault",
+                fix="remove it, or run with --target demo.",
+            )
+    gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=os.environ)
+    masker = _masker(gate_config, data)
+    gate = GateSession(
+        gate_config,
+        masker,
+        observe=_observe(config),
+        concurrency=_concurrency(config, gate_config),
+        is_worker=is_xdist_worker(config),
+    )
+    gate.header_lines = [masker(line) for line in lines]
+    return gate
+
+
+def _masker(gate_config: GateConfig, data: dict[str, Any]) -> Masker:
+    secrets = secret_values(os.environ, gate_config.secret_names) | set(gate_config.secrets)
+    secrets |= passwords_in(json.dumps(gate_config.target.model_dump(mode="json")))
+    secrets |= passwords_in(json.dumps(data, default=str))
+    return Masker(secrets)
+
+
+def _observe(config: pytest.Config) -> float | None:
+    value = setting(config, "deploygate_observe")
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(
+            str(exc) + ".", source="--observe", fix="write e.g. --observe 5m."
+        ) from None
+
+
+def _concurrency(config: pytest.Config, gate_config: GateConfig) -> int:
+    value = setting(config, "deploygate_concurrency")
+    if value is None:
+        return gate_config.concurrency or DEFAULT_CONCURRENCY
+    if not value.isdigit() or not 1 <= int(value) <= 1024:
+        raise ConfigError(
+            f"expected a whole number from 1 to 1024, got {value!r}.",
+            source="--deploygate-concurrency",
+            fix="write e.g. --deploygate-concurrency 16.",
+        )
+    return int(value)
+
+
+def _demo_config(
+    config: pytest.Config, faults: tuple[str, ...]
+) -> tuple[dict[str, Any], Path, str, list[str]]:
+    """The built-in demo: a worker reuses what the controller started."""
+    shared = os.environ.get(DEMO_CONFIG_ENV)
+    if shared and is_xdist_worker(config):
+        data = json.loads(Path(shared).read_text(encoding="utf-8"))
+        return data["config"], Path(data["base_dir"]), "built-in demo target", []
+    try:
+        from pytest_deploygate.demo import FAULTS, start_demo
+    except ImportError:
+        raise ConfigError(
+            "the built-in demo target is not available in this installation.",
+            source="--target demo",
+        ) from None
+    unknown = sorted(set(faults) - set(FAULTS))
+    if unknown:
+        raise ConfigError(
+            f"unknown demo fault {', '.join(unknown)}; known faults: {', '.join(sorted(FAULTS))}.",
+            source="--demo-fault",
+            fix="pick faults from docs/demo.md.",
+        )
+    workdir = Path(tempfile.mkdtemp(prefix="deploygate-demo-"))
+    demo = start_demo(frozenset(faults), workdir)
+    config.add_cleanup(demo.stop)
+    shared_file = workdir / "demo-config.json"
+    shared_file.write_text(
+        json.dumps({"config": demo.config, "base_dir": str(workdir)}), encoding="utf-8"
+    )
+    # pytest-xdist workers inherit the environment: they use this demo, not one of their own.
+    os.environ[DEMO_CONFIG_ENV] = str(shared_file)
+    config.add_cleanup(lambda: _forget(DEMO_CONFIG_ENV))
+    return demo.config, workdir, "built-in demo target", list(demo.lines)
+
+
+def _forget(name: str) -> None:
+    os.environ.pop(name, None)
+
+
+def _display_path(path: Path, invocation: Path) -> str:
+    try:
+        return str(path.relative_to(invocation))
+    except ValueError:
+        return str(path)
+
+
+def _collect_builtin_suites(config: pytest.Config, gate_config: GateConfig) -> None:
+    """With no path arguments, the gate collects its suites and the config's ``paths``,
+    nothing else (not the repo's testpaths); with path arguments, those plus the suites."""
+    extra = [str(SUITES_DIR), *(str(p) for p in gate_config.paths)]
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = extra
+        return
+    present = {os.path.realpath(a.split("::")[0]) for a in config.args}
+    config.args.extend(a for a in extra[:1] if os.path.realpath(a) not in present)
+
+
+class GatePlugin:
+    """Hooks active when ``--target`` is given."""
+
+    def __init__(self, gate: GateSession, config: pytest.Config) -> None:
+        self.gate = gate
+        self.config = config
+        self._record_factory: Callable[..., logging.LogRecord] | None = None
+
+    # -- configure / header ------------------------------------------------------------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self._mask_log_records()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.gate.runner.close()
+        if self._record_factory is not None:
+            logging.setLogRecordFactory(self._record_factory)
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        gate_config = self.gate.config
+        lines = [
+            f"deploygate: target {self.gate.target.name} from {gate_config.source}; "
+            f"{len(gate_config.checks)} declared checks, {len(gate_config.rules)} decision rules"
+        ]
+        return lines + [f"deploygate: {line}" for line in getattr(self.gate, "header_lines", [])]
+
+    def _mask_log_records(self) -> None:
+        """Captured and live logs: a record's message is masked when it is formatted."""
+        previous = logging.getLogRecordFactory()
+        mask = self.gate.mask
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            message = mask(record.getMessage())
+            record.msg, record.args = message, None
+            return record
+
+        self._record_factory = previous
+        logging.setLogRecordFactory(factory)
+
+    # -- collection ----------------------------------------------------------------------
+
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        """Built-in suites of check types the config does not use are not collected."""
+        if collection_path.parent != SUITES_DIR or collection_path.suffix != ".py":
+            return None
+        name = collection_path.stem
+        if not name.startswith("test_"):
+            return None
+        return name.removeprefix("test_") not in self.gate.config.types or None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makemodule(
+        self, module_path: Path, parent: pytest.Collector
+    ) -> pytest.Module | None:
+        """Built-in suites get node ids that do not depend on where the package is
+        installed (``deploygate/test_http.py::test_http[health]``, not a site-packages path)."""
+        if module_path.parent != SUITES_DIR:
+            return None
+        nodeid = f"{SUITE_NODE_PREFIX}/{module_path.name}"
+        module: pytest.Module = pytest.Module.from_parent(parent, path=module_path, nodeid=nodeid)
+        return module
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "deploygate_check" not in metafunc.fixturenames:
+            return
+        marker = metafunc.definition.get_closest_marker("deploygate_suite")
+        if marker is None:
+            return
+        params = [
+            pytest.param(
+                check, id=check.key, marks=[getattr(pytest.mark, p) for p in check.spec.phases]
+            )
+            for check in self.gate.instances_of(str(marker.args[0]))
+        ]
+        metafunc.parametrize("deploygate_check", params, indirect=True)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            self.gate.expect(item.nodeid, check_meta(item))
+
+    # -- running -------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        if not self.gate.is_worker and not session.config.option.collectonly:
+            # Probe ahead on a bounded pool; items still report in collection order.
+            # Not in an xdist worker: it only runs the items the controller sends it.
+            self.gate.runner.prefetch(
+                check for check in map(declared_check, session.items) if check is not None
+            )
+        return (yield)
+
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        # An xdist worker learns its items one by one: start the next one's probe while
+        # this one runs, so a worker's checks overlap at least pairwise.
+        if self.gate.is_worker and nextitem is not None:
+            check = declared_check(nextitem)
+            if check is not None:
+                self.gate.runner.prefetch([check])
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        self.gate.annotate(item, call, report)
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        report = yield
+        self.gate.mask_report(report)
+        return report
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not self.gate.is_worker:
+            self.gate.on_report(report)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(
+        self, session: pytest.Session, exitstatus: int
+    ) -> Generator[None, None, None]:
+        if self.gate.is_worker or session.config.option.collectonly:
+            return (yield)
+        markexpr = str(session.config.getoption("markexpr", "") or "")
+        result = self.gate.finish(int(session.exitstatus), markexpr)
+        verdict_path = setting(session.config, "deploygate_verdict_json")
+        if verdict_path:
+            write_verdict(session.config.invocation_params.dir / verdict_path, result)
+        try:
+            return (yield)
+        finally:
+            self._write_banner(session)
+            # The one place the exit status is decided.
+            session.exitstatus = result.exit_code
+
+    def _write_banner(self, session: pytest.Session) -> None:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        result = self.gate.result
+        if reporter is None or result is None:
+            return
+        for line in verdict_lines(result):
+            style = {"bold": line.bold, **({line.color: True} if line.color else {})}
+            if line.separator:
+                reporter.write_sep("=", line.text, **style)
+            else:
+                reporter.write_line(self.gate.mask(line.text), **style)
+
+
+class XdistPlugin:
+    """Under pytest-xdist the controller collects nothing itself: it learns which checks
+    to expect from the workers' collections."""
+
+    def __init__(self, gate: GateSession) -> None:
+        self.gate = gate
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        for nodeid in ids:
+            self.gate.expect(nodeid, None)
