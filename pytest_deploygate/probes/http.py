@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
+import charset_normalizer
 import requests
 
 from pytest_deploygate.checks.base import Target
@@ -114,11 +115,19 @@ def _read_body(response: requests.Response, deadline: float) -> tuple[str, bool]
     finally:
         response.close()
     raw = b"".join(chunks)[:MAX_BODY_BYTES]
-    encoding = response.encoding or response.apparent_encoding or "utf-8"
+    # Not response.apparent_encoding: it reads response.content, which the streamed read
+    # above has consumed already.
+    encoding = response.encoding or _guess_encoding(raw)
     try:
         return raw.decode(encoding, errors="replace"), truncated
     except LookupError:
         return raw.decode("utf-8", errors="replace"), truncated
+
+
+def _guess_encoding(raw: bytes) -> str:
+    """The body's encoding when the headers name none (no or a non-text Content-Type)."""
+    best = charset_normalizer.from_bytes(raw).best() if raw else None
+    return best.encoding if best is not None else "utf-8"
 
 
 def _display(url: str) -> str:

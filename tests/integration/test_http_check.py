@@ -33,6 +33,12 @@ def test_a_healthy_endpoint_passes_with_measurements(http_base: str) -> None:
     assert names == ["http.latency", "http.status"]
 
 
+def test_a_body_without_content_type_is_read_and_judged(http_base: str) -> None:
+    done = run(http_base, path="/no-type", expect_json={"status": "healthy", "name": "Zürich"})
+    assert done.error is None, done.error
+    assert done.judgement is not None and done.judgement.passed
+
+
 def test_500_fails_with_status_and_body(http_base: str) -> None:
     done = run(http_base, path="/status/500")
     assert done.judgement is not None

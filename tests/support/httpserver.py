@@ -55,6 +55,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, dict(self.headers))
         elif path == "/markup":
             self._send(500, MARKUP.encode(), {"X-Evil": MARKUP}, reason=MARKUP)
+        elif path == "/no-type":
+            # No Content-Type at all: the encoding must be guessed from the bytes.
+            data = '{"status": "healthy", "name": "Zürich"}'.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
         elif path == "/not-json":
             self._send(200, b"<html>oops</html>")
         else:
