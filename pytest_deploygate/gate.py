@@ -22,6 +22,7 @@ import pytest_deploygate.host_fixture as host_fixture
 import pytest_deploygate.reporters.html as html_report
 import pytest_deploygate.suites as builtin_suites  # type: ignore[import-not-found, unused-ignore]
 from pytest_deploygate.config import DEMO_TARGET, GateConfig, find_config, load, read_file
+from pytest_deploygate.decision import EXIT_INTERNAL
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
 from pytest_deploygate.names import DEFAULT_CONCURRENCY
@@ -40,6 +41,7 @@ SUITE_NODE_PREFIX = "deploygate"
 def activate(config: pytest.Config, name: str) -> None:
     """Build the gate for target ``name`` and wire it into pytest's hooks."""
     try:
+        verdict_file = None if is_xdist_worker(config) else _verdict_file(config)
         gate = _build_gate(config, name)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -48,11 +50,37 @@ def activate(config: pytest.Config, name: str) -> None:
     # Registered after testinfra's plugin: our ``host`` (parametrized over the target's
     # hosts) is the one team-written checks get.
     config.pluginmanager.register(host_fixture, "deploygate-host")
-    config.pluginmanager.register(GatePlugin(gate, config), "deploygate-gate")
+    config.pluginmanager.register(GatePlugin(gate, verdict_file), "deploygate-gate")
     html_report.register(config, gate)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistPlugin(gate), "deploygate-xdist")
     _collect_builtin_suites(config, gate.config)
+
+
+def _verdict_file(config: pytest.Config) -> Path | None:
+    """``--verdict-json``, checked before anything runs; a verdict file left from an
+    earlier run is removed, so a run that stops early never leaves an old GO behind."""
+    value = setting(config, "deploygate_verdict_json")
+    if not value:
+        return None
+    path = config.invocation_params.dir / value
+    fix = "pass a file path in a writable directory."
+    if path.is_dir():
+        raise ConfigError(f"{value} is a directory.", source="--verdict-json", fix=fix)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {value}: {exc.strerror}.", source="--verdict-json", fix=fix
+        ) from None
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError(
+            f"cannot write {value}: its directory is not writable.",
+            source="--verdict-json",
+            fix=fix,
+        )
+    return path
 
 
 def _build_gate(config: pytest.Config, name: str) -> GateSession:
@@ -184,9 +212,10 @@ def _collect_builtin_suites(config: pytest.Config, gate_config: GateConfig) -> N
 class GatePlugin:
     """Hooks active when ``--target`` is given."""
 
-    def __init__(self, gate: GateSession, config: pytest.Config) -> None:
+    def __init__(self, gate: GateSession, verdict_file: Path | None) -> None:
         self.gate = gate
-        self.config = config
+        self.verdict_file = verdict_file
+        self._verdict_error = ""
         self._record_factory: Callable[..., logging.LogRecord] | None = None
 
     # -- configure / header ------------------------------------------------------------
@@ -311,15 +340,21 @@ class GatePlugin:
             return (yield)
         markexpr = str(session.config.getoption("markexpr", "") or "")
         result = self.gate.finish(int(session.exitstatus), markexpr)
-        verdict_path = setting(session.config, "deploygate_verdict_json")
-        if verdict_path:
-            write_verdict(session.config.invocation_params.dir / verdict_path, result)
+        if self.verdict_file is not None:
+            try:
+                write_verdict(self.verdict_file, result)
+            except OSError as exc:
+                self._verdict_error = (
+                    f"deploygate: could not write the verdict file {self.verdict_file}: "
+                    f"{exc.strerror}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
+                )
         try:
             return (yield)
         finally:
             self._write_banner(session)
-            # The one place the exit status is decided.
-            session.exitstatus = result.exit_code
+            # The one place the exit status is decided: a CI step that cannot read the
+            # verdict file must not go on as if it had one.
+            session.exitstatus = EXIT_INTERNAL if self._verdict_error else result.exit_code
 
     def _write_banner(self, session: pytest.Session) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -332,6 +367,8 @@ class GatePlugin:
                 reporter.write_sep("=", line.text, **style)
             else:
                 reporter.write_line(self.gate.mask(line.text), **style)
+        if self._verdict_error:
+            reporter.write_line(self._verdict_error, red=True, bold=True)
 
 
 class XdistPlugin:

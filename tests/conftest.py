@@ -6,6 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
+# pytester's in-process runs drop every module a run imported when it ends. The plugin
+# loads the gate (requests, pydantic, ...) only with --target, so without this the next
+# run would mix fresh modules with stale package attributes (``from http import
+# cookiejar`` finds the old one) and isinstance checks inside requests would fail.
+import pytest_deploygate.gate  # noqa: F401
 from tests.support.httpserver import http_server, silent_server
 
 

@@ -165,3 +165,22 @@ def test_a_check_interrupted_while_running_is_an_error_not_ok(
     assert result.ret == 2
     check = verdict(pytester)["checks"][0]
     assert (check["outcome"], check["reason"]) == ("error", "interrupted while this check ran")
+
+
+def test_a_verdict_path_that_is_a_directory_is_a_usage_error(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    write_gate(pytester, http_base, http_check("health", "/health"))
+    pytester.mkdir("out")
+    result = pytester.runpytest("--target=staging", "--verdict-json=out")
+    assert result.ret == 4
+    assert "--verdict-json: out is a directory." in result.stderr.str()
+
+
+def test_a_verdict_file_from_an_earlier_run_never_outlives_a_failed_start(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    (pytester.path / "verdict.json").write_text('{"verdict": "GO"}')
+    write_gate(pytester, http_base, http_check("health", "/health", expect_stauts=200))
+    assert run(pytester).ret == 4
+    assert not (pytester.path / "verdict.json").exists()
