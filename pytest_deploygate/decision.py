@@ -20,22 +20,41 @@ VERDICT_EXIT = {GO: 0, ROLLBACK: 1, INVESTIGATE: 10}
 EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_CHECK = 2, 3, 4, 5
 
 
+# A rule whose threshold cannot be compared with the measurement (a ratio against
+# seconds) is a config mistake: it must not pass silently, nor roll back on its own.
+MISMATCH_DECISION = "investigate"
+
+
 @dataclass(frozen=True)
 class FiredRule:
-    """A rule row that matched one of a check's measurements."""
+    """A rule row that matched one of a check's measurements.
+
+    ``threshold`` is the rule's threshold in the measurement's unit; None when the rule's
+    notation does not fit that unit, in which case the row raises to ``investigate``.
+    """
 
     index: int
     rule: DecisionRule
     measurement: Measurement
+    threshold: float | None
+
+    @property
+    def decision(self) -> str:
+        return self.rule.decision if self.threshold is not None else MISMATCH_DECISION
 
     @property
     def text(self) -> str:
-        op = "above" if self.rule.above is not None else "below"
         m = self.measurement
+        where = f"rule {self.index + 1}"
+        if self.threshold is None:
+            return (
+                f"{where} compares {m.name} (unit {m.unit or 'none'}) with "
+                f"{self.rule.raw_threshold!r}, which does not fit: fix the rule"
+            )
+        op = "above" if self.rule.above is not None else "below"
         return (
             f"{m.name} {format_value(m.value, m.unit)} {op} "
-            f"{format_value(self.rule.threshold, m.unit)} (rule {self.index + 1}: "
-            f"{self.rule.decision})"
+            f"{format_value(self.threshold, m.unit)} ({where}: {self.rule.decision})"
         )
 
 
@@ -52,7 +71,7 @@ class CheckDecision:
         parts = []
         if self.record.outcome in ("failed", "error") and self.record.reason:
             parts.append(self.record.reason)
-        parts.extend(f.text for f in self.fired if RANK[f.rule.decision] > 0)
+        parts.extend(f.text for f in self.fired if RANK[f.decision] > 0)
         return "; ".join(parts)
 
 
@@ -94,14 +113,20 @@ def decide_check(record: CheckRecord, rules: Sequence[DecisionRule]) -> CheckDec
     if record.outcome == "skipped":
         return CheckDecision(record, None)
     base = {"passed": "ok", "failed": record.on_fail, "error": record.on_error}[record.outcome]
-    fired = tuple(
-        FiredRule(index, rule, m)
-        for m in record.measurements
-        for index, rule in enumerate(rules)
-        if rule.matches(record.id, m)
-    )
-    decision = max([base, *(f.rule.decision for f in fired)], key=RANK.__getitem__)
+    if base not in RANK:  # a decision we do not know is not a GO
+        base = "rollback"
+    fired = tuple(f for m in record.measurements for f in _fired(record.id, m, rules))
+    decision = max([base, *(f.decision for f in fired)], key=RANK.__getitem__)
     return CheckDecision(record, decision, fired)
+
+
+def _fired(check_id: str, m: Measurement, rules: Sequence[DecisionRule]) -> Iterable[FiredRule]:
+    for index, rule in enumerate(rules):
+        if not rule.applies_to(check_id, m.name):
+            continue
+        threshold = rule.threshold_in(m.unit)
+        if threshold is None or rule.crossed(m.value, threshold):
+            yield FiredRule(index, rule, m, threshold)
 
 
 def verdict_of(decisions: Iterable[str | None], *, interrupted: bool = False) -> str:

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from typing import Annotated
 
-from pydantic import model_validator
+from pydantic import WithJsonSchema, field_validator, model_validator
 
-from pytest_deploygate.checks.base import Decision, Model, Quantity
-from pytest_deploygate.outcomes import Measurement
+from pytest_deploygate.checks.base import Decision, Model
+from pytest_deploygate.units import in_unit, parse_notation
+
+# The notation stays as written: "7d" against days, "5%" against a ratio.
+Threshold = Annotated[
+    float | str,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "number"}],
+            "description": "a number, a duration (2s, 7d), a size (10GB) or a ratio (5%)",
+        }
+    ),
+]
 
 
 class DecisionRule(Model):
@@ -15,8 +27,8 @@ class DecisionRule(Model):
 
     measurement: str
     check: str = "*"
-    above: Quantity | None = None
-    below: Quantity | None = None
+    above: Threshold | None = None
+    below: Threshold | None = None
     decision: Decision
     description: str = ""
 
@@ -26,17 +38,35 @@ class DecisionRule(Model):
             raise ValueError("give exactly one of 'above' or 'below'")
         return self
 
+    @field_validator("above", "below")
+    @classmethod
+    def _parses(cls, value: float | str | None) -> float | str | None:
+        if value is not None:
+            parse_notation(value)
+        return value
+
+    @property
+    def raw_threshold(self) -> float | str:
+        value = self.above if self.above is not None else self.below
+        assert value is not None  # the validator guarantees one of them
+        return value
+
     @property
     def threshold(self) -> float:
-        return self.above if self.above is not None else self.below  # type: ignore[return-value]
+        """The threshold in base units (seconds, bytes, ratio)."""
+        return parse_notation(self.raw_threshold)[0]
 
-    def matches(self, check_id: str, measurement: Measurement) -> bool:
-        if not fnmatchcase(measurement.name, self.measurement):
+    def threshold_in(self, unit: str) -> float | None:
+        """The threshold in ``unit``, or None when the notation does not fit it."""
+        value, kind = parse_notation(self.raw_threshold)
+        return in_unit(value, kind, unit)
+
+    def applies_to(self, check_id: str, measurement_name: str) -> bool:
+        if not fnmatchcase(measurement_name, self.measurement):
             return False
         # A check that fans out (``disk@ssh://web-1``) also answers to its own id.
         base_id = check_id.split("@", 1)[0]
-        if not (fnmatchcase(check_id, self.check) or fnmatchcase(base_id, self.check)):
-            return False
-        if self.above is not None:
-            return measurement.value > self.above
-        return measurement.value < self.threshold
+        return fnmatchcase(check_id, self.check) or fnmatchcase(base_id, self.check)
+
+    def crossed(self, value: float, threshold: float) -> bool:
+        return value > threshold if self.above is not None else value < threshold

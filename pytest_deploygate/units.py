@@ -99,6 +99,33 @@ def parse_quantity(value: object) -> float:
     )
 
 
+def parse_notation(value: object) -> tuple[float, str]:
+    """A rule threshold and the kind of notation it was written in: ``duration``,
+    ``size``, ``ratio`` or ``number`` (so "7d" can be held against a value in days)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            return parse_ratio(text), "ratio"
+        for parser, kind in ((parse_duration, "duration"), (parse_size, "size")):
+            try:
+                return float(parser(text)), kind
+            except ValueError:
+                continue
+    return parse_quantity(value), "number"
+
+
+def in_unit(value: float, kind: str, unit: str) -> float | None:
+    """A threshold in the unit of the measurement it is compared with, or None when the
+    notation does not fit the unit (a ratio against seconds)."""
+    if kind == "number":
+        return value
+    if kind == "duration":
+        return {"s": value, "days": value / 86400}.get(unit)
+    if kind == "size":
+        return value if unit == "bytes" else None
+    return value if unit == "ratio" else None
+
+
 def format_value(value: float, unit: str) -> str:
     """Human form of a measured value in its unit, for terminal and report."""
     if unit == "s":

@@ -254,7 +254,7 @@ def _measurement_lines(
     measured: list[str] = []
     thresholds: list[str] = []
     for m in measurements:
-        tripped = [f for f in fired if f.measurement == m and f.rule.decision != "ok"]
+        tripped = [f for f in fired if f.measurement == m and f.decision != "ok"]
         cls = ' class="dg-tripped"' if tripped else ""
         measured.append(f"<div{cls}>{escape(m.name)} {escape(format_value(m.value, m.unit))}</div>")
         limits = []
@@ -268,9 +268,11 @@ def _measurement_lines(
 
 
 def _rule_limit(fired: FiredRule) -> str:
+    if fired.threshold is None:
+        return f"rule {fired.index + 1}: {fired.rule.raw_threshold} (does not fit the unit)"
     sign = ">" if fired.rule.above is not None else "<"
     unit = fired.measurement.unit
-    return f"rule {fired.index + 1}: {sign} {format_value(fired.rule.threshold, unit)}"
+    return f"rule {fired.index + 1}: {sign} {format_value(fired.threshold, unit)}"
 
 
 def row_reason(decided: CheckDecision | None, report: Any) -> str:
@@ -358,14 +360,14 @@ def render_not_ok(result: GateResult) -> str:
 
 def render_fired_rules(result: GateResult) -> str:
     """Each decision rule that raised a check: the measurement against its threshold."""
-    rows = [(c, f) for c in result.checks for f in c.fired if f.rule.decision != "ok"]
+    rows = [(c, f) for c in result.checks for f in c.fired if f.decision != "ok"]
     if not rows:
         return ""
-    rows.sort(key=lambda cf: _RANK[cf[1].rule.decision])
+    rows.sort(key=lambda cf: _RANK[cf[1].decision])
     body = "".join(
         "<tr>"
         f"<td>{f.index + 1}</td>"
-        f'<td><span class="dg-d dg-d-{f.rule.decision}">{escape(f.rule.decision)}</span></td>'
+        f'<td><span class="dg-d dg-d-{f.decision}">{escape(f.decision)}</span></td>'
         f"<td><code>{escape(c.record.id)}</code></td>"
         f"<td>{escape(f.measurement.name)}</td>"
         f"<td>{escape(format_value(f.measurement.value, f.measurement.unit))}</td>"

@@ -68,7 +68,9 @@ def measured_text(check: CheckDecision) -> str:
     if check.fired:
         fired = check.fired[0]
         m = fired.measurement
-        threshold = format_value(fired.rule.threshold, m.unit)
+        if fired.threshold is None:
+            return f"{m.name} {format_value(m.value, m.unit)} vs {fired.rule.raw_threshold}"
+        threshold = format_value(fired.threshold, m.unit)
         return f"{m.name} {format_value(m.value, m.unit)} vs {threshold}"
     for m in check.record.measurements:
         if m.threshold is not None:

@@ -54,9 +54,10 @@ def _rule(fired: FiredRule) -> dict[str, Any]:
         "index": fired.index,
         "measurement": rule.measurement,
         "check": rule.check,
-        "above": rule.above,
-        "below": rule.below,
-        "decision": rule.decision,
+        "above": rule.threshold if rule.above is not None else None,
+        "below": rule.threshold if rule.below is not None else None,
+        "threshold": fired.threshold,
+        "decision": fired.decision,
         "value": fired.measurement.value,
         "text": fired.text,
     }

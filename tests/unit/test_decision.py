@@ -176,3 +176,26 @@ def test_a_rule_for_a_check_id_matches_every_host_it_fans_out_to() -> None:
     fanned = record(id="disk@ssh://deploy@web-1", measurements=(LATENCY,))
     assert decide_check(fanned, rows).decision == "investigate"
     assert decide_check(record(id="diskette", measurements=(LATENCY,)), rows).decision == "ok"
+
+
+def test_a_duration_threshold_is_held_against_days_in_days() -> None:
+    days_left = Measurement("tls.days_left", 80, "days")
+    rows = [rule(measurement="tls.days_left", below="7d", decision="rollback")]
+    assert decide_check(record(measurements=(days_left,)), rows).decision == "ok"
+    soon = Measurement("tls.days_left", 5, "days")
+    decided = decide_check(record(measurements=(soon,)), rows)
+    assert decided.decision == "rollback"
+    assert decided.fired[0].threshold == 7
+
+
+def test_a_threshold_that_does_not_fit_the_unit_is_investigate_not_silence() -> None:
+    rows = [rule(measurement="http.latency", above="5%", decision="rollback")]
+    decided = decide_check(record(measurements=(Measurement("http.latency", 0.2, "s"),)), rows)
+    assert decided.decision == "investigate"
+    assert "rule 1 compares http.latency (unit s) with '5%', which does not fit" in decided.reason
+
+
+def test_a_plain_number_applies_to_any_unit() -> None:
+    rows = [rule(measurement="queue.length", above=100, decision="rollback")]
+    decided = decide_check(record(measurements=(Measurement("queue.length", 250, "count"),)), rows)
+    assert decided.decision == "rollback"
