@@ -29,7 +29,7 @@ from pytest_deploygate.names import DEFAULT_CONCURRENCY
 from pytest_deploygate.plugin import is_xdist_worker, setting
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
-from pytest_deploygate.session import GateSession, check_meta, declared_check
+from pytest_deploygate.session import GateSession, check_meta, declared_check, marker_problem
 from pytest_deploygate.stash import GATE_KEY
 from pytest_deploygate.units import parse_duration
 
@@ -286,6 +286,14 @@ class GatePlugin:
             for check in self.gate.instances_of(str(marker.args[0]))
         ]
         metafunc.parametrize("deploygate_check", params, indirect=True)
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        # A typo in a team test's marker must stop the gate before it checks anything:
+        # guessing its weight in the verdict would be worse.
+        problems = [p for p in map(marker_problem, items) if p]
+        if problems:
+            more = f" ({len(problems) - 1} more like it.)" if len(problems) > 1 else ""
+            raise pytest.UsageError(problems[0] + more)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for item in session.items:

@@ -5,13 +5,14 @@ calls the decision engine once at the end."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.base import DECISIONS, Target
 from pytest_deploygate.config import GateConfig
 from pytest_deploygate.decision import CheckDecision, GateResult, decide, decide_check
 from pytest_deploygate.errors import ProbeError
@@ -269,6 +270,32 @@ def check_meta(item: pytest.Item) -> dict[str, Any]:
         "on_error": str(options.get("on_error", "rollback")),
         "description": str(options.get("description") or _doc_line(item)),
     }
+
+
+MARKER_KEYS = ("on_fail", "on_error", "id", "type", "description")
+_CHECK_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def marker_problem(item: pytest.Item) -> str | None:
+    """What is wrong with a team test's ``deploygate`` marker, in one sentence, or None."""
+    marker = item.get_closest_marker("deploygate")
+    if marker is None:
+        return None
+    where = f"{item.nodeid}: @pytest.mark.deploygate"
+    if marker.args:
+        return f"{where} takes keywords only ({', '.join(MARKER_KEYS)}), not {marker.args!r}."
+    for key, value in marker.kwargs.items():
+        if key not in MARKER_KEYS:
+            near = difflib.get_close_matches(key, MARKER_KEYS, n=1)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            return f"{where}: unknown keyword {key!r}.{hint} Known: {', '.join(MARKER_KEYS)}."
+        if key in ("on_fail", "on_error") and value not in DECISIONS:
+            near = difflib.get_close_matches(str(value), DECISIONS, n=1)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            return f"{where}: {key}={value!r} is not one of {', '.join(DECISIONS)}.{hint}"
+        if key == "id" and not (isinstance(value, str) and _CHECK_ID.match(value)):
+            return f"{where}: id={value!r} must be made of letters, digits, '-', '_' and '.'."
+    return None
 
 
 def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> CheckRecord:

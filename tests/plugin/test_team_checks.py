@@ -101,3 +101,32 @@ def test_m(measure):
     xml = (pytester.path / "j.xml").read_text()
     assert '<property name="deploygate.decision" value="ok" />' in xml
     assert '<property name="deploygate.measurement.x.latency" value="0.5 s max 1" />' in xml
+
+
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        (
+            'on_fail="investgate"',
+            "on_fail='investgate' is not one of ok, investigate, rollback. "
+            "Did you mean 'investigate'?",
+        ),
+        ('onfail="investigate"', "unknown keyword 'onfail'. Did you mean 'on_fail'?"),
+        ('id="two words"', "id='two words' must be made of letters"),
+        ('"investigate"', "takes keywords only"),
+    ],
+)
+def test_a_mistake_in_the_marker_is_a_usage_error(
+    pytester: pytest.Pytester, http_base: str, marker: str, message: str
+) -> None:
+    team_gate(
+        pytester,
+        http_base,
+        f"\n@pytest.mark.smoke\n@pytest.mark.deploygate({marker})\ndef test_x():\n    assert False\n",
+    )
+    result = pytester.runpytest("--target=staging")
+    assert result.ret == 4
+    text = result.stderr.str()
+    assert "checks/test_team.py::test_x: @pytest.mark.deploygate" in text
+    assert message in text
+    assert "Traceback" not in text + result.stdout.str()
