@@ -25,7 +25,7 @@ from pytest_deploygate.config import DEMO_TARGET, GateConfig, find_config, load,
 from pytest_deploygate.decision import EXIT_INTERNAL
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
-from pytest_deploygate.names import DEFAULT_CONCURRENCY
+from pytest_deploygate.names import DEFAULT_CONCURRENCY, SUITE_NODE_PREFIX
 from pytest_deploygate.plugin import is_xdist_worker, setting
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
@@ -35,7 +35,6 @@ from pytest_deploygate.units import parse_duration
 
 SUITES_DIR = Path(builtin_suites.__file__).parent
 DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
-SUITE_NODE_PREFIX = "deploygate"
 
 
 def activate(config: pytest.Config, name: str) -> None:
@@ -387,5 +386,8 @@ class XdistPlugin:
         self.gate = gate
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        known = self.gate.declared_meta()
         for nodeid in ids:
-            self.gate.expect(nodeid, None)
+            # Metadata from the config, so a check whose worker dies keeps its own
+            # type, phases and on_error, as it would without xdist.
+            self.gate.expect(nodeid, known.get(nodeid))

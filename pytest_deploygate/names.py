@@ -13,3 +13,10 @@ PHASE_DESCRIPTIONS = {
     "postdeploy": "check after deploying: is it healthy over time?",
 }
 DEFAULT_CONCURRENCY = 32
+# Node ids of the built-in suites start with this, wherever the package is installed:
+# ``deploygate/test_http.py::test_http[health]``.
+SUITE_NODE_PREFIX = "deploygate"
+
+
+def suite_nodeid(type_name: str, key: str) -> str:
+    return f"{SUITE_NODE_PREFIX}/test_{type_name}.py::test_{type_name}[{key}]"

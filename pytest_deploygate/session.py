@@ -18,7 +18,7 @@ from pytest_deploygate.decision import CheckDecision, GateResult, decide, decide
 from pytest_deploygate.errors import ProbeError
 from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.masking import Masker
-from pytest_deploygate.names import PHASES
+from pytest_deploygate.names import PHASES, suite_nodeid
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.runner import CheckInstance, Runner
@@ -77,6 +77,14 @@ class GateSession:
             keys = kind.instances(spec, self.target) if kind.instances else (None,)
             found.extend(CheckInstance(spec, key) for key in keys)
         return found
+
+    def declared_meta(self) -> dict[str, dict[str, Any]]:
+        """Node id -> metadata of every declared check instance, from the config alone."""
+        return {
+            suite_nodeid(type_name, check.key): instance_meta(check)
+            for type_name in sorted(self.config.types)
+            for check in self.instances_of(type_name)
+        }
 
     def expect(self, nodeid: str, meta: dict[str, Any] | None) -> None:
         """A check was collected: its result must arrive, or it counts as error."""
@@ -247,19 +255,23 @@ def declared_check(item: pytest.Item) -> CheckInstance | None:
     return instance if isinstance(instance, CheckInstance) else None
 
 
+def instance_meta(instance: CheckInstance) -> dict[str, Any]:
+    spec = instance.spec
+    return {
+        "id": instance.key,
+        "type": spec.type,
+        "phases": list(spec.phases),
+        "on_fail": spec.on_fail,
+        "on_error": spec.on_error,
+        "description": spec.description,
+    }
+
+
 def check_meta(item: pytest.Item) -> dict[str, Any]:
     """id, type, phases and decisions of a test item, as builtins."""
     instance = declared_check(item)
     if instance is not None:
-        spec = instance.spec
-        return {
-            "id": instance.key,
-            "type": spec.type,
-            "phases": list(spec.phases),
-            "on_fail": spec.on_fail,
-            "on_error": spec.on_error,
-            "description": spec.description,
-        }
+        return instance_meta(instance)
     marker = item.get_closest_marker("deploygate")
     options = dict(marker.kwargs) if marker is not None else {}
     return {

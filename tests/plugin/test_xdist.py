@@ -70,3 +70,32 @@ def test_a_crashed_worker_counts_as_error(pytester: pytest.Pytester, http_base: 
     crashed = [c for c in doc["checks"] if "test_crash" in c["nodeid"]]
     assert crashed and crashed[0]["outcome"] == "error"
     assert doc["verdict"] == "ROLLBACK"
+
+
+def test_a_declared_check_lost_with_its_worker_keeps_its_own_metadata(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    write_gate(
+        pytester,
+        http_base,
+        http_check("later", "/health", on_error="investigate"),
+        extra='paths = ["checks"]',
+    )
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text(
+        "import os\nimport pytest\n\n@pytest.mark.smoke\ndef test_crash():\n    os._exit(1)\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "--target=staging",
+        "--verdict-json=v.json",
+        "-n",
+        "1",
+        "--max-worker-restart=0",
+        "checks",
+        "-k",
+        "crash or later",
+    )
+    doc = verdict(pytester, "v.json")
+    later = [c for c in doc["checks"] if c["nodeid"].endswith("test_http[later]")]
+    assert later, result.stdout.str()
+    assert (later[0]["id"], later[0]["type"], later[0]["phases"]) == ("later", "http", ["smoke"])
+    assert (later[0]["outcome"], later[0]["decision"]) == ("error", "investigate")
