@@ -145,11 +145,23 @@ def load(
         target_names=tuple(sorted(top.targets)),
         checks=checks,
         rules=rules,
-        paths=tuple(_resolve(base_dir, p) for p in top.paths),
+        paths=tuple(_existing_path(base_dir, p, i, source) for i, p in enumerate(top.paths)),
         concurrency=top.concurrency,
         secret_names=secret_names,
         secrets=frozenset(loader.secrets(secret_names)),
     )
+
+
+def _existing_path(base_dir: Path, value: str, index: int, source: str) -> Path:
+    path = _resolve(base_dir, value)
+    if not path.exists():
+        raise ConfigError(
+            f"{value!r} does not exist (looked for {path}).",
+            source=source,
+            key=f"paths[{index}]",
+            fix="create it, or correct or remove the entry: paths are relative to the config file.",
+        )
+    return path
 
 
 def _resolve(base_dir: Path, value: str) -> Path:

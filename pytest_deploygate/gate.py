@@ -260,6 +260,12 @@ class GatePlugin:
             return None
         return name.removeprefix("test_") not in self.gate.config.types or None
 
+    def pytest_make_parametrize_id(self, val: object, argname: str) -> str | None:
+        """A team test parametrized with a secret does not show it in its test id."""
+        if isinstance(val, str) and self.gate.mask(val) != val:
+            return self.gate.mask(val)
+        return None
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_pycollect_makemodule(
         self, module_path: Path, parent: pytest.Collector
@@ -349,7 +355,7 @@ class GatePlugin:
         result = self.gate.finish(int(session.exitstatus), markexpr)
         if self.verdict_file is not None:
             try:
-                write_verdict(self.verdict_file, result)
+                write_verdict(self.verdict_file, result, self.gate.mask)
             except OSError as exc:
                 self._verdict_error = (
                     f"deploygate: could not write the verdict file {self.verdict_file}: "

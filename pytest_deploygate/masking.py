@@ -7,6 +7,7 @@ variables listed in the config's ``secrets``.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus
@@ -50,7 +51,16 @@ class Masker:
         for value in secrets:
             if len(value) < MIN_SECRET_LENGTH:
                 continue
-            variants.update({value, quote(value, safe=""), quote_plus(value), repr(value)[1:-1]})
+            variants.update(
+                {
+                    value,
+                    quote(value, safe=""),
+                    quote_plus(value),
+                    repr(value)[1:-1],
+                    # The HTML report masks text it has escaped already.
+                    html.escape(value),
+                }
+            )
         # Longest first, so a secret containing another is replaced whole.
         self._values = sorted(variants, key=len, reverse=True)
 

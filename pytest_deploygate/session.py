@@ -161,7 +161,10 @@ class GateSession:
         pending.duration += report.duration
         if report.when in ("teardown", "???"):
             decision = self._finish_check(report.nodeid)
-            report.user_properties.extend(junit_properties(decision, self.mask))
+            report.user_properties.extend(
+                (self.mask(name), self.mask(value))
+                for name, value in junit_properties(decision, self.mask)
+            )
 
     def _finish_check(self, nodeid: str) -> CheckDecision:
         pending = self._pending.pop(nodeid)

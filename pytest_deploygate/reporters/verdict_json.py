@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,22 @@ def _rule(fired: FiredRule) -> dict[str, Any]:
     }
 
 
-def write_verdict(path: Path, result: GateResult) -> None:
+def masked(value: Any, mask: Callable[[str], str]) -> Any:
+    """Every string in a JSON document through the masker (ids and names included:
+    a team test may be parametrized with a secret)."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {masked(k, mask): masked(v, mask) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v, mask) for v in value]
+    return value
+
+
+def write_verdict(path: Path, result: GateResult, mask: Callable[[str], str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(verdict_document(result), indent=2) + "\n", encoding="utf-8")
+    document = masked(verdict_document(result), mask)
+    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     # Atomic: a CI step reading the file never sees half a verdict.
     tmp.replace(path)

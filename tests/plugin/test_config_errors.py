@@ -110,6 +110,12 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
             "give exactly one of 'path'",
             id="http-without-address",
         ),
+        pytest.param(
+            'paths = ["team-checks"]\n' + BASE,
+            (),
+            "deploygate.toml: paths[0]: 'team-checks' does not exist",
+            id="missing-paths-entry",
+        ),
         pytest.param(BASE, ("--observe=soon",), "--observe: expected a duration", id="bad-observe"),
         pytest.param(
             BASE,

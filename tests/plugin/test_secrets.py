@@ -98,3 +98,30 @@ def test_masking_also_applies_under_xdist(
     assert result.ret == 1
     assert TOKEN not in result.stdout.str()
     assert TOKEN not in Path(pytester.path / "j.xml").read_text()
+
+
+def test_a_team_test_parametrized_with_a_secret_shows_it_nowhere(
+    pytester: pytest.Pytester, http_base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("API_TOKEN", TOKEN)
+    pytester.makefile(
+        ".toml", deploygate=f'paths = ["checks"]\n[targets.staging]\nbase_url = "{http_base}"\n'
+    )
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text(
+        "import os\nimport pytest\n\n"
+        "@pytest.mark.smoke\n"
+        "@pytest.mark.parametrize('token', [os.environ['API_TOKEN']])\n"
+        "def test_x(token, measure):\n"
+        "    measure('x.' + token, 1.0)\n"
+        "    assert False\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "--target=staging", "-v", "--verdict-json=v.json", "--junitxml=j.xml"
+    )
+    assert result.ret == 1
+    assert "test_x[***]" in result.stdout.str()
+    for text in (
+        result.stdout.str(),
+        *(Path(pytester.path / f).read_text() for f in ("v.json", "j.xml")),
+    ):
+        assert TOKEN not in text

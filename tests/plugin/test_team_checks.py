@@ -122,7 +122,8 @@ def test_a_mistake_in_the_marker_is_a_usage_error(
     team_gate(
         pytester,
         http_base,
-        f"\n@pytest.mark.smoke\n@pytest.mark.deploygate({marker})\ndef test_x():\n    assert False\n",
+        f"\n@pytest.mark.smoke\n@pytest.mark.deploygate({marker})\n"
+        "def test_x():\n    assert False\n",
     )
     result = pytester.runpytest("--target=staging")
     assert result.ret == 4
