@@ -1,6 +1,7 @@
 """Team-written checks for the example gate: the checklist's agent-tier tests.
 
-Run with the example config: ``pytest --target staging --deploygate-config examples/deploygate.toml``.
+Run with the example config:
+``pytest --target staging --deploygate-config examples/deploygate.toml``.
 """
 
 import pytest
