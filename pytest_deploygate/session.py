@@ -208,7 +208,12 @@ class GateSession:
                 self._decisions[nodeid] = decide_check(
                     build_record(nodeid, [part], 0.0), self.config.rules
                 )
-        records = [d.record for d in self._decisions.values()]
+        # Collection order, not the order results arrived in: the same with and without xdist.
+        order = {nodeid: index for index, nodeid in enumerate(self._expected)}
+        records = sorted(
+            (d.record for d in self._decisions.values()),
+            key=lambda r: order.get(r.nodeid, len(order)),
+        )
         self.result = decide(
             records,
             self.config.rules,

@@ -55,6 +55,11 @@ def test_same_verdict_with_and_without_xdist(pytester: pytest.Pytester, http_bas
     )
     assert serial.ret == parallel.ret == 1
     assert stable(verdict(pytester, "serial.json")) == stable(verdict(pytester, "xdist.json"))
+    order = [
+        [c["id"] for c in verdict(pytester, name)["checks"]]
+        for name in ("serial.json", "xdist.json")
+    ]
+    assert order[0] == order[1]
     ids = {c["id"] for c in verdict(pytester, "xdist.json")["checks"]}
     assert ids == {"health", "slow", "broken", "down", "orders"}
 
