@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.checks.base import CheckSpec, Model, Target
+from pytest_deploygate.checks.validators import LENIENT
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.rules import DecisionRule
@@ -92,22 +93,33 @@ def find_config(explicit: str | None, invocation_dir: Path, rootdir: Path) -> Pa
         return local
     for directory in (invocation_dir, *invocation_dir.parents):
         candidate = directory / PYPROJECT
-        if candidate.is_file() and "deploygate" in _read_toml(candidate).get("tool", {}):
+        shown = display_path(candidate, invocation_dir)
+        if candidate.is_file() and "deploygate" in _read_toml(candidate, shown).get("tool", {}):
             return candidate
         if directory == rootdir or directory == directory.parent:
             break
     return None
 
 
-def read_file(path: Path) -> dict[str, Any]:
-    """The deploygate table of a config file (the whole file, or pyproject's tool table)."""
-    data = _read_toml(path)
+def display_path(path: Path, base: Path) -> str:
+    """``path`` as the user names it: relative to ``base`` (the invocation dir) if inside."""
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def read_file(path: Path, shown: str = "") -> dict[str, Any]:
+    """The deploygate table of a config file (the whole file, or pyproject's tool table);
+    errors name the file as ``shown`` (default: its full path)."""
+    shown = shown or str(path)
+    data = _read_toml(path, shown)
     if path.name == PYPROJECT:
         table = data.get("tool", {}).get("deploygate")
         if not isinstance(table, dict):
             raise ConfigError(
                 "has no [tool.deploygate] table.",
-                source=str(path),
+                source=shown,
                 fix="add one, or write a deploygate.toml next to it.",
             )
         return table
@@ -128,8 +140,10 @@ def load(
     raw_targets = data.get("targets", {})
     if target not in top.targets:
         names = ", ".join(sorted(top.targets)) or "none"
+        near = _nearest(target, top.targets)
+        hint = f" Did you mean {near!r}?" if near else ""
         raise ConfigError(
-            f"unknown target {target!r}; defined targets: {names}.",
+            f"unknown target {target!r}; defined targets: {names}.{hint}",
             source=source,
             key="targets",
             fix=f"add a [targets.{target}] table or pass one of the defined names to --target.",
@@ -169,7 +183,7 @@ def _resolve(base_dir: Path, value: str) -> Path:
     return path if path.is_absolute() else (base_dir / path)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, shown: str) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             data: dict[str, Any] = tomllib.load(handle)
@@ -177,11 +191,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"is not valid TOML: {exc}.",
-            source=str(path),
+            source=shown,
             fix="correct the syntax at that line and column.",
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot be read: {exc.strerror}.", source=str(path)) from None
+        raise ConfigError(f"cannot be read: {exc.strerror}.", source=shown) from None
 
 
 class _Loader:
@@ -216,7 +230,8 @@ class _Loader:
                     table = {k: v for k, v in table.items() if k != "extends"}
                     targets[name] = table
         lenient["checks"] = list(data.get("checks", ()))
-        top: ConfigFile = self.validated(ConfigFile, lenient, "")
+        # Unset variables became "": URLs of unused targets may be incomplete here.
+        top: ConfigFile = self.validated(ConfigFile, lenient, "", context={LENIENT: True})
         return top
 
     def target(self, raw_targets: Mapping[str, Any], name: str) -> Target:
@@ -322,9 +337,11 @@ class _Loader:
             fix=f"export {name}=..., or give a default with ${{{name}:-default}}.",
         )
 
-    def validated(self, model: type[Any], data: Any, prefix: str) -> Any:
+    def validated(
+        self, model: type[Any], data: Any, prefix: str, context: dict[str, Any] | None = None
+    ) -> Any:
         try:
-            return model.model_validate(data)
+            return model.model_validate(data, context=context)
         except ValidationError as exc:
             raise self.translate(exc, model, prefix) from None
 
@@ -348,12 +365,16 @@ class _Loader:
             )
         if kind == "missing":
             return self.error(key, f"required key is missing.{more}", fix=f"add {loc[-1]} = ...")
-        message = str(first["msg"]).removeprefix("Value error, ")
+        message = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
         if kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
             message = "must be made of letters, digits, '-', '_' and '.'"
-        shown = Masker(self.secrets(tuple(self.used_vars)))(_short(first.get("input")))
-        got = f" (got {shown})" if kind != "value_error" or not loc else ""
-        return self.error(key, f"{message}{got}.{more}", fix=_fix_for(kind))
+        mask = Masker(self.secrets(tuple(self.used_vars)))
+        if kind == "value_error":
+            # Our validators say what is wrong and what to write instead; the input of a
+            # model-level one is the whole table, which would only bury that.
+            return self.error(key, mask(f"{message}.{more}"), fix=f"see {_docs_for(model, key)}.")
+        got = f" (got {_short(first.get('input'))})" if loc else ""
+        return self.error(key, mask(f"{message}{got}.{more}"), fix=_fix_for(kind))
 
 
 def _join(prefix: str, loc: tuple[Any, ...]) -> str:
@@ -409,6 +430,15 @@ def _nearest(word: str, options: Mapping[str, Any] | set[str]) -> str | None:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _docs_for(model: type[BaseModel], key: str) -> str:
+    """The page that documents the keys of ``model``."""
+    if issubclass(model, CheckSpec):
+        return f"docs/checks/{model.model_fields['type'].default}.md"
+    if key.startswith("decision"):
+        return "docs/decision-matrix.md"
+    return "docs/config.md"
 
 
 def _fix_for(kind: str) -> str:

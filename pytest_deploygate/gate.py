@@ -21,9 +21,17 @@ import pytest_deploygate.fixtures as fixtures
 import pytest_deploygate.host_fixture as host_fixture
 import pytest_deploygate.reporters.html as html_report
 import pytest_deploygate.suites as builtin_suites  # type: ignore[import-not-found, unused-ignore]
-from pytest_deploygate.config import DEMO_TARGET, GateConfig, find_config, load, read_file
+from pytest_deploygate.config import (
+    DEMO_TARGET,
+    GateConfig,
+    display_path,
+    find_config,
+    load,
+    read_file,
+)
 from pytest_deploygate.decision import EXIT_INTERNAL
 from pytest_deploygate.errors import ConfigError
+from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
 from pytest_deploygate.names import DEFAULT_CONCURRENCY, SUITE_NODE_PREFIX
 from pytest_deploygate.plugin import is_xdist_worker, setting
@@ -31,7 +39,7 @@ from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
 from pytest_deploygate.session import GateSession, check_meta, declared_check, marker_problem
 from pytest_deploygate.stash import GATE_KEY
-from pytest_deploygate.units import parse_duration
+from pytest_deploygate.units import parse_duration, plural
 
 SUITES_DIR = Path(builtin_suites.__file__).parent
 DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
@@ -85,7 +93,7 @@ def _verdict_file(config: pytest.Config) -> Path | None:
 def _build_gate(config: pytest.Config, name: str) -> GateSession:
     invocation = config.invocation_params.dir
     path = find_config(setting(config, "deploygate_config"), invocation, config.rootpath)
-    data: dict[str, Any] | None = read_file(path) if path else None
+    data: dict[str, Any] | None = read_file(path, display_path(path, invocation)) if path else None
     faults = tuple(config.getoption("deploygate_demo_faults") or ())
     lines: list[str] = []
     if name == DEMO_TARGET and (data is None or DEMO_TARGET not in data.get("targets", {})):
@@ -99,7 +107,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
             "or try the built-in target with --target demo.",
         )
     else:
-        base_dir, source = path.parent, _display_path(path, invocation)
+        base_dir, source = path.parent, display_path(path, invocation)
         if faults:
             raise ConfigError(
                 "--demo-fault only applies to the built-in demo target.",
@@ -190,13 +198,6 @@ def _forget(name: str) -> None:
     os.environ.pop(name, None)
 
 
-def _display_path(path: Path, invocation: Path) -> str:
-    try:
-        return str(path.relative_to(invocation))
-    except ValueError:
-        return str(path)
-
-
 def _collect_builtin_suites(config: pytest.Config, gate_config: GateConfig) -> None:
     """With no path arguments, the gate collects its suites and the config's ``paths``,
     nothing else (not the repo's testpaths); with path arguments, those plus the suites."""
@@ -216,6 +217,8 @@ class GatePlugin:
         self.verdict_file = verdict_file
         self._verdict_error = ""
         self._record_factory: Callable[..., logging.LogRecord] | None = None
+        # Misused deploygate_suite markers, reported together once collection is done.
+        self._bad_suites: list[str] = []
 
     # -- configure / header ------------------------------------------------------------
 
@@ -231,7 +234,8 @@ class GatePlugin:
         gate_config = self.gate.config
         lines = [
             f"deploygate: target {self.gate.target.name} from {gate_config.source}; "
-            f"{len(gate_config.checks)} declared checks, {len(gate_config.rules)} decision rules"
+            f"{plural(len(gate_config.checks), 'declared check')}, "
+            f"{plural(len(gate_config.rules), 'decision rule')}"
         ]
         return lines + [f"deploygate: {line}" for line in getattr(self.gate, "header_lines", [])]
 
@@ -284,11 +288,17 @@ class GatePlugin:
         marker = metafunc.definition.get_closest_marker("deploygate_suite")
         if marker is None:
             return
+        type_name = marker.args[0] if len(marker.args) == 1 else None
+        if type_name not in KINDS:
+            # A UsageError raised here would become a collection error with a traceback.
+            given = ", ".join(repr(a) for a in marker.args) or "no argument"
+            self._bad_suites.append(f"{metafunc.definition.nodeid} ({given})")
+            return
         params = [
             pytest.param(
                 check, id=check.key, marks=[getattr(pytest.mark, p) for p in check.spec.phases]
             )
-            for check in self.gate.instances_of(str(marker.args[0]))
+            for check in self.gate.instances_of(type_name)
         ]
         metafunc.parametrize("deploygate_check", params, indirect=True)
 
@@ -301,6 +311,12 @@ class GatePlugin:
             raise pytest.UsageError(problems[0] + more)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self._bad_suites:
+            raise pytest.UsageError(
+                "@pytest.mark.deploygate_suite(TYPE) takes one known check type; it does not "
+                f"on {'; '.join(self._bad_suites)}. Known check types: "
+                f"{', '.join(sorted(KINDS))}. Fix: pass one of them to the marker."
+            )
         for item in session.items:
             self.gate.expect(item.nodeid, check_meta(item))
 

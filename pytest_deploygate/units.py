@@ -140,4 +140,10 @@ def format_value(value: float, unit: str) -> str:
     if unit == "days":
         return f"{value:.1f} days"
     text = f"{value:g}"
-    return f"{text} {unit}" if unit else text
+    # A count reads as a plain number: "3 above 0", not "3 count above 0 count".
+    return f"{text} {unit}" if unit and unit != "count" else text
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 check``, ``2 checks``: a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -5,8 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
+from pytest_deploygate.checks.validators import HTTP_SCHEMES, WS_SCHEMES, check_url
 from pytest_deploygate.names import Phase
 from pytest_deploygate.units import parse_duration, parse_quantity, parse_ratio, parse_size
 
@@ -74,6 +83,17 @@ class Target(Model):
     sudo: bool = False
     ansible_inventory: Path | None = None
     description: str = ""
+
+    # database_url is not checked here: it is a PostgreSQL DSN or URL, or a SQLite path.
+    @field_validator("base_url", "prometheus_url")
+    @classmethod
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return check_url(value, HTTP_SCHEMES, info)
+
+    @field_validator("websocket_url")
+    @classmethod
+    def _websocket_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return check_url(value, WS_SCHEMES, info)
 
 
 class CheckSpec(Model):

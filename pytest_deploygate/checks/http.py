@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from pytest_deploygate.checks.base import CheckSpec, Duration
 from pytest_deploygate.checks.http_extras import validate_extras
-from pytest_deploygate.checks.validators import flatten_paths
+from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url, flatten_paths
 
 JsonValue = Any
 
@@ -31,6 +31,11 @@ class RequestSpec(CheckSpec):
     follow_redirects: bool = True
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return check_url(value, HTTP_SCHEMES, info)
 
     @model_validator(mode="after")
     def _one_address_and_one_body(self) -> RequestSpec:

@@ -11,9 +11,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from pytest_deploygate.checks.base import CheckSpec, Duration, Model, Quantity
+from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url
 
 
 class SeriesSelector(Model):
@@ -74,6 +75,11 @@ class PrometheusCheck(CheckSpec):
     require: tuple[str, ...] = ()
     values: tuple[ValueRule, ...] = ()
     ratios: tuple[RatioRule, ...] = ()
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return check_url(value, HTTP_SCHEMES, info)
 
     @model_validator(mode="after")
     def _something_to_check(self) -> PrometheusCheck:

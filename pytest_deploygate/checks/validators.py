@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationInfo
+
+HTTP_SCHEMES = ("http", "https")
+WS_SCHEMES = ("ws", "wss")
+# The validation context key under which config.py validates targets it will not use:
+# their unset ${VARS} were replaced by "", so their URLs may be incomplete.
+LENIENT = "lenient"
 
 
 def check_regex(value: str | None, key: str) -> str | None:
@@ -39,3 +48,40 @@ def flatten_paths(value: Any) -> Any:
         else:
             flat[str(key)] = item
     return flat
+
+
+def check_url(value: str | None, schemes: tuple[str, ...], info: ValidationInfo) -> str | None:
+    """An absolute URL with one of ``schemes`` and a host, or an error saying what to
+    write instead (``127.0.0.1:8000`` -> ``http://127.0.0.1:8000``). Empty means unset."""
+    if not value or (info.context or {}).get(LENIENT):
+        return value
+    allowed = " or ".join(f"{s}://" for s in schemes)
+    shown = _without_credentials(value)
+    if "://" not in value:
+        raise ValueError(
+            f"{shown!r} is not a URL: it has no scheme ({allowed}); "
+            f"write {schemes[0]}://{shown.lstrip('/')}"
+        )
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if scheme not in schemes:
+        rest = shown.split("://", 1)[1]
+        # http(s) and ws(s) map onto each other: suggest the secure one for a secure one.
+        secure = scheme in ("https", "wss")
+        suggested = schemes[-1] if secure else schemes[0]
+        raise ValueError(
+            f"{shown!r} has scheme {parts.scheme}://, expected {allowed}; "
+            f"write {suggested}://{rest}"
+        )
+    if not parts.hostname:
+        raise ValueError(f"{shown!r} has no host; write {scheme}://HOST[:PORT]/...")
+    return value
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@``: error messages show it."""
+    head, sep, rest = url.partition("://") if "://" in url else ("", "", url)
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    return f"{head}{sep}{authority}{slash}{path}"

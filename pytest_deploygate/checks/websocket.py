@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from pytest_deploygate.checks.base import CheckSpec, Duration
-from pytest_deploygate.checks.validators import check_regex
+from pytest_deploygate.checks.validators import WS_SCHEMES, check_regex, check_url
 
 JsonValue = Any
-WS_SCHEMES = ("ws://", "wss://")
 
 
 class WebSocketCheck(CheckSpec):
@@ -31,10 +30,8 @@ class WebSocketCheck(CheckSpec):
 
     @field_validator("url")
     @classmethod
-    def _websocket_scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(WS_SCHEMES):
-            raise ValueError(f"'url' must start with ws:// or wss://, got {value!r}")
-        return value
+    def _websocket_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return check_url(value, WS_SCHEMES, info)
 
     @field_validator("expect_match")
     @classmethod

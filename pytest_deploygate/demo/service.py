@@ -38,7 +38,9 @@ CLIENT_TIMEOUT_S = 10.0
 POLL_S = 0.05
 
 FAULTS: dict[str, str] = {
-    "health-500": "/health answers 500 Internal Server Error: the health checks fail -> ROLLBACK",
+    "health-500": (
+        "/health answers 500 Internal Server Error: the health and load checks fail -> ROLLBACK"
+    ),
     "slow": (
         f"every HTTP answer takes {SLOW_S:g} s: latency in the matrix's 2-5 s band -> INVESTIGATE"
     ),

@@ -11,6 +11,7 @@ import ssl
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 from pytest_deploygate.errors import (
     ProbeAuthError,
@@ -41,8 +42,13 @@ class ProbeContext:
         return path if path.is_absolute() else self.base_dir / path
 
 
-def classify(exc: BaseException, where: str = "") -> ProbeError:
-    """Map a lower-level exception onto our tree, with a one-line reason."""
+# What the caller gave the operation, in requests' shape: seconds, or (connect, read).
+Timeout: TypeAlias = "float | tuple[float, float] | None"
+
+
+def classify(exc: BaseException, where: str = "", timeout: Timeout = None) -> ProbeError:
+    """Map a lower-level exception onto our tree, with a one-line reason; a timeout's
+    reason says how long was waited when the caller passes ``timeout``."""
     if isinstance(exc, ProbeError):
         return exc
     if "psycopg" in sys.modules:  # a psycopg error escaped a team check through `db`
@@ -57,11 +63,11 @@ def classify(exc: BaseException, where: str = "") -> ProbeError:
     except ImportError:  # pragma: no cover - requests is a dependency
         requests = None  # type: ignore[assignment]
     if requests is not None and isinstance(exc, requests.RequestException):
-        return _classify_requests(exc, suffix)
+        return _classify_requests(exc, suffix, timeout)
     if isinstance(exc, socket.gaierror):
         return ProbeDNSError(f"DNS lookup failed: {exc.strerror or exc}{suffix}")
     if isinstance(exc, (TimeoutError, socket.timeout)):
-        return ProbeTimeout(f"timed out{suffix}")
+        return ProbeTimeout(f"timed out{_after(_read_part(timeout))}{suffix}")
     if isinstance(exc, ssl.SSLError):
         return ProbeTLSError(f"TLS error: {ssl_reason(exc)}{suffix}")
     if isinstance(exc, ConnectionRefusedError):
@@ -77,7 +83,7 @@ def classify(exc: BaseException, where: str = "") -> ProbeError:
     return ProbeError(f"{type(exc).__name__}: {_first_line(exc)}{suffix}")
 
 
-def _classify_requests(exc: BaseException, suffix: str) -> ProbeError:
+def _classify_requests(exc: BaseException, suffix: str, timeout: Timeout) -> ProbeError:
     import requests
 
     text = _root_text(exc)
@@ -86,9 +92,12 @@ def _classify_requests(exc: BaseException, suffix: str) -> ProbeError:
         reason = ssl_reason(inner) if isinstance(inner, ssl.SSLError) else text
         return ProbeTLSError(f"TLS error: {reason}{suffix}")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return ProbeTimeout(f"connect timed out{suffix}")
+        connect = timeout[0] if isinstance(timeout, tuple) else timeout
+        return ProbeTimeout(f"connect timed out{_after(connect)}{suffix}")
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return ProbeTimeout(f"no answer within the read timeout{suffix}")
+        read = _read_part(timeout)
+        limit = f" of {_seconds(read)}" if read is not None else ""
+        return ProbeTimeout(f"no answer within the read timeout{limit}{suffix}")
     if isinstance(exc, requests.exceptions.ConnectionError):
         lowered = text.lower()
         if (
@@ -111,6 +120,18 @@ def _classify_requests(exc: BaseException, suffix: str) -> ProbeError:
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
         return ProbeProtocolError(f"invalid URL: {text}{suffix}")
     return ProbeError(f"{type(exc).__name__}: {text}{suffix}")
+
+
+def _read_part(timeout: Timeout) -> float | None:
+    return timeout[1] if isinstance(timeout, tuple) else timeout
+
+
+def _after(seconds: float | None) -> str:
+    return f" after {_seconds(seconds)}" if seconds is not None else ""
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
 
 
 def ssl_reason(exc: ssl.SSLError) -> str:

@@ -84,7 +84,7 @@ def probe_http(spec: HttpCheck, target: Target, ctx: ProbeContext) -> HttpObserv
         except ProbeError:
             raise
         except Exception as exc:
-            raise classify(exc, spec.method + " " + _display(url)) from exc
+            raise classify(exc, f"{spec.method} {_display(url)}", kwargs["timeout"]) from exc
         latency = time.perf_counter() - start
     return HttpObservation(
         url=response.url,

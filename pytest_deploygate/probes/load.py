@@ -118,7 +118,7 @@ def probe_load(spec: LoadCheck, target: Target, ctx: ProbeContext) -> LoadObserv
                     finally:
                         response.close()
                 except Exception as exc:
-                    run.error(classify(exc, where))
+                    run.error(classify(exc, where, kwargs["timeout"]))
                     continue
                 run.answer(response.status_code, time.perf_counter() - began)
 

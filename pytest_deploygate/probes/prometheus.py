@@ -80,15 +80,16 @@ def probe_prometheus(
 
 def scrape(spec: PrometheusCheck, target: Target, ctx: ProbeContext, url: str) -> Scrape:
     headers = {"User-Agent": USER_AGENT, **target.headers, **spec.headers}
+    timeout = spec.effective_timeout(target)
     try:
         response = requests.get(
             url,
             headers=headers,
-            timeout=spec.effective_timeout(target),
+            timeout=timeout,
             verify=tls_verify(spec.verify, spec.ca_bundle, target, ctx),
         )
     except Exception as exc:
-        raise classify(exc, "GET " + url.split("?", 1)[0]) from exc
+        raise classify(exc, "GET " + url.split("?", 1)[0], timeout) from exc
     if response.status_code != 200:
         raise ProbeProtocolError(f"metrics endpoint answered {response.status_code} ({url})")
     return Scrape(time.monotonic(), parse(response.text, url))

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pytest_deploygate.decision import (
+    EXIT_INTERNAL,
+    EXIT_USAGE,
     GO,
     INCOMPLETE,
     INVESTIGATE,
@@ -14,7 +16,7 @@ from pytest_deploygate.decision import (
     CheckDecision,
     GateResult,
 )
-from pytest_deploygate.units import format_value
+from pytest_deploygate.units import format_value, plural
 
 COLORS = {GO: "green", INVESTIGATE: "yellow", ROLLBACK: "red", INCOMPLETE: "yellow"}
 # A shared cause is worth saying once when at least this many checks report it.
@@ -100,12 +102,12 @@ def _counts(result: GateResult) -> str:
         f"{result.count(None)} skipped",
     ]
     phases = ", ".join(result.phases) or "none"
-    return f"{total} checks ({', '.join(parts)}); phases: {phases}"
+    return f"{plural(total, 'check')} ({', '.join(parts)}); phases: {phases}"
 
 
 def _incomplete_reason(result: GateResult) -> str:
     if result.interrupted:
         return "The run was interrupted: this is not a GO. Run the gate again."
-    if result.exit_code in (3, 4):
+    if result.exit_code in (EXIT_INTERNAL, EXIT_USAGE):
         return "The gate could not run: this is not a GO."
     return "No check ran (nothing was selected, or every check was skipped): this is not a GO."

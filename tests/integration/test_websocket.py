@@ -231,7 +231,7 @@ def test_without_any_url_the_error_says_what_to_set() -> None:
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
-        ({"url": "http://x/ws"}, "'url' must start with ws:// or wss://"),
+        ({"url": "http://x/ws"}, "expected ws:// or wss://; write ws://x/ws"),
         ({"send": "a", "send_json": {}}, "give at most one of 'send'"),
         ({"expect_match": "("}, "'expect_match' is not a valid regular expression"),
         ({"max_reply_latency": "1s"}, "'max_reply_latency' needs a reply"),

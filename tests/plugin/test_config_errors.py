@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pytest_deploygate.errors import ConfigError
+from pytest_deploygate.kinds import KINDS
 
 BASE = '[targets.staging]\nbase_url = "http://127.0.0.1:9"\n'
 CHECK = '[[checks]]\nid = "health"\ntype = "http"\nphases = ["smoke"]\npath = "/health"\n'
@@ -30,6 +33,73 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
             ("--target=prod",),
             "unknown target 'prod'; defined targets: staging",
             id="unknown-target",
+        ),
+        pytest.param(
+            BASE,
+            ("--target=stagin",),
+            "unknown target 'stagin'; defined targets: staging. Did you mean 'staging'?",
+            id="unknown-target-with-nearest",
+        ),
+        pytest.param(
+            '[targets.staging]\nbase_url = "127.0.0.1:18765"\n',
+            (),
+            "deploygate.toml: targets.staging.base_url: '127.0.0.1:18765' is not a URL: it has "
+            "no scheme (http:// or https://); write http://127.0.0.1:18765.",
+            id="base-url-without-scheme",
+        ),
+        pytest.param(
+            '[targets.staging]\nbase_url = "ftp://files.example/"\n',
+            (),
+            "targets.staging.base_url: 'ftp://files.example/' has scheme ftp://, expected "
+            "http:// or https://; write http://files.example/.",
+            id="base-url-with-other-scheme",
+        ),
+        pytest.param(
+            '[targets.staging]\nbase_url = "http:///health"\n',
+            (),
+            "targets.staging.base_url: 'http:///health' has no host",
+            id="base-url-without-host",
+        ),
+        pytest.param(
+            BASE + 'websocket_url = "https://api.example/ws"\n',
+            (),
+            "targets.staging.websocket_url: 'https://api.example/ws' has scheme https://, "
+            "expected ws:// or wss://; write wss://api.example/ws.",
+            id="websocket-url-with-http-scheme",
+        ),
+        pytest.param(
+            BASE + 'prometheus_url = "metrics.internal:9090/metrics"\n',
+            (),
+            "targets.staging.prometheus_url: 'metrics.internal:9090/metrics' is not a URL",
+            id="prometheus-url-without-scheme",
+        ),
+        pytest.param(
+            BASE + CHECK.replace('path = "/health"', 'url = "api.example/health"'),
+            (),
+            "checks[0] (id 'health').url: 'api.example/health' is not a URL: it has no scheme "
+            "(http:// or https://); write http://api.example/health.",
+            id="http-url-without-scheme",
+        ),
+        pytest.param(
+            BASE + '[[checks]]\nid = "l"\ntype = "load"\nphases = ["smoke"]\nurl = "x:80/"\n',
+            (),
+            "checks[0] (id 'l').url: 'x:80/' is not a URL",
+            id="load-url-without-scheme",
+        ),
+        pytest.param(
+            BASE + '[[checks]]\nid = "m"\ntype = "prometheus"\nphases = ["smoke"]\n'
+            'url = "localhost:9090/metrics"\nrequire = ["up"]\n',
+            (),
+            "checks[0] (id 'm').url: 'localhost:9090/metrics' is not a URL",
+            id="prometheus-check-url-without-scheme",
+        ),
+        pytest.param(
+            BASE + '[[checks]]\nid = "w"\ntype = "websocket"\nphases = ["smoke"]\n'
+            'url = "http://api.example/ws"\n',
+            (),
+            "checks[0] (id 'w').url: 'http://api.example/ws' has scheme http://, expected ws:// "
+            "or wss://; write ws://api.example/ws.",
+            id="websocket-check-url-with-http-scheme",
         ),
         pytest.param(
             '[targets.staging]\nbase_url = "${NOPE_NOT_SET}"\n',
@@ -144,6 +214,92 @@ def test_bad_input_is_a_usage_error_naming_the_key(
         a.startswith(("--observe", "--deploy", "--demo")) for a in args
     ):
         assert "deploygate.toml" in text
+
+
+RULE = '[[decision.rules]]\nmeasurement = "http.latency"\ndecision = "investigate"\n'
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected", "page"),
+    [
+        pytest.param(
+            BASE + CHECK + 'url = "http://127.0.0.1:9/health"\n',
+            "checks[0] (id 'health'): give exactly one of 'path' (relative to the target's "
+            "base_url) or 'url'.",
+            "docs/checks/http.md",
+            id="http-with-path-and-url",
+        ),
+        pytest.param(
+            BASE + RULE,
+            "decision.rules[0]: give exactly one of 'above' or 'below'.",
+            "docs/decision-matrix.md",
+            id="rule-without-threshold",
+        ),
+        pytest.param(
+            BASE + RULE + 'above = "1s"\nbelow = "2s"\n',
+            "decision.rules[0]: give exactly one of 'above' or 'below'.",
+            "docs/decision-matrix.md",
+            id="rule-with-both-thresholds",
+        ),
+    ],
+)
+def test_a_table_level_error_says_what_to_do_without_dumping_the_table(
+    pytester: pytest.Pytester, toml: str, expected: str, page: str
+) -> None:
+    pytester.makefile(".toml", deploygate=toml)
+    text = usage_error(pytester, "--target=staging")
+    assert expected in text
+    assert f"Fix: see {page}." in text
+    assert "got {" not in text
+    assert "correct the value" not in text
+
+
+def test_a_bad_url_does_not_show_its_password(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", deploygate='[targets.staging]\nbase_url = "app:s3cr3t@h:80"\n')
+    text = usage_error(pytester, "--target=staging")
+    assert "targets.staging.base_url: '***@h:80' is not a URL" in text
+    assert "s3cr3t" not in text
+
+
+def test_an_incomplete_url_of_another_target_does_not_block_this_one(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(
+        ".toml", deploygate=BASE + '[targets.production]\nbase_url = "${PROD_URL_NOT_SET}/api"\n'
+    )
+    assert pytester.runpytest("--target=staging").ret == 5
+
+
+def test_a_toml_error_names_the_file_as_the_other_errors_do(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", deploygate=BASE + "[[checks]\n")
+    text = usage_error(pytester, "--target=staging")
+    assert "ERROR: deploygate.toml: is not valid TOML" in text
+    assert str(pytester.path) not in text
+    pytester.mkdir("conf")
+    (pytester.path / "conf" / "gate.toml").write_text("[[checks]\n")
+    text = usage_error(pytester, "--target=staging", "--deploygate-config=conf/gate.toml")
+    assert f"ERROR: {Path('conf', 'gate.toml')}: is not valid TOML" in text
+
+
+def test_a_suite_marker_without_a_known_type_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", deploygate=BASE)
+    pytester.makepyfile(
+        test_mine="""
+        import pytest
+
+        @pytest.mark.deploygate_suite("unknown")
+        def test_a(deploygate_check):
+            pass
+
+        @pytest.mark.deploygate_suite
+        def test_b(deploygate_check):
+            pass
+        """
+    )
+    text = usage_error(pytester, "--target=staging", "test_mine.py")
+    assert "@pytest.mark.deploygate_suite(TYPE) takes one known check type" in text
+    assert "test_mine.py::test_a ('unknown'); test_mine.py::test_b (no argument)" in text
+    assert f"Known check types: {', '.join(sorted(KINDS))}." in text
 
 
 def test_a_toml_error_names_line_and_column(pytester: pytest.Pytester) -> None:

@@ -169,7 +169,7 @@ def test_faults_are_errors_with_one_line_reasons_and_never_go(
             ").min_days_left: Input should be a valid number",
         ),
         ({"type": "tcp"}, "give 'port'"),
-        ({"type": "websocket", "url": "https://x"}, "must start with ws:// or wss://"),
+        ({"type": "websocket", "url": "https://x"}, ".url: 'https://x' has scheme https://"),
         ({"type": "http", "path": "/", "body_matches": "(["}, "'body_matches' is not a valid"),
     ],
 )

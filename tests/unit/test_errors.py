@@ -68,3 +68,22 @@ def test_our_own_errors_pass_through_unchanged() -> None:
 def test_every_probe_error_has_a_kind() -> None:
     kinds = {cls.kind for cls in errors.ProbeError.__subclasses__()} | {errors.ProbeDNSError.kind}
     assert kinds == {"timeout", "connection", "dns", "tls", "auth", "protocol"}
+
+
+@pytest.mark.parametrize(
+    ("exc", "timeout", "text"),
+    [
+        (requests.exceptions.ReadTimeout(), (2.0, 5.0), "no answer within the read timeout of 5s"),
+        (requests.exceptions.ReadTimeout(), 0.25, "no answer within the read timeout of 0.25s"),
+        (requests.exceptions.ConnectTimeout(), (2.0, 5.0), "connect timed out after 2s"),
+        (requests.exceptions.ConnectTimeout(), 3.0, "connect timed out after 3s"),
+        (TimeoutError(), 1.5, "timed out after 1.5s"),
+        (requests.exceptions.ReadTimeout(), None, "no answer within the read timeout"),
+    ],
+)
+def test_a_timeout_says_how_long_was_waited_when_the_caller_knows(
+    exc: BaseException, timeout: float | tuple[float, float] | None, text: str
+) -> None:
+    mapped = classify(exc, "GET http://h/x", timeout)
+    assert type(mapped) is errors.ProbeTimeout
+    assert str(mapped) == f"{text} (GET http://h/x)"

@@ -1,5 +1,5 @@
-"""The examples on the websocket, tls, tcp and http doc pages, and
-examples/live-services.toml, are valid configs."""
+"""The examples on the config reference and the websocket, tls, tcp and http doc pages,
+and examples/live-services.toml, are valid configs; every check key is documented."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_deploygate.checks import CHECK_SPECS
+from pytest_deploygate.checks.base import CheckSpec
 from pytest_deploygate.config import load
 
 if sys.version_info >= (3, 11):
@@ -48,3 +50,29 @@ def test_the_live_services_example_is_a_valid_config() -> None:
     config = load(data, source=str(path), base_dir=path.parent, target="production", environ={})
     assert {c.type for c in config.checks} == {"websocket", "tls", "tcp", "http"}
     assert config.target.websocket_url == "wss://api.example.com/ws"
+
+
+def test_the_config_reference_examples_are_valid_when_copied() -> None:
+    page = ROOT / "docs" / "config.md"
+    blocks = re.findall(r"```toml\n(.*?)```", page.read_text(), re.S)
+    targets = next(b for b in blocks if "[targets." in b)
+    environ = {**ENV, "STAGING_DATABASE_URL": "postgresql://app@db/app"}
+    for block in blocks:
+        text = block if "[targets." in block else targets + block
+        load(
+            tomllib.loads(text),
+            source="config.md",
+            base_dir=DOCS,
+            target="staging",
+            environ=environ,
+        )
+
+
+def test_every_key_of_every_check_type_is_on_its_page() -> None:
+    shared = set(CheckSpec.model_fields)
+    for type_name, model in CHECK_SPECS.items():
+        page = (DOCS / f"{type_name}.md").read_text()
+        family = [model, *getattr(model, "SUBKINDS", {}).values()]
+        keys = {info.alias or name for m in family for name, info in m.model_fields.items()}
+        missing = sorted(k for k in keys - shared if f"`{k}`" not in page)
+        assert not missing, f"docs/checks/{type_name}.md does not document {missing}"

@@ -8,6 +8,7 @@ from pytest_deploygate.units import (
     parse_quantity,
     parse_ratio,
     parse_size,
+    plural,
 )
 
 
@@ -52,3 +53,14 @@ def test_values_are_shown_in_human_units() -> None:
     assert format_value(2.5, "s") == "2.50s"
     assert format_value(0.05, "ratio") == "5.00%"
     assert format_value(12e9, "bytes") == "12.0GB"
+
+
+def test_counts_are_shown_as_plain_numbers() -> None:
+    assert format_value(1, "count") == "1"
+    assert format_value(0, "count") == "0"
+    assert format_value(3, "days") == "3.0 days"
+
+
+def test_a_count_agrees_with_its_noun() -> None:
+    assert plural(1, "check") == "1 check"
+    assert (plural(0, "check"), plural(2, "check")) == ("0 checks", "2 checks")
