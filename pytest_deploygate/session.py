@@ -20,6 +20,7 @@ from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, classify
+from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.runner import CheckInstance, Runner
 
 MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
@@ -58,7 +59,10 @@ class GateSession:
         self.target: Target = config.target
         self.mask = masker
         self.is_worker = is_worker
-        self.ctx = ProbeContext(base_dir=config.base_dir, observe=observe)
+        # The session's host connections (ssh masters, paramiko clients): shared by its
+        # checks and the ``host`` fixture, closed with the session (``close``).
+        self.hosts = HostPool()
+        self.ctx = ProbeContext(base_dir=config.base_dir, observe=observe, hosts=self.hosts)
         self.runner = Runner(self.target, self.ctx, concurrency)
         self.started_at = now_iso()
         self.result: GateResult | None = None
@@ -66,6 +70,11 @@ class GateSession:
         self._pending: dict[str, _Pending] = {}
         self._expected: dict[str, dict[str, Any]] = {}
         self._decisions: dict[str, CheckDecision] = {}
+
+    def close(self) -> None:
+        """Stop probing and close every connection the session opened."""
+        self.runner.close()
+        self.hosts.close()
 
     # -- collection --------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import socket
 import ssl
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_deploygate.errors import (
     ProbeAuthError,
@@ -22,6 +23,9 @@ from pytest_deploygate.errors import (
     ProbeTLSError,
 )
 
+if TYPE_CHECKING:
+    from pytest_deploygate.probes.hostconn import HostPool
+
 
 @dataclass(frozen=True)
 class ProbeContext:
@@ -29,12 +33,15 @@ class ProbeContext:
 
     ``base_dir`` resolves relative paths in the config; ``observe`` is the length of the
     post-deploy observation window (``--observe``) or ``None``; ``instance`` names the
-    fan-out instance (a host) when a check type runs once per instance.
+    fan-out instance (a host) when a check type runs once per instance. ``hosts`` holds
+    the gate session's host connections (the session closes them at its end); without
+    one, a host probe connects for itself and closes what it opened.
     """
 
     base_dir: Path
     observe: float | None = None
     instance: str | None = None
+    hosts: HostPool | None = field(default=None, compare=False, repr=False)
 
     def path(self, value: Path | str) -> Path:
         path = Path(value).expanduser()

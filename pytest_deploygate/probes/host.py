@@ -32,7 +32,7 @@ from pytest_deploygate.checks.host import (
 )
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout
 from pytest_deploygate.probes.base import ProbeContext
-from pytest_deploygate.probes.hostconn import POOL, HostSettings, first_line, host_error
+from pytest_deploygate.probes.hostconn import HostPool, HostSettings, first_line, host_error
 
 _NOT_FOUND = 127
 _CANNOT_EXECUTE = 126
@@ -158,12 +158,14 @@ def probe_host(spec: HostCheck, target: Target, ctx: ProbeContext) -> HostObserv
     hostspec = resolve_host(ctx.instance, target)
     shown = display_host(hostspec)
     timeout = spec.effective_timeout(target)
+    # The gate session's pool; a probe run on its own (tests, benches) gets one of its own.
+    pool = ctx.hosts if ctx.hosts is not None else HostPool()
     box: dict[str, Any] = {}
 
     def work() -> None:
         try:
             settings = HostSettings.of(target, ctx, spec.sudo)
-            host = POOL.get(hostspec, settings)
+            host = pool.get(hostspec, settings)
             box["detail"] = READERS[spec.check](spec, host, target)
         except BaseException as exc:
             box["error"] = exc
@@ -172,7 +174,11 @@ def probe_host(spec: HostCheck, target: Target, ctx: ProbeContext) -> HostObserv
     # so the reason names the host instead of the runner's anonymous deadline.
     worker = threading.Thread(target=work, name=f"deploygate-host-{spec.id}", daemon=True)
     worker.start()
-    worker.join(timeout)
+    try:
+        worker.join(timeout)
+    finally:
+        if pool is not ctx.hosts:
+            pool.close()
     if worker.is_alive():
         raise ProbeTimeout(f"{shown}: no answer within {timeout:g}s")
     if "error" in box:

@@ -12,7 +12,6 @@ subclasses whose one-line reason names the host.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import math
 import re
@@ -202,11 +201,6 @@ def connect(hostspec: str, settings: HostSettings, control_dir: str) -> Any:
             f"{first_line(result.stderr) or 'no message'}"
         )
     return host
-
-
-#: One pool per process: each pytest-xdist worker has its own, as it has its own sockets.
-POOL = HostPool()
-atexit.register(POOL.close)
 
 
 def host_error(exc: BaseException, hostspec: str) -> ProbeError:
