@@ -14,7 +14,7 @@ import pytest
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.config import GateConfig
 from pytest_deploygate.decision import CheckDecision, GateResult, decide, decide_check
-from pytest_deploygate.errors import ProbeError
+from pytest_deploygate.errors import ProbeError, one_line
 from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES
@@ -120,12 +120,12 @@ class GateSession:
             return "skipped", reason.removeprefix("Skipped: "), ""
         excinfo = call.excinfo
         if excinfo is None:  # e.g. a strict XPASS
-            return "failed", _first_line(str(report.longrepr)), ""
+            return "failed", one_line(str(report.longrepr)), ""
         exc = excinfo.value
         if report.when == "call" and isinstance(exc, (AssertionError, pytest.fail.Exception)):
-            return "failed", _first_line(str(exc)) or "assertion failed", ""
+            return "failed", one_line(str(exc)) or "assertion failed", ""
         if isinstance(exc, pytest.fail.Exception):
-            return "error", _first_line(str(exc)), "error"
+            return "error", one_line(str(exc)), "error"
         mapped = classify(exc)
         return "error", str(mapped), mapped.kind
 
@@ -152,7 +152,7 @@ class GateSession:
                 "phase_outcome": "error",
                 "reason": self.mask(
                     "no result: the process running this check crashed ("
-                    + _first_line(str(report.longrepr))
+                    + one_line(str(report.longrepr))
                     + ")"
                 ),
                 "error_kind": "crash",
@@ -337,13 +337,6 @@ def phases_run(records: list[CheckRecord], markexpr: str) -> tuple[str, ...]:
     return tuple(p for p in PHASES if p in chosen)
 
 
-def _first_line(text: str) -> str:
-    for line in text.strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
 def _doc_line(item: pytest.Item) -> str:
     doc = getattr(getattr(item, "obj", None), "__doc__", None)
-    return _first_line(doc) if doc else ""
+    return one_line(doc) if doc else ""

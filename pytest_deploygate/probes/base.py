@@ -21,6 +21,7 @@ from pytest_deploygate.errors import (
     ProbeProtocolError,
     ProbeTimeout,
     ProbeTLSError,
+    one_line,
 )
 
 if TYPE_CHECKING:
@@ -76,12 +77,12 @@ def classify(exc: BaseException, where: str = "") -> ProbeError:
     if isinstance(exc, ConnectionResetError):
         return ProbeConnectionError(f"connection reset by peer{suffix}")
     if isinstance(exc, PermissionError):
-        return ProbeAuthError(f"permission denied: {_first_line(exc)}{suffix}")
+        return ProbeAuthError(f"permission denied: {one_line(exc)}{suffix}")
     if isinstance(exc, OSError):
-        return ProbeConnectionError(f"{_first_line(exc)}{suffix}")
+        return ProbeConnectionError(f"{one_line(exc)}{suffix}")
     if isinstance(exc, (ValueError, UnicodeError)):
-        return ProbeProtocolError(f"{_first_line(exc)}{suffix}")
-    return ProbeError(f"{type(exc).__name__}: {_first_line(exc)}{suffix}")
+        return ProbeProtocolError(f"{one_line(exc)}{suffix}")
+    return ProbeError(f"{type(exc).__name__}: {one_line(exc)}{suffix}")
 
 
 def _classify_requests(exc: BaseException, suffix: str) -> ProbeError:
@@ -123,7 +124,7 @@ def _classify_requests(exc: BaseException, suffix: str) -> ProbeError:
 def ssl_reason(exc: ssl.SSLError) -> str:
     """OpenSSL's reason in words, without the C file and line number."""
     reason = getattr(exc, "reason", None)
-    text = str(reason).replace("_", " ").lower() if reason else _first_line(exc)
+    text = str(reason).replace("_", " ").lower() if reason else one_line(exc)
     if "wrong version number" in text or "record layer failure" in text:
         return f"{text} (is this port speaking TLS?)"
     return text
@@ -131,7 +132,7 @@ def ssl_reason(exc: ssl.SSLError) -> str:
 
 def _root_text(exc: BaseException) -> str:
     """The innermost cause's message: requests nests urllib3 errors three levels deep."""
-    return _first_line(_innermost(exc)) or type(exc).__name__
+    return one_line(str(_innermost(exc))) or type(exc).__name__
 
 
 def _innermost(exc: BaseException) -> BaseException:
@@ -147,8 +148,3 @@ def _innermost(exc: BaseException) -> BaseException:
             break
         seen = nxt
     return seen
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

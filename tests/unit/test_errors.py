@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
+from pathlib import Path
 
 import pytest
 import requests
@@ -68,3 +70,34 @@ def test_our_own_errors_pass_through_unchanged() -> None:
 def test_every_probe_error_has_a_kind() -> None:
     kinds = {cls.kind for cls in errors.ProbeError.__subclasses__()} | {errors.ProbeDNSError.kind}
     assert kinds == {"timeout", "connection", "dns", "tls", "auth", "protocol"}
+
+
+@pytest.mark.parametrize(
+    ("value", "whole", "expected"),
+    [
+        (ValueError("\n  bad   frame \nat line 2"), False, "bad frame"),
+        (ValueError(""), False, "ValueError"),
+        ("", False, ""),
+        ("\n\n  exit   127\n", False, "exit 127"),
+        (
+            OSError("connection failed:\n\tIs the server running?"),
+            True,
+            "connection failed: Is the server running?",
+        ),
+    ],
+)
+def test_one_line_is_the_reason_of_a_message(
+    value: BaseException | str, whole: bool, expected: str
+) -> None:
+    assert errors.one_line(value, whole=whole) == expected
+
+
+def test_the_one_line_helper_is_written_once() -> None:
+    package = Path(errors.__file__).parent
+    copies = [
+        f"{path.relative_to(package)}: {match.group(0)}"
+        for path in sorted(package.rglob("*.py"))
+        for match in re.finditer(r"^def _?(first|one)_line\b", path.read_text(), re.MULTILINE)
+        if path.name != "errors.py"
+    ]
+    assert copies == []
