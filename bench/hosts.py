@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.host import HostCheck
 from pytest_deploygate.probes.base import ProbeContext
-from pytest_deploygate.probes.hostconn import POOL
+from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.runner import CheckInstance, Runner
 from tests.support.sshd import ssh_server
 
@@ -49,15 +49,16 @@ def checks(workdir: Path) -> list[HostCheck]:
 
 
 def run_all(instances: list[CheckInstance], target: Target, concurrency: int) -> tuple[float, int]:
-    POOL.close()  # every run starts without connections
-    runner = Runner(target, ProbeContext(base_dir=Path(".")), concurrency)
+    pool = HostPool()  # every run starts without connections
+    runner = Runner(target, ProbeContext(base_dir=Path("."), hosts=pool), concurrency)
     start = time.perf_counter()
     runner.prefetch(instances)
     results = [runner.result(i) for i in instances]
     elapsed = time.perf_counter() - start
     runner.close()
     errors = sum(1 for r in results if r.error is not None)
-    print(f"    ({POOL.connected()} connections for {len(instances)} check runs)")
+    print(f"    ({pool.connected()} connections for {len(instances)} check runs)")
+    pool.close()
     return elapsed, errors
 
 
@@ -73,7 +74,6 @@ def bench(hosts: list[str], target_keys: dict[str, object], args: argparse.Names
         concurrent, errors = run_all(instances, target, args.concurrency)
         print(f"  concurrent   {concurrent:7.2f}s  ({errors} errors, pool {args.concurrency})")
         print(f"  speed-up     {serial / concurrent:7.2f}x  (serial / concurrent)")
-        POOL.close()
 
 
 def main() -> int:

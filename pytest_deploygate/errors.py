@@ -66,3 +66,18 @@ class ProbeAuthError(ProbeError):
 
 class ProbeProtocolError(ProbeError):
     kind = "protocol"
+
+
+def one_line(value: BaseException | str, *, whole: bool = False) -> str:
+    """A message as a one-line reason: its first non-blank line, runs of whitespace
+    collapsed; with ``whole``, all its lines joined (for messages whose later lines say
+    what happened, as libpq's do). An exception without a message gives its class name;
+    an empty string gives ""."""
+    text = str(value)
+    if whole:
+        line = " ".join(text.split())
+    else:
+        line = next((" ".join(ln.split()) for ln in text.splitlines() if ln.strip()), "")
+    if not line and isinstance(value, BaseException):
+        return type(value).__name__
+    return line

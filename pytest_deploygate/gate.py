@@ -226,7 +226,7 @@ class GatePlugin:
         self._mask_log_records()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        self.gate.runner.close()
+        self.gate.close()
         if self._record_factory is not None:
             logging.setLogRecordFactory(self._record_factory)
 

@@ -30,7 +30,7 @@ import pytest
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.host import NO_HOSTS, display_host
 from pytest_deploygate.probes.host import resolve_host
-from pytest_deploygate.probes.hostconn import POOL, HostSettings
+from pytest_deploygate.probes.hostconn import HostSettings
 from pytest_deploygate.stash import GATE_KEY
 
 
@@ -49,4 +49,4 @@ def host(request: pytest.FixtureRequest, target: Target) -> Any:
     """testinfra's ``Host`` for one of the target's hosts (the test runs once per host)."""
     gate = request.config.stash[GATE_KEY]
     hostspec = resolve_host(getattr(request, "param", None), target)
-    return POOL.get(hostspec, HostSettings.of(target, gate.ctx))
+    return gate.hosts.get(hostspec, HostSettings.of(target, gate.ctx))

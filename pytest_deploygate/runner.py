@@ -3,6 +3,7 @@ many at once on a bounded pool. The test items only read the results."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterable
@@ -44,7 +45,7 @@ class Execution:
 def execute(check: CheckInstance, target: Target, ctx: ProbeContext) -> Execution:
     """Probe and judge; while the check has ``wait`` and has not passed, try again."""
     kind = KINDS[check.spec.type]
-    ctx = ProbeContext(base_dir=ctx.base_dir, observe=ctx.observe, instance=check.instance)
+    ctx = dataclasses.replace(ctx, instance=check.instance)
     start = time.monotonic()
     wait_until = start + (check.spec.wait or 0.0)
     attempts = 0

@@ -15,12 +15,13 @@ import pytest
 from pytest_deploygate.checks.base import DECISIONS, Target
 from pytest_deploygate.config import GateConfig
 from pytest_deploygate.decision import CheckDecision, GateResult, decide, decide_check
-from pytest_deploygate.errors import ProbeError
+from pytest_deploygate.errors import ProbeError, one_line
 from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES, suite_nodeid
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, classify
+from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.runner import CheckInstance, Runner
 
 MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
@@ -59,7 +60,10 @@ class GateSession:
         self.target: Target = config.target
         self.mask = masker
         self.is_worker = is_worker
-        self.ctx = ProbeContext(base_dir=config.base_dir, observe=observe)
+        # The session's host connections (ssh masters, paramiko clients): shared by its
+        # checks and the ``host`` fixture, closed with the session (``close``).
+        self.hosts = HostPool()
+        self.ctx = ProbeContext(base_dir=config.base_dir, observe=observe, hosts=self.hosts)
         self.runner = Runner(self.target, self.ctx, concurrency)
         self.started_at = now_iso()
         self.result: GateResult | None = None
@@ -67,6 +71,11 @@ class GateSession:
         self._pending: dict[str, _Pending] = {}
         self._expected: dict[str, dict[str, Any]] = {}
         self._decisions: dict[str, CheckDecision] = {}
+
+    def close(self) -> None:
+        """Stop probing and close every connection the session opened."""
+        self.runner.close()
+        self.hosts.close()
 
     # -- collection --------------------------------------------------------------------
 
@@ -120,12 +129,12 @@ class GateSession:
             return "skipped", reason.removeprefix("Skipped: "), ""
         excinfo = call.excinfo
         if excinfo is None:  # e.g. a strict XPASS
-            return "failed", _first_line(str(report.longrepr)), ""
+            return "failed", one_line(str(report.longrepr)), ""
         exc = excinfo.value
         if report.when == "call" and isinstance(exc, (AssertionError, pytest.fail.Exception)):
-            return "failed", _first_line(str(exc)) or "assertion failed", ""
+            return "failed", one_line(str(exc)) or "assertion failed", ""
         if isinstance(exc, pytest.fail.Exception):
-            return "error", _first_line(str(exc)), "error"
+            return "error", one_line(str(exc)), "error"
         mapped = classify(exc)
         return "error", str(mapped), mapped.kind
 
@@ -152,7 +161,7 @@ class GateSession:
                 "phase_outcome": "error",
                 "reason": self.mask(
                     "no result: the process running this check crashed ("
-                    + _first_line(str(report.longrepr))
+                    + one_line(str(report.longrepr))
                     + ")"
                 ),
                 "error_kind": "crash",
@@ -375,13 +384,6 @@ def phases_run(records: list[CheckRecord], markexpr: str) -> tuple[str, ...]:
     return tuple(p for p in PHASES if p in chosen)
 
 
-def _first_line(text: str) -> str:
-    for line in text.strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
 def _doc_line(item: pytest.Item) -> str:
     doc = getattr(getattr(item, "obj", None), "__doc__", None)
-    return _first_line(doc) if doc else ""
+    return one_line(doc) if doc else ""

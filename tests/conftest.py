@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+# paramiko is imported by testinfra's paramiko backend on first use, inside a run. Each
+# run closes its connections, so the next one imports paramiko afresh, and a fresh
+# ``cryptography`` cannot use the Rust extension the first import initialized ("cipher AES
+# in CTR mode is not supported"). Loaded here, it survives every in-process run.
+import paramiko  # noqa: F401
 import pytest
 
 # pytester's in-process runs drop every module a run imported when it ends. The plugin

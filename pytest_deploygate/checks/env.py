@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails
 
 from pytest_deploygate.checks.base import CheckSpec
 
@@ -24,3 +25,24 @@ class EnvCheck(CheckSpec):
             except re.error as exc:
                 raise ValueError(f"pattern for {name} is not a valid regex: {exc}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _patterns_name_listed_variables(self) -> EnvCheck:
+        # A pattern for a name that is not checked would never be applied: a typo in the
+        # name (LOG_LEVL) must not pass the gate silently.
+        for name, pattern in self.patterns.items():
+            if name not in self.variables:
+                detail: InitErrorDetails = {
+                    "type": "value_error",
+                    "loc": ("patterns", name),
+                    "input": pattern,
+                    "ctx": {
+                        "error": ValueError(
+                            f"a pattern for {name}, which is not in variables "
+                            f"({', '.join(self.variables)}): add {name!r} to variables = [...] "
+                            "or correct the name, or the pattern is never applied"
+                        )
+                    },
+                }
+                raise ValidationError.from_exception_data(type(self).__name__, [detail])
+        return self

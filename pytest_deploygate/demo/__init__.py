@@ -22,7 +22,7 @@ from pytest_deploygate.demo.base import ComponentInfo, DemoComponent
 from pytest_deploygate.demo.database import DemoDatabase
 from pytest_deploygate.demo.hosts import DemoHosts
 from pytest_deploygate.demo.service import WebService
-from pytest_deploygate.errors import ConfigError
+from pytest_deploygate.errors import ConfigError, one_line
 
 # Every part of the demo, in start order; each is stopped in reverse order. The database
 # comes first: the web service's /health/db stands for a service that uses it.
@@ -132,7 +132,8 @@ def start_demo(faults: frozenset[str], workdir: Path) -> Demo:
                 # Nothing was checked yet: a usage-level error with the reason, not a
                 # traceback in the middle of pytest's startup.
                 raise ConfigError(
-                    f"the demo's {component_type.__name__} could not start: {_one_line(exc)}",
+                    f"the demo's {component_type.__name__} could not start: "
+                    + one_line(exc, whole=True),
                     source="--target demo",
                     fix="see the reason; the demo needs free loopback ports and a writable "
                     "temporary directory.",
@@ -177,11 +178,6 @@ def _lines(infos: list[ComponentInfo], faults: frozenset[str]) -> list[str]:
     else:
         lines.append("no demo fault injected: expect GO (try --demo-fault slow, see docs/demo.md)")
     return lines
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
 
 
 def _stop_all(components: list[DemoComponent]) -> None:

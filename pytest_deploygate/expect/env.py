@@ -12,7 +12,7 @@ from pytest_deploygate.probes.env import EnvObservation
 def judge_env(spec: EnvCheck, target: Target, obs: EnvObservation) -> Judgement:
     missing = [v.name for v in obs.variables if not v.present]
     empty = [v.name for v in obs.variables if v.present and v.empty]
-    mismatched = [v.name for v in obs.variables if v.matches is False]
+    mismatched = [v.name for v in obs.variables if v.present and not v.empty and v.matches is False]
     failures = []
     if missing:
         failures.append("not set: " + ", ".join(missing))

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 import zlib
@@ -28,6 +29,7 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.pgconn import PgSettings, connect, map_error, normalize_dsn
+from pytest_deploygate.units import format_value
 
 CHUNK = 1 << 20
 DUMP_HEADER = b"PostgreSQL database dump"
@@ -210,6 +212,7 @@ def restore(spec: BackupCheck, path: Path, fmt: str, timeout: float) -> int:
         read_only=False,
     )
     masker = settings.masker()
+    deadline = time.monotonic() + timeout
     scratch = f"deploygate_restore_{uuid.uuid4().hex[:10]}"
     admin = connect(settings)
     try:
@@ -227,7 +230,8 @@ def restore(spec: BackupCheck, path: Path, fmt: str, timeout: float) -> int:
             if params.get(key):
                 env[var] = str(params[key])
         env["PGDATABASE"] = scratch
-        _run_restore(path, fmt, env, timeout, masker)
+        # One budget for the whole restore: what connecting took is not given again.
+        _run_restore(path, fmt, env, max(0.1, deadline - time.monotonic()), masker)
         counted = connect(
             PgSettings(
                 dsn=_with_dbname(settings.dsn, scratch),
@@ -272,31 +276,85 @@ def _run_restore(path: Path, fmt: str, env: dict[str, str], timeout: float, mask
             env["PGDATABASE"],
             str(path),
         ]
-        feed = None
+        script = None
     else:
         argv = [_pg_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", env["PGDATABASE"]]
-        feed = path
-    try:
-        if feed is None:
-            result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
-        else:
-            opener: Any = gzip.open if fmt == "sql.gz" else open
-            with opener(feed, "rb") as source:
-                proc = subprocess.Popen(
-                    argv,
-                    env=env,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                )
-                assert proc.stdin is not None
-                with contextlib.suppress(BrokenPipeError):  # psql stopped: its stderr says why
-                    shutil.copyfileobj(source, proc.stdin)
-                # communicate() closes stdin (psql sees the end of the script).
-                _, err = proc.communicate(timeout=timeout)
-                result = subprocess.CompletedProcess(argv, proc.returncode, "", err.decode())
-    except subprocess.TimeoutExpired:
-        raise ProbeTimeout(f"restore of {path} did not finish within the timeout") from None
-    if result.returncode != 0:
-        message = masker(" ".join(str(result.stderr).split())[:300])
+        script = path
+    finished = _run_bounded(argv, env, script, fmt == "sql.gz", timeout)
+    if finished is None:
+        raise ProbeTimeout(
+            f"restore of {path} did not finish within {format_value(timeout, 's')}: "
+            f"{Path(argv[0]).name} was stopped"
+        )
+    returncode, stderr = finished
+    if returncode != 0:
+        message = masker(" ".join(stderr.split())[:300]) or f"exit code {returncode}"
         raise ProbeProtocolError(f"restore of {path} failed: {message}")
+
+
+def _run_bounded(
+    argv: list[str], env: dict[str, str], script: Path | None, compressed: bool, timeout: float
+) -> tuple[int, str] | None:
+    """Run ``argv`` with ``script`` on its stdin; its exit code and stderr, or None when
+    it did not finish within ``timeout`` (it is then killed and reaped: no restore goes
+    on behind the gate's back).
+
+    stderr is drained while the script is fed (a client writing many notices must not
+    block on a full pipe); a plain script is the child's stdin itself, a gzip one is fed
+    through a pipe by a thread, so the wait below bounds the feeding too.
+    """
+    stdin: Any = subprocess.DEVNULL
+    write_fd: int | None = None
+    if script is not None and compressed:
+        stdin, write_fd = os.pipe()
+    elif script is not None:
+        stdin = script.open("rb")
+    try:
+        proc = subprocess.Popen(
+            argv, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+    except BaseException:
+        if write_fd is not None:
+            os.close(write_fd)
+        raise
+    finally:
+        if isinstance(stdin, int) and stdin >= 0:
+            os.close(stdin)  # the child has its own copy
+        elif stdin is not subprocess.DEVNULL:
+            stdin.close()
+    feed_error: list[BaseException] = []
+    feeder = None
+    if write_fd is not None:
+        assert script is not None
+        feeder = threading.Thread(
+            target=_feed_gzip,
+            args=(script, write_fd, feed_error),
+            name="deploygate-restore-feed",
+            daemon=True,
+        )
+        feeder.start()
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+    finally:
+        if feeder is not None:
+            # The child is gone: a write still pending fails with EPIPE and the thread ends.
+            feeder.join()
+    if feed_error and proc.returncode == 0:
+        # The client saw the end of a script that was cut short: not a restore.
+        raise ProbeProtocolError(f"reading {script} for the restore failed: {feed_error[0]}")
+    return proc.returncode, err.decode(errors="replace")
+
+
+def _feed_gzip(script: Path, write_fd: int, errors: list[BaseException]) -> None:
+    try:
+        # The pipe first: whatever fails next, closing it gives the client its EOF.
+        with os.fdopen(write_fd, "wb") as sink, gzip.open(script, "rb") as source:
+            shutil.copyfileobj(source, sink, CHUNK)
+    except BrokenPipeError:
+        pass  # the client stopped reading: its exit code and stderr say why
+    except (OSError, EOFError, zlib.error) as exc:
+        errors.append(exc)

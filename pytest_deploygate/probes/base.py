@@ -9,9 +9,9 @@ from __future__ import annotations
 import socket
 import ssl
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from pytest_deploygate.errors import (
     ProbeAuthError,
@@ -21,7 +21,11 @@ from pytest_deploygate.errors import (
     ProbeProtocolError,
     ProbeTimeout,
     ProbeTLSError,
+    one_line,
 )
+
+if TYPE_CHECKING:
+    from pytest_deploygate.probes.hostconn import HostPool
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,15 @@ class ProbeContext:
 
     ``base_dir`` resolves relative paths in the config; ``observe`` is the length of the
     post-deploy observation window (``--observe``) or ``None``; ``instance`` names the
-    fan-out instance (a host) when a check type runs once per instance.
+    fan-out instance (a host) when a check type runs once per instance. ``hosts`` holds
+    the gate session's host connections (the session closes them at its end); without
+    one, a host probe connects for itself and closes what it opened.
     """
 
     base_dir: Path
     observe: float | None = None
     instance: str | None = None
+    hosts: HostPool | None = field(default=None, compare=False, repr=False)
 
     def path(self, value: Path | str) -> Path:
         path = Path(value).expanduser()
@@ -75,12 +82,12 @@ def classify(exc: BaseException, where: str = "", timeout: Timeout = None) -> Pr
     if isinstance(exc, ConnectionResetError):
         return ProbeConnectionError(f"connection reset by peer{suffix}")
     if isinstance(exc, PermissionError):
-        return ProbeAuthError(f"permission denied: {_first_line(exc)}{suffix}")
+        return ProbeAuthError(f"permission denied: {one_line(exc)}{suffix}")
     if isinstance(exc, OSError):
-        return ProbeConnectionError(f"{_first_line(exc)}{suffix}")
+        return ProbeConnectionError(f"{one_line(exc)}{suffix}")
     if isinstance(exc, (ValueError, UnicodeError)):
-        return ProbeProtocolError(f"{_first_line(exc)}{suffix}")
-    return ProbeError(f"{type(exc).__name__}: {_first_line(exc)}{suffix}")
+        return ProbeProtocolError(f"{one_line(exc)}{suffix}")
+    return ProbeError(f"{type(exc).__name__}: {one_line(exc)}{suffix}")
 
 
 def _classify_requests(exc: BaseException, suffix: str, timeout: Timeout) -> ProbeError:
@@ -137,7 +144,7 @@ def _seconds(value: float) -> str:
 def ssl_reason(exc: ssl.SSLError) -> str:
     """OpenSSL's reason in words, without the C file and line number."""
     reason = getattr(exc, "reason", None)
-    text = str(reason).replace("_", " ").lower() if reason else _first_line(exc)
+    text = str(reason).replace("_", " ").lower() if reason else one_line(exc)
     if "wrong version number" in text or "record layer failure" in text:
         return f"{text} (is this port speaking TLS?)"
     return text
@@ -145,7 +152,7 @@ def ssl_reason(exc: ssl.SSLError) -> str:
 
 def _root_text(exc: BaseException) -> str:
     """The innermost cause's message: requests nests urllib3 errors three levels deep."""
-    return _first_line(_innermost(exc)) or type(exc).__name__
+    return one_line(str(_innermost(exc))) or type(exc).__name__
 
 
 def _innermost(exc: BaseException) -> BaseException:
@@ -161,8 +168,3 @@ def _innermost(exc: BaseException) -> BaseException:
             break
         seen = nxt
     return seen
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

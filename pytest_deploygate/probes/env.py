@@ -32,7 +32,8 @@ def probe_env(spec: EnvCheck, target: Target, ctx: ProbeContext) -> EnvObservati
         value = os.environ.get(name)
         pattern = spec.patterns.get(name)
         matches = None
-        if pattern is not None and value is not None:
+        # An empty value already fails as empty: matching it too would count it twice.
+        if pattern is not None and value:
             matches = re.fullmatch(pattern, value) is not None
         found.append(
             EnvVariable(name=name, present=value is not None, empty=not value, matches=matches)

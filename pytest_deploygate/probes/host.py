@@ -30,9 +30,9 @@ from pytest_deploygate.checks.host import (
     SocketCheck,
     display_host,
 )
-from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout
+from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout, one_line
 from pytest_deploygate.probes.base import ProbeContext
-from pytest_deploygate.probes.hostconn import POOL, HostSettings, first_line, host_error
+from pytest_deploygate.probes.hostconn import HostPool, HostSettings, host_error
 
 _NOT_FOUND = 127
 _CANNOT_EXECUTE = 126
@@ -158,12 +158,14 @@ def probe_host(spec: HostCheck, target: Target, ctx: ProbeContext) -> HostObserv
     hostspec = resolve_host(ctx.instance, target)
     shown = display_host(hostspec)
     timeout = spec.effective_timeout(target)
+    # The gate session's pool; a probe run on its own (tests, benches) gets one of its own.
+    pool = ctx.hosts if ctx.hosts is not None else HostPool()
     box: dict[str, Any] = {}
 
     def work() -> None:
         try:
             settings = HostSettings.of(target, ctx, spec.sudo)
-            host = POOL.get(hostspec, settings)
+            host = pool.get(hostspec, settings)
             box["detail"] = READERS[spec.check](spec, host, target)
         except BaseException as exc:
             box["error"] = exc
@@ -172,7 +174,11 @@ def probe_host(spec: HostCheck, target: Target, ctx: ProbeContext) -> HostObserv
     # so the reason names the host instead of the runner's anonymous deadline.
     worker = threading.Thread(target=work, name=f"deploygate-host-{spec.id}", daemon=True)
     worker.start()
-    worker.join(timeout)
+    try:
+        worker.join(timeout)
+    finally:
+        if pool is not ctx.hosts:
+            pool.close()
     if worker.is_alive():
         raise ProbeTimeout(f"{shown}: no answer within {timeout:g}s")
     if "error" in box:
@@ -202,7 +208,7 @@ def run(host: Any, command: str, *args: str, what: str = "") -> Any:
         reason = "not found" if result.rc == _NOT_FOUND else "cannot be executed"
         raise ProbeError(
             f"command {program!r} {reason} on the host "
-            f"({first_line(result.stderr) or f'exit {result.rc}'})"
+            f"({one_line(result.stderr) or f'exit {result.rc}'})"
         )
     return result
 
@@ -210,7 +216,7 @@ def run(host: Any, command: str, *args: str, what: str = "") -> Any:
 def _require_ok(result: Any, what: str) -> Any:
     if result.rc != 0:
         raise ProbeProtocolError(
-            f"{what} failed (exit {result.rc}): {first_line(result.stderr) or 'no message'}"
+            f"{what} failed (exit {result.rc}): {one_line(result.stderr) or 'no message'}"
         )
     return result
 
@@ -301,7 +307,7 @@ def read_socket(spec: SocketCheck, host: Any, target: Target) -> SocketObservati
             listening = bool(host.socket(spec.address).is_listening)
     except RuntimeError as exc:
         # testinfra's socket module needs ss or netstat on the host.
-        raise ProbeError(f"cannot list sockets on the host: {first_line(str(exc))}") from None
+        raise ProbeError(f"cannot list sockets on the host: {one_line(exc)}") from None
     return SocketObservation(address=spec.address, listening=listening)
 
 
@@ -311,7 +317,7 @@ def read_disk(spec: DiskCheck, host: Any, target: Target) -> DiskObservation:
     lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
     fields = lines[-1].split() if len(lines) >= 2 else []
     if len(fields) < 6 or not (fields[1].isdigit() and fields[3].isdigit()):
-        raise ProbeProtocolError(f"cannot read the output of df -P: {first_line(result.stdout)}")
+        raise ProbeProtocolError(f"cannot read the output of df -P: {one_line(result.stdout)}")
     return DiskObservation(
         path=spec.path,
         mount=fields[5],
@@ -391,7 +397,7 @@ def read_runtime(spec: RuntimeCheck, host: Any, target: Target) -> RuntimeObserv
     if result.rc != 0 or match is None:
         raise ProbeProtocolError(
             f"`{spec.command()}` gave no version (exit {result.rc}): "
-            f"{first_line(result.stderr) or first_line(result.stdout) or 'no output'}"
+            f"{one_line(result.stderr) or one_line(result.stdout) or 'no output'}"
         )
     return RuntimeObservation(found=True, version=match.group(1))
 

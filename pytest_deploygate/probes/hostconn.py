@@ -12,10 +12,8 @@ subclasses whose one-line reason names the host.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import math
-import re
 import shutil
 import socket
 import subprocess
@@ -38,6 +36,7 @@ from pytest_deploygate.errors import (
     ProbeError,
     ProbeProtocolError,
     ProbeTimeout,
+    one_line,
 )
 from pytest_deploygate.probes.base import ProbeContext, classify
 
@@ -194,19 +193,14 @@ def connect(hostspec: str, settings: HostSettings, control_dir: str) -> Any:
         # docker://, kubectl:// ... run a client program here; it is missing.
         raise ProbeError(
             f"{shown}: the {host_scheme(hostspec)} backend cannot run here: "
-            f"{first_line(result.stderr) or 'command not found'}"
+            f"{one_line(result.stderr) or 'command not found'}"
         )
     if result.rc != 0:
         raise ProbeConnectionError(
             f"{shown}: cannot run a command on the host (exit {result.rc}): "
-            f"{first_line(result.stderr) or 'no message'}"
+            f"{one_line(result.stderr) or 'no message'}"
         )
     return host
-
-
-#: One pool per process: each pytest-xdist worker has its own, as it has its own sockets.
-POOL = HostPool()
-atexit.register(POOL.close)
 
 
 def host_error(exc: BaseException, hostspec: str) -> ProbeError:
@@ -218,7 +212,7 @@ def host_error(exc: BaseException, hostspec: str) -> ProbeError:
     mapped = _ssh_error(exc) or _paramiko_error(exc)
     if mapped is None:
         if isinstance(exc, RuntimeError) and "Unknown connection type" in str(exc):
-            mapped = ProbeError(f"{first_line(str(exc))} (see docs/checks/host.md)")
+            mapped = ProbeError(f"{one_line(exc)} (see docs/checks/host.md)")
         else:
             mapped = classify(exc)
     return type(mapped)(f"{shown}: {mapped}")
@@ -257,7 +251,7 @@ def _paramiko_error(exc: BaseException) -> ProbeError | None:
         import paramiko
     except ImportError:  # pragma: no cover - paramiko is a dependency
         return None
-    text = first_line(str(exc)) or type(exc).__name__
+    text = one_line(exc)
     if isinstance(exc, paramiko.AuthenticationException):
         return ProbeAuthError(f"ssh login refused: {text}")
     if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
@@ -276,13 +270,3 @@ def _paramiko_error(exc: BaseException) -> ProbeError | None:
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return ProbeTimeout("ssh connect timed out")
     return None
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def first_line(text: str) -> str:
-    for line in (text or "").splitlines():
-        if line.strip():
-            return _SPACES.sub(" ", line.strip())
-    return ""

@@ -25,6 +25,7 @@ from pytest_deploygate.errors import (
     ProbeProtocolError,
     ProbeTimeout,
     ProbeTLSError,
+    one_line,
 )
 from pytest_deploygate.masking import Masker, passwords_in
 from pytest_deploygate.units import format_value
@@ -89,7 +90,7 @@ def connect(settings: PgSettings) -> psycopg.Connection[Any]:
     try:
         info = pg_conninfo.make_conninfo(normalize_dsn(settings.dsn), **extra)
     except psycopg.Error as exc:
-        raise ProbeProtocolError(f"invalid DSN: {one_line(exc, masker)}") from None
+        raise ProbeProtocolError(f"invalid DSN: {pg_reason(exc, masker)}") from None
     try:
         conn = psycopg.connect(info, autocommit=True)
     except psycopg.Error as exc:
@@ -107,9 +108,10 @@ def connect(settings: PgSettings) -> psycopg.Connection[Any]:
     return conn
 
 
-def one_line(exc: BaseException, masker: Masker) -> str:
-    """The error's message on one line, secrets masked, libpq's noise trimmed."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+def pg_reason(exc: BaseException, masker: Masker) -> str:
+    """The error's whole message on one line (libpq's later lines say what happened),
+    secrets masked, libpq's noise trimmed."""
+    text = one_line(exc, whole=True)
     for prefix in ("connection failed: ", "FATAL: "):
         if text.startswith(prefix):
             text = text[len(prefix) :]
@@ -131,7 +133,7 @@ def map_error(
     """psycopg error -> our tree, with a one-line reason that never holds the password."""
     if isinstance(exc, ProbeError):
         return exc
-    text = one_line(exc, masker)
+    text = pg_reason(exc, masker)
     lowered = text.lower()
     suffix = f" ({where})"
     if isinstance(exc, pg_errors.QueryCanceled):

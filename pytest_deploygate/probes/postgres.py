@@ -42,7 +42,7 @@ from pytest_deploygate.probes.migrations import (
     read_applied,
     scan,
 )
-from pytest_deploygate.probes.pgconn import PgSettings, connect, map_error, one_line
+from pytest_deploygate.probes.pgconn import PgSettings, connect, map_error, pg_reason
 
 Conn = psycopg.Connection[Any]
 
@@ -613,7 +613,7 @@ def _try_statements(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> tup
                 except pg_errors.QueryCanceled:
                     raise
                 except psycopg.Error as exc:
-                    failed.append(f"{statement!r}: {one_line(exc, masker)}")
+                    failed.append(f"{statement!r}: {pg_reason(exc, masker)}")
     except pg_errors.QueryCanceled:
         raise
     rolled_back = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE

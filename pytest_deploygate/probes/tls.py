@@ -22,7 +22,13 @@ from cryptography.x509.oid import NameOID
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.tls import TlsCheck
-from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout, ProbeTLSError
+from pytest_deploygate.errors import (
+    ProbeError,
+    ProbeProtocolError,
+    ProbeTimeout,
+    ProbeTLSError,
+    one_line,
+)
 from pytest_deploygate.probes.base import ProbeContext, classify, ssl_reason
 
 # OpenSSL's X509_V_FLAG_NO_CHECK_TIME: verify the chain, ignore validity dates (we report
@@ -100,7 +106,7 @@ def probe_tls(spec: TlsCheck, target: Target, ctx: ProbeContext) -> TlsObservati
     try:
         der, version = _handshake(context, host, port, name, deadline)
     except ssl.SSLCertVerificationError as exc:
-        chain_error = exc.verify_message or _first_line(exc)
+        chain_error = exc.verify_message or one_line(exc)
         der, version = _handshake(_no_verify(), host, port, name, deadline)
     cert = _load(der, where)
     now = dt.datetime.now(dt.timezone.utc)
@@ -215,8 +221,3 @@ def hostname_matches(hostname: str, names: tuple[str, ...]) -> bool:
             if head and rest == pattern[2:]:
                 return True
     return False
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -30,6 +30,7 @@ from pytest_deploygate.errors import (
     ProbeProtocolError,
     ProbeTimeout,
     ProbeTLSError,
+    one_line,
 )
 from pytest_deploygate.probes.base import ProbeContext, classify, ssl_reason
 from pytest_deploygate.probes.tls import client_context
@@ -157,7 +158,7 @@ def _classify(exc: BaseException, where: str, timeout: float) -> ProbeError:
     if isinstance(exc, ProbeError):
         return exc
     if isinstance(exc, ssl.SSLCertVerificationError):
-        detail = (exc.verify_message or _first_line(exc)).rstrip(".")
+        detail = (exc.verify_message or one_line(exc)).rstrip(".")
         return ProbeTLSError(f"TLS certificate not accepted: {detail} ({where})")
     if isinstance(exc, ssl.SSLError):
         return ProbeTLSError(f"TLS handshake failed: {ssl_reason(exc)} ({where})")
@@ -176,10 +177,5 @@ def _classify(exc: BaseException, where: str, timeout: float) -> ProbeError:
             return classify(cause, where)
         if isinstance(cause, EOFError):
             return ProbeProtocolError(f"connection closed during the WebSocket handshake ({where})")
-        return ProbeProtocolError(f"WebSocket handshake failed: {_first_line(exc)} ({where})")
+        return ProbeProtocolError(f"WebSocket handshake failed: {one_line(exc)} ({where})")
     return classify(exc, where)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

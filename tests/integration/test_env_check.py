@@ -8,6 +8,8 @@ import pytest
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.env import EnvCheck
+from pytest_deploygate.config import load, read_file
+from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.runner import CheckInstance, execute
 
@@ -51,3 +53,42 @@ def test_a_bad_pattern_is_a_config_error() -> None:
                 "patterns": {"A": "("},
             }
         )
+
+
+def test_an_empty_variable_with_a_pattern_counts_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "")
+    spec = EnvCheck.model_validate(
+        {
+            "id": "env",
+            "type": "env",
+            "phases": ["predeploy"],
+            "variables": ["LOG_LEVEL"],
+            "patterns": {"LOG_LEVEL": "INFO|WARN"},
+        }
+    )
+    done = execute(CheckInstance(spec), Target(name="t"), ProbeContext(base_dir=Path(".")))
+    assert done.judgement is not None
+    assert done.judgement.failures == ("set but empty: LOG_LEVEL",)
+    (missing,) = done.judgement.measurements
+    assert missing.value == 1
+
+
+def test_a_pattern_for_an_unlisted_variable_is_a_config_error_naming_the_key(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "deploygate.toml").write_text(
+        '[targets.t]\nbase_url = "http://127.0.0.1:1"\n\n'
+        '[[checks]]\nid = "env"\ntype = "env"\nphases = ["predeploy"]\n'
+        'variables = ["LOG_LEVEL"]\npatterns = { LOG_LEVL = "INFO" }\n'
+    )
+    with pytest.raises(ConfigError) as raised:
+        load(
+            read_file(tmp_path / "deploygate.toml"),
+            source="deploygate.toml",
+            base_dir=tmp_path,
+            target="t",
+            environ={},
+        )
+    message = str(raised.value)
+    assert ".patterns.LOG_LEVL: a pattern for LOG_LEVL, which is not in variables" in message
+    assert "add 'LOG_LEVL' to variables" in message

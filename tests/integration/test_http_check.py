@@ -135,7 +135,7 @@ def test_tls_verification_is_on_by_default() -> None:
     assert done.error is not None
 
 
-@pytest.mark.parametrize("keys", [{"url": "x", "path": "/"}, {}])
+@pytest.mark.parametrize("keys", [{"url": "http://x", "path": "/"}, {}])
 def test_exactly_one_address(keys: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="exactly one of 'path'"):
         HttpCheck.model_validate({"id": "c", "type": "http", "phases": ["smoke"], **keys})

@@ -3,12 +3,13 @@ sshd), verdicts, errors naming the host, pytest-xdist, and the ``host`` fixture.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 
 from tests.plugin.helpers import by_id, toml_value, verdict
-from tests.support.sshd import SshServer, free_port, sshd
+from tests.support.sshd import SshServer, free_port, ssh_clients_of, sshd
 
 __all__ = ["sshd"]  # the session fixture, used by name below
 
@@ -176,6 +177,34 @@ def test_team_checks_get_the_host_fixture_once_per_host(
     for host in hosts:
         result.stdout.fnmatch_lines([f"*test_shell_answers?{host}? PASSED*"])
     assert len(verdict(pytester)["checks"]) == 3
+
+
+def test_no_ssh_connection_outlives_the_gate_run(
+    pytester: pytest.Pytester, sshd: SshServer
+) -> None:
+    hosts = [f"ssh://{sshd.alias(20)}", f"paramiko://{sshd.alias(21)}"]
+    write_hosts_gate(
+        pytester, hosts, host_check("disk", "disk", min_free="1B"), target=ssh_target(sshd)
+    )
+    text = (pytester.path / "deploygate.toml").read_text()
+    (pytester.path / "deploygate.toml").write_text('paths = ["checks"]\n' + text)
+    pytester.mkdir("checks").joinpath("test_team.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.predeploy\n"
+        "def test_shell_answers(host):\n"
+        "    assert host.run('true').rc == 0\n"
+    )
+    before = set(paramiko_transports())  # other tests' failed logins may linger
+    result = run(pytester)
+    assert result.ret == 0, result.stdout.str()
+    assert ssh_clients_of(sshd.port) == []
+    opened = [t for t in paramiko_transports() if t not in before]
+    assert [t for t in opened if getattr(t, "active", False)] == []
+
+
+def paramiko_transports() -> list[threading.Thread]:
+    # By name: a run may have imported its own paramiko module.
+    return [t for t in threading.enumerate() if type(t).__name__ == "Transport"]
 
 
 def test_the_host_fixture_on_an_unreachable_host_is_an_error(pytester: pytest.Pytester) -> None:

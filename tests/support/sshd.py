@@ -127,12 +127,35 @@ def ssh_server() -> Iterator[SshServer | str]:
 @pytest.fixture(scope="session")
 def sshd() -> Iterator[SshServer]:
     """The test sshd for a whole session; import it into a test module to use it."""
-    from pytest_deploygate.probes import hostconn
     from tests.support.need import need_server
 
     with ssh_server() as server:
         if isinstance(server, str):
             need_server(server)
         yield server
-        # Stop the ssh masters logged in to it before it goes away.
-        hostconn.POOL.close()
+
+
+def ssh_clients_of(port: int) -> list[int]:
+    """ssh processes (masters included: they fork away from their parent) with a TCP
+    connection to ``127.0.0.1:port``, the test sshd."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == port:  # rem_address
+                inodes.add(f"socket:[{fields[9]}]")
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if (proc / "comm").read_text().strip() != "ssh":
+                continue
+            links = {os.readlink(fd) for fd in (proc / "fd").iterdir()}
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        if links & inodes:
+            found.append(int(proc.name))
+    return found

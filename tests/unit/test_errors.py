@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
+from pathlib import Path
 
 import pytest
 import requests
@@ -87,3 +89,34 @@ def test_a_timeout_says_how_long_was_waited_when_the_caller_knows(
     mapped = classify(exc, "GET http://h/x", timeout)
     assert type(mapped) is errors.ProbeTimeout
     assert str(mapped) == f"{text} (GET http://h/x)"
+
+
+@pytest.mark.parametrize(
+    ("value", "whole", "expected"),
+    [
+        (ValueError("\n  bad   frame \nat line 2"), False, "bad frame"),
+        (ValueError(""), False, "ValueError"),
+        ("", False, ""),
+        ("\n\n  exit   127\n", False, "exit 127"),
+        (
+            OSError("connection failed:\n\tIs the server running?"),
+            True,
+            "connection failed: Is the server running?",
+        ),
+    ],
+)
+def test_one_line_is_the_reason_of_a_message(
+    value: BaseException | str, whole: bool, expected: str
+) -> None:
+    assert errors.one_line(value, whole=whole) == expected
+
+
+def test_the_one_line_helper_is_written_once() -> None:
+    package = Path(errors.__file__).parent
+    copies = [
+        f"{path.relative_to(package)}: {match.group(0)}"
+        for path in sorted(package.rglob("*.py"))
+        for match in re.finditer(r"^def _?(first|one)_line\b", path.read_text(), re.MULTILINE)
+        if path.name != "errors.py"
+    ]
+    assert copies == []

@@ -168,6 +168,59 @@ def test_restore_expects_min_tables(pg_cluster: PgCluster, dumps: dict[str, Path
     assert "produced 2 tables, expected 3" in reason(result)
 
 
+def plain_dump(path: Path, body: str) -> Path:
+    """A hand-written script that passes verification: pg_dump's header and closing line."""
+    text = f"--\n-- PostgreSQL database dump\n--\n\n{body}\n-- PostgreSQL database dump complete\n"
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+def psql_children() -> list[int]:
+    """psql processes this test process started that are still running or unreaped."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" (", 1)
+        except OSError:
+            continue
+        comm, fields = rest.rsplit(") ", 1)
+        if comm == "psql" and int(fields.split()[1]) == os.getpid():
+            found.append(int(pid))
+    return found
+
+
+@pytest.mark.parametrize("name", ["noisy.sql", "noisy.sql.gz"])
+def test_a_restore_writing_many_notices_finishes(
+    pg_cluster: PgCluster, tmp_path: Path, name: str
+) -> None:
+    # psql writes far more than a pipe holds to stderr while the script is still being
+    # fed: unless stderr is drained meanwhile, both sides wait on each other.
+    noise = (
+        "DO $$ BEGIN FOR i IN 1..3000 LOOP RAISE NOTICE '%', repeat('n', 100); END LOOP; END $$;"
+    )
+    filler = ("-- " + "x" * 1000 + "\n") * 1000
+    dump = plain_dump(tmp_path / name, f"CREATE TABLE t (id int);\n{noise}\n{filler}")
+    result = run_check(backup(dump, restore=True, restore_dsn=pg_cluster.dsn(), timeout="5s"))
+    assert outcome(result) == "passed", reason(result)
+    assert measurement(result, "backup.restored_tables").value == 1
+    assert psql_children() == []
+
+
+def test_a_restore_beyond_its_timeout_is_an_error_and_psql_is_stopped(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    dump = plain_dump(tmp_path / "slow.sql", "SELECT pg_sleep(60);")
+    result = run_check(backup(dump, restore=True, restore_dsn=pg_cluster.dsn(), timeout="1s"))
+    assert outcome(result) == "error"
+    assert f"restore of {dump} did not finish within" in reason(result)
+    assert "psql was stopped" in reason(result)
+    assert "\n" not in reason(result)
+    assert psql_children() == []
+
+
 # ---------------------------------------------------------------- sqlite
 
 
