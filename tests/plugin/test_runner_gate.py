@@ -1,7 +1,11 @@
-"""How the gate runs its declared checks: never when no item will ask for a result."""
+"""How the gate runs its declared checks: never when no item will ask for a result, and
+never past a Ctrl-C."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -23,6 +27,41 @@ def declared(check_id: str, check_type: str, **keys: object) -> str:
 
 
 GATE = ("--target=staging", "-p", "no:cacheprovider")
+
+# Checks that keep their pool thread busy for an hour unless the runner is stopped.
+LONG_RUNNING = {
+    "wait": declared("retrying", "http", path="/status/503", wait="1h"),
+    "window": declared("observed", "prometheus", path="/metrics", require=["up"], window="1h"),
+    "load": declared(
+        "load", "load", path="/slow", params={"s": "0.5"}, requests=10000, concurrency=2
+    ),
+}
+
+
+@pytest.mark.parametrize("check", LONG_RUNNING.values(), ids=LONG_RUNNING.keys())
+def test_ctrl_c_stops_checks_that_are_still_running(
+    pytester: pytest.Pytester, recorder: Recorder, check: str
+) -> None:
+    write_gate(pytester, recorder.url, check)
+    proc = pytester.popen(
+        [sys.executable, "-m", "pytest", *GATE],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        # Interrupted once the check is busy with the target.
+        while not recorder.arrived.wait(0.1):
+            assert proc.poll() is None, proc.communicate()[0].decode()
+        proc.send_signal(signal.SIGINT)
+        # A bound for a hung gate, not a timing: stopped checks end within a second.
+        output = proc.communicate(timeout=60)[0].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 2, output  # INCOMPLETE: interrupted
+    assert "KeyboardInterrupt" in output
 
 
 def broken_team_checks(pytester: pytest.Pytester) -> str:
