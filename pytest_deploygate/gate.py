@@ -281,7 +281,8 @@ class GatePlugin:
 
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         # An xdist worker learns its items one by one: start the next one's probe while
-        # this one runs, so a worker's checks overlap at least pairwise.
+        # this one runs, so a worker's checks overlap at least pairwise (the runner starts
+        # no exclusive check ahead, and runs one only once the others are done).
         if self.gate.is_worker and nextitem is not None and _tests_are_called(item.config):
             check = declared_check(nextitem)
             if check is not None:

@@ -62,7 +62,9 @@ class CheckKind:
     check runs once. ``deadline`` bounds one probe attempt (a load test legitimately
     takes longer than one request's timeout). ``where`` names what the check looks at (a
     URL, host:port, a host) in reasons the runner writes, such as its own timeout; it
-    must not do I/O and must not show credentials.
+    must not do I/O and must not show credentials. ``exclusive`` checks run alone: the
+    runner starts one only when nothing else is in flight, and nothing else until it is
+    done (a load test would otherwise slow down the checks that measure latency).
     """
 
     probe: Callable[[Any, Target, ProbeContext], Any]
@@ -70,6 +72,7 @@ class CheckKind:
     deadline: Callable[[Any, Target, ProbeContext], float] = default_deadline
     instances: Callable[[Any, Target], Sequence[str]] | None = None
     where: Callable[[Any, Target, ProbeContext], str] = default_where
+    exclusive: bool = False
 
 
 def _where_request(spec: Any, target: Target, ctx: ProbeContext) -> str:
@@ -101,9 +104,17 @@ KINDS: dict[str, CheckKind] = {
     "postgres": CheckKind(probe_postgres, judge_postgres, deadline=postgres_deadline),
     "sqlite": CheckKind(probe=probe_sqlite, judge=judge_sqlite),
     "backup": CheckKind(probe=probe_backup, judge=judge_backup, deadline=backup_deadline),
+    # Exclusive: its traffic would show up in every latency measured at the same time.
     "load": CheckKind(
-        probe=probe_load, judge=judge_load, deadline=load_deadline, where=_where_load
+        probe=probe_load,
+        judge=judge_load,
+        deadline=load_deadline,
+        where=_where_load,
+        exclusive=True,
     ),
+    # Not exclusive, even over a window: it only scrapes twice, and running it alone
+    # would hold every other check back for the whole window (--observe 5m: five minutes).
+    # A load check never overlaps its window: exclusive checks wait for it to end.
     "prometheus": CheckKind(
         probe=probe_prometheus,
         judge=judge_prometheus,

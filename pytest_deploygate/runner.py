@@ -1,5 +1,5 @@
 """Runs declared checks: probe, judge, retry while ``wait`` allows, bounded in time,
-many at once on a bounded pool, stoppable at any time. The test
+many at once on a bounded pool (exclusive ones alone), stoppable at any time. The test
 items only read the results."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from pytest_deploygate.checks.base import CheckSpec, Target
@@ -98,9 +98,12 @@ class Runner:
     """Starts checks ahead of their test items on a bounded pool and hands out results.
 
     Order, outcomes and verdict are those of a serial run: items still report in
-    collection order, they only stop waiting sooner. ``close`` stops what is running: no
-    attempt or ``wait`` outlives it by more than a fraction of a second, and queued checks
-    never start.
+    collection order, they only stop waiting sooner. Checks are started in segments:
+    everything up to the next exclusive check (a load test) at once; an exclusive check
+    starts when its item asks for it, once every check started before it is done, and
+    the next segment starts when it is done. So nothing else is in flight while an
+    exclusive check runs. ``close`` stops what is running: no attempt or ``wait`` outlives
+    it by more than a fraction of a second, and queued checks never start.
     """
 
     def __init__(self, target: Target, ctx: ProbeContext, concurrency: int) -> None:
@@ -110,15 +113,46 @@ class Runner:
             max_workers=max(1, concurrency), thread_name_prefix="deploygate"
         )
         self._futures: dict[str, Future[Execution]] = {}
+        self._plan: list[CheckInstance] = []
+        self._position: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
     def prefetch(self, checks: Iterable[CheckInstance]) -> None:
-        for check in checks:
-            self._submit(check)
+        """Plan ``checks`` in the order their items run; start them up to the first
+        exclusive one."""
+        with self._lock:
+            first = len(self._plan)
+            for check in checks:
+                if check.key not in self._position:
+                    self._position[check.key] = len(self._plan)
+                    self._plan.append(check)
+        self._start_segment(first)
 
     def result(self, check: CheckInstance) -> Execution:
-        return self._submit(check).result()
+        if not is_exclusive(check):
+            if check.key not in self._futures and check.key in self._position:
+                # Its segment did not start (the exclusive check before it never ran:
+                # skipped, deselected at run time): start it now.
+                self._start_segment(self._position[check.key])
+            return self._submit(check).result()
+        with self._lock:
+            started = list(self._futures.values())
+        wait(started)
+        execution = self._submit(check).result()
+        if check.key in self._position:
+            self._start_segment(self._position[check.key] + 1)
+        return execution
+
+    def _start_segment(self, index: int) -> None:
+        with self._lock:
+            segment = []
+            for check in self._plan[index:]:
+                if is_exclusive(check):
+                    break
+                segment.append(check)
+        for check in segment:
+            self._submit(check)
 
     def _submit(self, check: CheckInstance) -> Future[Execution]:
         with self._lock:
@@ -132,3 +166,7 @@ class Runner:
         """Stop: running attempts are given up, waits end, queued checks never start."""
         self._stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def is_exclusive(check: CheckInstance) -> bool:
+    return KINDS[check.spec.type].exclusive

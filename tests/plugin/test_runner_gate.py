@@ -1,5 +1,5 @@
-"""How the gate runs its declared checks: never when no item will ask for a result, and
-never past a Ctrl-C."""
+"""How the gate runs its declared checks: ahead of their items, a load test alone, never
+when no item will ask for a result, and never past a Ctrl-C."""
 
 from __future__ import annotations
 
@@ -100,3 +100,63 @@ def test_with_continue_on_collection_errors_the_checks_still_run(
     result = pytester.runpytest_subprocess(*GATE, "--continue-on-collection-errors", "-v")
     result.stdout.fnmatch_lines(["*test_http[[]health[]] PASSED*"])
     assert [s.path for s in recorder.served] == ["/health"]
+
+
+def test_nothing_else_is_in_flight_while_a_load_check_runs(
+    pytester: pytest.Pytester, recorder: Recorder
+) -> None:
+    # Item order: the http suite, then load, then prometheus. Without exclusivity all
+    # four would probe at once, and the load would slow down the latency checks.
+    write_gate(
+        pytester,
+        recorder.url,
+        declared("before-a", "http", path="/slow", params={"s": "0.3"}),
+        declared("before-b", "http", path="/slow", params={"s": "0.3"}),
+        declared("load", "load", path="/load", params={"s": "0.05"}, requests=10, concurrency=5),
+        declared("after", "prometheus", path="/metrics", require=["up"]),
+    )
+    result = pytester.runpytest_subprocess(*GATE, "-v")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*test_http[[]before-a[]] PASSED*",
+            "*test_http[[]before-b[]] PASSED*",
+            "*test_load[[]load[]] PASSED*",
+            "*test_prometheus[[]after[]] PASSED*",
+        ]
+    )
+    load = recorder.of("/load")
+    others = recorder.others("/load")
+    assert len(load) == 10
+    assert sorted(s.path for s in others) == ["/metrics", "/slow", "/slow"]
+    began, ended = min(s.began for s in load), max(s.ended for s in load)
+    overlapping = [s for s in others if s.began < ended and s.ended > began]
+    assert overlapping == []
+
+
+def test_checks_after_a_skipped_load_check_still_run(
+    pytester: pytest.Pytester, recorder: Recorder
+) -> None:
+    # The load check's item never asks for its result: the checks after it start anyway.
+    pytester.makeconftest(
+        """
+        import pytest
+
+        def pytest_collection_modifyitems(items):
+            for item in items:
+                if "test_load" in item.nodeid:
+                    item.add_marker(pytest.mark.skip(reason="not today"))
+        """
+    )
+    write_gate(
+        pytester,
+        recorder.url,
+        declared("load", "load", path="/load", requests=10, concurrency=5),
+        declared("after", "prometheus", path="/metrics", require=["up"]),
+    )
+    result = pytester.runpytest_subprocess(*GATE, "-v")
+    result.stdout.fnmatch_lines(
+        ["*test_load[[]load[]] SKIPPED*", "*test_prometheus[[]after[]] PASSED*"]
+    )
+    assert result.ret == 0, result.stdout.str()
+    assert [s.path for s in recorder.served] == ["/metrics"]
