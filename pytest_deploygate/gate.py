@@ -324,9 +324,14 @@ class GatePlugin:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
-        if not self.gate.is_worker and not session.config.option.collectonly:
-            # Probe ahead on a bounded pool; items still report in collection order.
-            # Not in an xdist worker: it only runs the items the controller sends it.
+        # Probe ahead on a bounded pool; items still report in collection order.
+        # Not in an xdist worker: it only runs the items the controller sends it. Not
+        # after collection errors: pytest's own run loop then stops with "Interrupted"
+        # (unless --continue-on-collection-errors), and this wrapper runs before it.
+        collection_failed = (
+            session.testsfailed and not session.config.option.continue_on_collection_errors
+        )
+        if not self.gate.is_worker and not collection_failed and _tests_are_called(session.config):
             self.gate.runner.prefetch(
                 check for check in map(declared_check, session.items) if check is not None
             )
@@ -334,8 +339,9 @@ class GatePlugin:
 
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         # An xdist worker learns its items one by one: start the next one's probe while
-        # this one runs, so a worker's checks overlap at least pairwise.
-        if self.gate.is_worker and nextitem is not None:
+        # this one runs, so a worker's checks overlap at least pairwise (the runner starts
+        # no exclusive check ahead, and runs one only once the others are done).
+        if self.gate.is_worker and nextitem is not None and _tests_are_called(item.config):
             check = declared_check(nextitem)
             if check is not None:
                 self.gate.runner.prefetch([check])
@@ -368,7 +374,9 @@ class GatePlugin:
         if self.gate.is_worker or session.config.option.collectonly:
             return (yield)
         markexpr = str(session.config.getoption("markexpr", "") or "")
-        result = self.gate.finish(int(session.exitstatus), markexpr)
+        option = session.config.option
+        checked = not (option.setuponly or option.setupplan)
+        result = self.gate.finish(int(session.exitstatus), markexpr, checked=checked)
         if self.verdict_file is not None:
             try:
                 write_verdict(self.verdict_file, result, self.gate.mask)
@@ -398,6 +406,15 @@ class GatePlugin:
                 reporter.write_line(self.gate.mask(line.text), **style)
         if self._verdict_error:
             reporter.write_line(self._verdict_error, red=True, bold=True)
+
+
+def _tests_are_called(config: pytest.Config) -> bool:
+    """Not under --collect-only, --setup-only or --setup-plan: there probing ahead would
+    touch the target for checks whose items never ask for a result."""
+    option = config.option
+    return not any(
+        getattr(option, name, False) for name in ("collectonly", "setuponly", "setupplan")
+    )
 
 
 class XdistPlugin:

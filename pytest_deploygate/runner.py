@@ -1,5 +1,6 @@
 """Runs declared checks: probe, judge, retry while ``wait`` allows, bounded in time,
-many at once on a bounded pool. The test items only read the results."""
+many at once on a bounded pool (exclusive ones alone), stoppable at any time. The test
+items only read the results."""
 
 from __future__ import annotations
 
@@ -7,15 +8,14 @@ import dataclasses
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
 
 from pytest_deploygate.checks.base import CheckSpec, Target
-from pytest_deploygate.errors import ProbeError, ProbeTimeout
+from pytest_deploygate.errors import ProbeError
 from pytest_deploygate.expect.base import Judgement
-from pytest_deploygate.kinds import KINDS, CheckKind
-from pytest_deploygate.probes.base import ProbeContext, classify
+from pytest_deploygate.kinds import KINDS, CheckKind, default_where
+from pytest_deploygate.probes.base import STOPPED_REASON, ProbeContext, call_with_deadline, classify
 
 
 @dataclass(frozen=True)
@@ -42,55 +42,69 @@ class Execution:
     duration_s: float
 
 
-def execute(check: CheckInstance, target: Target, ctx: ProbeContext) -> Execution:
-    """Probe and judge; while the check has ``wait`` and has not passed, try again."""
+def execute(
+    check: CheckInstance, target: Target, ctx: ProbeContext, stop: threading.Event | None = None
+) -> Execution:
+    """Probe and judge; while the check has ``wait`` and has not passed, try again.
+
+    Once ``stop`` is set, no attempt starts and the running one is given up.
+    """
     kind = KINDS[check.spec.type]
     ctx = dataclasses.replace(ctx, instance=check.instance)
+    stop = stop if stop is not None else threading.Event()
     start = time.monotonic()
     wait_until = start + (check.spec.wait or 0.0)
     attempts = 0
-    while True:
+    judgement: Judgement | None = None
+    error: ProbeError | None = ProbeError(STOPPED_REASON)
+    while not stop.is_set():
         attempts += 1
-        judgement, error = _attempt(kind, check.spec, target, ctx)
+        judgement, error = _attempt(kind, check.spec, target, ctx, stop)
         passed = error is None and judgement is not None and judgement.passed
         if passed or check.spec.wait is None or time.monotonic() >= wait_until:
             break
-        time.sleep(min(check.spec.wait_interval, max(0.0, wait_until - time.monotonic())))
+        stop.wait(min(check.spec.wait_interval, max(0.0, wait_until - time.monotonic())))
     if error is not None and attempts > 1:
         error = type(error)(f"{error} (after {attempts} attempts over the wait)")
     return Execution(judgement, error, attempts, time.monotonic() - start)
 
 
+def where(kind: CheckKind, spec: CheckSpec, target: Target, ctx: ProbeContext) -> str:
+    """What the check looks at, for the runner's own reasons; never fails."""
+    try:
+        return kind.where(spec, target, ctx)
+    except Exception:  # a bad address is the probe's to report, with its own reason
+        return default_where(spec, target, ctx)
+
+
 def _attempt(
-    kind: CheckKind, spec: CheckSpec, target: Target, ctx: ProbeContext
+    kind: CheckKind, spec: CheckSpec, target: Target, ctx: ProbeContext, stop: threading.Event
 ) -> tuple[Judgement | None, ProbeError | None]:
     """One probe, bounded by the kind's deadline even if the probe itself hangs."""
     deadline = kind.deadline(spec, target, ctx)
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["observation"] = kind.probe(spec, target, ctx)
-        except BaseException as exc:
-            box["error"] = exc
-
-    # A daemon thread: a probe stuck in a C call cannot be killed, but it must not
-    # keep the gate (or the interpreter at exit) waiting.
-    worker = threading.Thread(target=run, name=f"deploygate-probe-{spec.id}", daemon=True)
-    worker.start()
-    worker.join(deadline)
-    if worker.is_alive():
-        return None, ProbeTimeout(f"no result within {deadline:.1f}s")
-    if "error" in box:
-        return None, classify(box["error"])
-    return kind.judge(spec, target, box["observation"]), None
+    try:
+        observation = call_with_deadline(
+            lambda: kind.probe(spec, target, ctx),
+            deadline,
+            name=f"deploygate-probe-{spec.id}",
+            timeout_reason=f"no result within {deadline:.1f}s ({where(kind, spec, target, ctx)})",
+            stop=stop,
+        )
+    except Exception as exc:
+        return None, classify(exc)
+    return kind.judge(spec, target, observation), None
 
 
 class Runner:
     """Starts checks ahead of their test items on a bounded pool and hands out results.
 
     Order, outcomes and verdict are those of a serial run: items still report in
-    collection order, they only stop waiting sooner.
+    collection order, they only stop waiting sooner. Checks are started in segments:
+    everything up to the next exclusive check (a load test) at once; an exclusive check
+    starts when its item asks for it, once every check started before it is done, and
+    the next segment starts when it is done. So nothing else is in flight while an
+    exclusive check runs. ``close`` stops what is running: no attempt or ``wait`` outlives
+    it by more than a fraction of a second, and queued checks never start.
     """
 
     def __init__(self, target: Target, ctx: ProbeContext, concurrency: int) -> None:
@@ -100,24 +114,60 @@ class Runner:
             max_workers=max(1, concurrency), thread_name_prefix="deploygate"
         )
         self._futures: dict[str, Future[Execution]] = {}
+        self._plan: list[CheckInstance] = []
+        self._position: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._stop = threading.Event()
 
     def prefetch(self, checks: Iterable[CheckInstance]) -> None:
-        for check in checks:
-            self._submit(check)
+        """Plan ``checks`` in the order their items run; start them up to the first
+        exclusive one."""
+        with self._lock:
+            first = len(self._plan)
+            for check in checks:
+                if check.key not in self._position:
+                    self._position[check.key] = len(self._plan)
+                    self._plan.append(check)
+        self._start_segment(first)
 
     def result(self, check: CheckInstance) -> Execution:
-        return self._submit(check).result()
+        if not is_exclusive(check):
+            if check.key not in self._futures and check.key in self._position:
+                # Its segment did not start (the exclusive check before it never ran:
+                # skipped, deselected at run time): start it now.
+                self._start_segment(self._position[check.key])
+            return self._submit(check).result()
+        with self._lock:
+            started = list(self._futures.values())
+        wait(started)
+        execution = self._submit(check).result()
+        if check.key in self._position:
+            self._start_segment(self._position[check.key] + 1)
+        return execution
+
+    def _start_segment(self, index: int) -> None:
+        with self._lock:
+            segment = []
+            for check in self._plan[index:]:
+                if is_exclusive(check):
+                    break
+                segment.append(check)
+        for check in segment:
+            self._submit(check)
 
     def _submit(self, check: CheckInstance) -> Future[Execution]:
         with self._lock:
             future = self._futures.get(check.key)
             if future is None:
-                future = self._pool.submit(execute, check, self._target, self._ctx)
+                future = self._pool.submit(execute, check, self._target, self._ctx, self._stop)
                 self._futures[check.key] = future
             return future
 
     def close(self) -> None:
-        for future in self._futures.values():
-            future.cancel()
+        """Stop: running attempts are given up, waits end, queued checks never start."""
+        self._stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def is_exclusive(check: CheckInstance) -> bool:
+    return KINDS[check.spec.type].exclusive

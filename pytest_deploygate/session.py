@@ -185,8 +185,16 @@ class GateSession:
     def decision_for(self, nodeid: str) -> CheckDecision | None:
         return self._decisions.get(nodeid)
 
-    def finish(self, pytest_exit: int, markexpr: str) -> GateResult:
-        """Decide once: every expected check has a decision, missing ones are errors."""
+    def finish(self, pytest_exit: int, markexpr: str, *, checked: bool = True) -> GateResult:
+        """Decide once: every expected check has a decision, missing ones are errors.
+
+        ``checked`` is False when pytest ran fixtures but no check (``--setup-only``,
+        ``--setup-plan``): then nothing was verified, and the verdict is INCOMPLETE.
+        """
+        if not checked:
+            self._pending.clear()
+            self._expected.clear()
+            self._decisions.clear()
         for nodeid, pending in list(self._pending.items()):
             # Its teardown never came: the run stopped while this check ran. Whatever its
             # earlier phases said, it did not finish, so it did not pass.

@@ -1,4 +1,5 @@
-"""What every probe shares: its context, and the mapping of low-level errors.
+"""What every probe shares: its context, the mapping of low-level errors, and a time
+bound for calls that may hang.
 
 A probe is a function ``probe(spec, target, ctx) -> Observation``: it does all the I/O
 of one check and nothing else. It raises only :class:`~pytest_deploygate.errors.ProbeError`.
@@ -9,9 +10,12 @@ from __future__ import annotations
 import socket
 import ssl
 import sys
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from pytest_deploygate.errors import (
     ProbeAuthError,
@@ -26,6 +30,12 @@ from pytest_deploygate.errors import (
 
 if TYPE_CHECKING:
     from pytest_deploygate.probes.hostconn import HostPool
+
+T = TypeVar("T")
+
+# How often a bounded call looks at its stop event while it waits.
+STOP_POLL_S = 0.1
+STOPPED_REASON = "stopped: the gate is shutting down"
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,49 @@ class ProbeContext:
     def path(self, value: Path | str) -> Path:
         path = Path(value).expanduser()
         return path if path.is_absolute() else self.base_dir / path
+
+
+def call_with_deadline(
+    fn: Callable[[], T],
+    seconds: float,
+    *,
+    name: str,
+    timeout_reason: str,
+    stop: threading.Event | None = None,
+) -> T:
+    """``fn()`` in a daemon thread, waited for at most ``seconds``.
+
+    Returns what ``fn`` returns and raises what it raises (an exception that is not an
+    ``Exception`` becomes a ``ProbeError``). Past ``seconds`` it raises
+    ``ProbeTimeout(timeout_reason)``; once ``stop`` is set, a ``ProbeError`` saying so.
+    The thread is left behind in both cases: a call stuck in C cannot be killed, and as a
+    daemon it keeps neither the gate nor the interpreter at exit waiting.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name=name, daemon=True)
+    worker.start()
+    end = time.monotonic() + seconds
+    while worker.is_alive():
+        if stop is not None and stop.is_set():
+            raise ProbeError(STOPPED_REASON)
+        remaining = end - time.monotonic()
+        if remaining <= 0:
+            raise ProbeTimeout(timeout_reason)
+        worker.join(remaining if stop is None else min(remaining, STOP_POLL_S))
+    if "error" in box:
+        error: BaseException = box["error"]
+        if isinstance(error, Exception):
+            raise error
+        raise classify(error) from error
+    value: T = box["value"]
+    return value
 
 
 # What the caller gave the operation, in requests' shape: seconds, or (connect, read).

@@ -8,7 +8,6 @@ missing on the host (exit 127) is an ``error`` naming the host and the command.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +29,8 @@ from pytest_deploygate.checks.host import (
     SocketCheck,
     display_host,
 )
-from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout, one_line
-from pytest_deploygate.probes.base import ProbeContext
+from pytest_deploygate.errors import ProbeError, ProbeProtocolError, one_line
+from pytest_deploygate.probes.base import ProbeContext, call_with_deadline
 from pytest_deploygate.probes.hostconn import HostPool, HostSettings, host_error
 
 _NOT_FOUND = 127
@@ -153,6 +152,11 @@ def host_deadline(spec: HostCheck, target: Target, ctx: ProbeContext) -> float:
     return spec.effective_timeout(target) + 3.0
 
 
+def host_where(spec: HostCheck, target: Target, ctx: ProbeContext) -> str:
+    """The host as the test id shows it (without a password)."""
+    return f"host {ctx.instance or NO_HOSTS}: {spec.check}"
+
+
 def probe_host(spec: HostCheck, target: Target, ctx: ProbeContext) -> HostObservation:
     """Connect (or reuse the connection) and read what the check's sub-kind needs."""
     hostspec = resolve_host(ctx.instance, target)
@@ -160,30 +164,27 @@ def probe_host(spec: HostCheck, target: Target, ctx: ProbeContext) -> HostObserv
     timeout = spec.effective_timeout(target)
     # The gate session's pool; a probe run on its own (tests, benches) gets one of its own.
     pool = ctx.hosts if ctx.hosts is not None else HostPool()
-    box: dict[str, Any] = {}
 
-    def work() -> None:
-        try:
-            settings = HostSettings.of(target, ctx, spec.sudo)
-            host = pool.get(hostspec, settings)
-            box["detail"] = READERS[spec.check](spec, host, target)
-        except BaseException as exc:
-            box["error"] = exc
+    def work() -> Any:
+        settings = HostSettings.of(target, ctx, spec.sudo)
+        host = pool.get(hostspec, settings)
+        return READERS[spec.check](spec, host, target)
 
     # Commands on a host have no timeout of their own in testinfra: bound them here,
     # so the reason names the host instead of the runner's anonymous deadline.
-    worker = threading.Thread(target=work, name=f"deploygate-host-{spec.id}", daemon=True)
-    worker.start()
     try:
-        worker.join(timeout)
+        detail = call_with_deadline(
+            work,
+            timeout,
+            name=f"deploygate-host-{spec.id}",
+            timeout_reason=f"{shown}: no answer within {timeout:g}s",
+        )
+    except Exception as exc:
+        raise host_error(exc, hostspec) from None
     finally:
         if pool is not ctx.hosts:
             pool.close()
-    if worker.is_alive():
-        raise ProbeTimeout(f"{shown}: no answer within {timeout:g}s")
-    if "error" in box:
-        raise host_error(box["error"], hostspec) from None
-    return HostObservation(host=shown, detail=box["detail"])
+    return HostObservation(host=shown, detail=detail)
 
 
 def resolve_host(instance: str | None, target: Target) -> str:

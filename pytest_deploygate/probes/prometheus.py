@@ -14,6 +14,7 @@ from pytest_deploygate.checks.prometheus import PrometheusCheck
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError
 from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.probes.http import USER_AGENT, tls_verify
+from pytest_deploygate.probes.websocket import display_url
 
 DEFAULT_PATH = "/metrics"
 
@@ -59,6 +60,14 @@ def window_of(spec: PrometheusCheck, ctx: ProbeContext) -> float | None:
     """``--observe`` wins over the check's own ``window``: the person running the gate
     decides how long to watch."""
     return ctx.observe if ctx.observe is not None else spec.window
+
+
+def where_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -> str:
+    """The endpoint, and the window when there is one: a timeout after five minutes
+    should say it was a five-minute observation."""
+    window = window_of(spec, ctx)
+    over = f" over {window:g}s" if window else ""
+    return f"metrics {display_url(metrics_url(spec, target))}{over}"
 
 
 def deadline_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -> float:

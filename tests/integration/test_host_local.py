@@ -17,7 +17,7 @@ import pytest
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.host import NO_HOSTS, HostCheck
-from pytest_deploygate.errors import ProbeError
+from pytest_deploygate.errors import ProbeError, ProbeTimeout
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 from tests.support.need import need_server
@@ -109,6 +109,13 @@ def test_a_command_exit_and_output_are_checked() -> None:
 def test_a_command_missing_on_the_host_is_an_error_not_a_failure() -> None:
     reason = str(error_of(spec("command", command="no-such-tool-dg --check")))
     assert reason.startswith("local://: command 'no-such-tool-dg' not found on the host")
+
+
+def test_a_command_that_outlasts_its_timeout_is_an_error_naming_the_host() -> None:
+    # The host probe's own bound fires before the runner's deadline (timeout + 3 s).
+    error = error_of(spec("command", command="sleep 5", timeout="500ms"))
+    assert isinstance(error, ProbeTimeout)
+    assert str(error) == "local://: no answer within 0.5s"
 
 
 # -- files -------------------------------------------------------------------------------

@@ -184,3 +184,12 @@ def test_a_verdict_file_from_an_earlier_run_never_outlives_a_failed_start(
     write_gate(pytester, http_base, http_check("health", "/health", expect_stauts=200))
     assert run(pytester).ret == 4
     assert not (pytester.path / "verdict.json").exists()
+
+
+def test_setup_only_checks_nothing_and_is_never_a_go(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    write_gate(pytester, http_base, http_check("health", "/health"))
+    result = run(pytester, "--setup-only")
+    assert result.ret == 5
+    assert verdict(pytester)["verdict"] == "INCOMPLETE"
