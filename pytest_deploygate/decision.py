@@ -161,7 +161,27 @@ def decide(
     finished_at: str,
 ) -> GateResult:
     """The whole decision: every check's decision, the verdict, the exit code."""
-    checks = tuple(decide_check(r, rules) for r in records)
+    return conclude(
+        tuple(decide_check(r, rules) for r in records),
+        pytest_exit=pytest_exit,
+        target=target,
+        phases=phases,
+        started_at=started_at,
+        finished_at=finished_at,
+    )
+
+
+def conclude(
+    checks: tuple[CheckDecision, ...],
+    *,
+    pytest_exit: int,
+    target: str,
+    phases: tuple[str, ...],
+    started_at: str,
+    finished_at: str,
+) -> GateResult:
+    """The verdict and exit code of checks already decided (the session decides each one
+    as its result arrives, for JUnit and the HTML rows)."""
     interrupted = pytest_exit == EXIT_INTERRUPTED
     failed_run = pytest_exit in (EXIT_INTERNAL, EXIT_USAGE)
     verdict = verdict_of((c.decision for c in checks), interrupted=interrupted or failed_run)

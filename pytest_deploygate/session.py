@@ -14,7 +14,7 @@ import pytest
 
 from pytest_deploygate.checks.base import DECISIONS, Target
 from pytest_deploygate.config import GateConfig
-from pytest_deploygate.decision import CheckDecision, GateResult, decide, decide_check
+from pytest_deploygate.decision import CheckDecision, GateResult, conclude, decide_check
 from pytest_deploygate.errors import ProbeError, one_line
 from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.masking import Masker
@@ -227,16 +227,17 @@ class GateSession:
                 )
         # Collection order, not the order results arrived in: the same with and without xdist.
         order = {nodeid: index for index, nodeid in enumerate(self._expected)}
-        records = sorted(
-            (d.record for d in self._decisions.values()),
-            key=lambda r: order.get(r.nodeid, len(order)),
+        checks = tuple(
+            sorted(
+                self._decisions.values(),
+                key=lambda d: order.get(d.record.nodeid, len(order)),
+            )
         )
-        self.result = decide(
-            records,
-            self.config.rules,
+        self.result = conclude(
+            checks,
             pytest_exit=pytest_exit,
             target=self.target.name,
-            phases=phases_run(records, markexpr),
+            phases=phases_run([c.record for c in checks], markexpr),
             started_at=self.started_at,
             finished_at=now_iso(),
         )
