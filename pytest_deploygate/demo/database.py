@@ -255,21 +255,7 @@ def postgres_checks(backup: Path | None) -> list[dict[str, Any]]:
             tables=["orders"],
             policies=["SELECT", "INSERT", "UPDATE", "DELETE"],
         ),
-        _check(
-            "db-schema",
-            pre,
-            type="postgres",
-            check="schema",
-            tables=["accounts", "orders"],
-            columns={"orders": ["account_id", "total_cents", "created_at"]},
-        ),
-        _check(
-            "db-rows",
-            pre,
-            type="postgres",
-            check="row_counts",
-            min_rows={"accounts": 10, "orders": 100},
-        ),
+        *_schema_checks("postgres"),
         _check(
             "db-privileges",
             pre,
@@ -290,14 +276,11 @@ def postgres_checks(backup: Path | None) -> list[dict[str, Any]]:
         ),
     ]
     if backup is not None:
-        checks.append(
-            _check("db-backup", pre, type="backup", path=str(backup), max_age="1d", min_size="1kB")
-        )
+        checks.append(_backup_check(backup))
     return checks
 
 
 def sqlite_checks(backup: Path) -> list[dict[str, Any]]:
-    pre = ["predeploy"]
     return [
         _check(
             "db-integrity", ["predeploy", "smoke", "postdeploy"], type="sqlite", check="integrity"
@@ -311,21 +294,7 @@ def sqlite_checks(backup: Path) -> list[dict[str, Any]]:
             directory=str(MIGRATIONS / "sqlite"),
             on_fail="investigate",
         ),
-        _check(
-            "db-schema",
-            pre,
-            type="sqlite",
-            check="schema",
-            tables=["accounts", "orders"],
-            columns={"orders": ["account_id", "total_cents", "created_at"]},
-        ),
-        _check(
-            "db-rows",
-            pre,
-            type="sqlite",
-            check="row_counts",
-            min_rows={"accounts": 10, "orders": 100},
-        ),
+        *_schema_checks("sqlite"),
         _check(
             "db-orders",
             ["smoke", "postdeploy"],
@@ -336,5 +305,33 @@ def sqlite_checks(backup: Path) -> list[dict[str, Any]]:
             max_latency="1s",
             measurement="demo.orders",
         ),
-        _check("db-backup", pre, type="backup", path=str(backup), max_age="1d", min_size="1kB"),
+        _backup_check(backup),
     ]
+
+
+def _schema_checks(db_type: str) -> list[dict[str, Any]]:
+    """The schema and row checks both databases get: the same demo schema."""
+    pre = ["predeploy"]
+    return [
+        _check(
+            "db-schema",
+            pre,
+            type=db_type,
+            check="schema",
+            tables=["accounts", "orders"],
+            columns={"orders": ["account_id", "total_cents", "created_at"]},
+        ),
+        _check(
+            "db-rows",
+            pre,
+            type=db_type,
+            check="row_counts",
+            min_rows={"accounts": 10, "orders": 100},
+        ),
+    ]
+
+
+def _backup_check(backup: Path) -> dict[str, Any]:
+    return _check(
+        "db-backup", ["predeploy"], type="backup", path=str(backup), max_age="1d", min_size="1kB"
+    )
