@@ -4,10 +4,11 @@ status reason, a header and the body. A report that shows its answers must run n
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.support.httpserver import serve
 
 # If any of this ran in a browser, the page title would change or a <canary-pwned>
 # element would appear; ``onerror`` fires even for markup inserted through innerHTML.
@@ -39,12 +40,5 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def evil_server() -> Iterator[str]:
     """Yields the base URL; ``/ok`` answers 200 JSON, every other path the payload with 500."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(_Handler) as url:
+        yield url
