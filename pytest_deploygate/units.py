@@ -126,10 +126,21 @@ def in_unit(value: float, kind: str, unit: str) -> float | None:
     return value if unit == "ratio" else None
 
 
+def _seconds(value: float) -> str:
+    """250ms, 2.50s; long spans (a backup's age) in the unit people think in: 5.0m, 1.0d."""
+    size = abs(value)
+    if size < 1:
+        return f"{value * 1000:.0f}ms"
+    for name, span in (("d", 86400), ("h", 3600), ("m", 60)):
+        if size >= 2 * span or (size >= span and value % span == 0):
+            return f"{value / span:.1f}{name}"
+    return f"{value:.2f}s"
+
+
 def format_value(value: float, unit: str) -> str:
     """Human form of a measured value in its unit, for terminal and report."""
     if unit == "s":
-        return f"{value * 1000:.0f}ms" if abs(value) < 1 else f"{value:.2f}s"
+        return _seconds(value)
     if unit == "bytes":
         for name, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
             if abs(value) >= size:

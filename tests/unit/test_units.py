@@ -64,3 +64,10 @@ def test_counts_are_shown_as_plain_numbers() -> None:
 def test_a_count_agrees_with_its_noun() -> None:
     assert plural(1, "check") == "1 check"
     assert (plural(0, "check"), plural(2, "check")) == ("0 checks", "2 checks")
+
+
+def test_long_durations_are_shown_in_minutes_hours_days() -> None:
+    assert format_value(86400, "s") == "1.0d"
+    assert format_value(300, "s") == "5.0m"
+    assert format_value(90, "s") == "90.00s"
+    assert format_value(7200, "s") == "2.0h"
