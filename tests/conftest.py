@@ -17,6 +17,9 @@ import pytest
 # cookiejar`` finds the old one) and isinstance checks inside requests would fail.
 import pytest_deploygate.gate  # noqa: F401
 from tests.support.httpserver import http_server, silent_server
+from tests.support.prometheus import prometheus_server
+
+__all__ = ["prometheus_server"]
 
 
 @pytest.fixture(scope="session")
