@@ -17,8 +17,8 @@ from urllib.parse import urljoin
 import requests
 
 from pytest_deploygate.errors import ProbeAuthError, ProbeProtocolError
+from pytest_deploygate.masking import display_url
 from pytest_deploygate.probes.base import classify
-from pytest_deploygate.probes.websocket import display_url
 
 Labels = tuple[tuple[str, str], ...]
 
