@@ -6,6 +6,7 @@ become decisions and decisions become the verdict and the exit code.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -52,6 +53,12 @@ class FiredRule:
                 f"{self.rule.raw_threshold!r}, which does not fit: fix the rule"
             )
         op = "above" if self.rule.above is not None else "below"
+        if not math.isfinite(m.value):
+            return (
+                f"{m.name} is {format_value(m.value, m.unit)}, not a finite number, so never "
+                f"within {op} "
+                f"{format_value(self.threshold, m.unit)} ({where}: {self.rule.decision})"
+            )
         return (
             f"{m.name} {format_value(m.value, m.unit)} {op} "
             f"{format_value(self.threshold, m.unit)} ({where}: {self.rule.decision})"

@@ -5,6 +5,7 @@ Registered as a plugin only when ``--target`` is given, so an unrelated run sees
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -17,6 +18,7 @@ from pytest_deploygate.probes.http import BaseUrlSession, tls_verify
 from pytest_deploygate.runner import CheckInstance
 from pytest_deploygate.session import MEASUREMENTS_KEY, PROBE_DURATION_KEY, GateSession
 from pytest_deploygate.stash import GATE_KEY
+from pytest_deploygate.units import format_value
 
 __all__ = ["db", "deploygate_check", "deploygate_run", "http", "measure", "target"]
 
@@ -60,7 +62,8 @@ def http(pytestconfig: pytest.Config, target: Target) -> Iterator[BaseUrlSession
 @pytest.fixture
 def measure(request: pytest.FixtureRequest) -> Measure:
     """Record a measurement for this check: ``measure("orders.latency", 0.3, "s", 1.0)``.
-    Decision rules act on it like on the built-in checks' measurements."""
+    Decision rules act on it like on the built-in checks' measurements. A value that is
+    not a finite number (NaN, ±Inf) is never within a threshold: the check fails."""
     found = request.node.stash.setdefault(MEASUREMENTS_KEY, [])
 
     def record(
@@ -70,10 +73,19 @@ def measure(request: pytest.FixtureRequest) -> Measure:
         threshold: float | None = None,
         bound: Bound | None = "max",
     ) -> Measurement:
+        if threshold is not None and not math.isfinite(threshold):
+            raise ValueError(f"measure({name!r}): threshold {threshold} is not a finite number")
         measurement = Measurement(
             name, float(value), unit, threshold, bound if threshold is not None else None
         )
         found.append(measurement)
+        if threshold is not None and not math.isfinite(measurement.value):
+            pytest.fail(
+                f"{name} is {format_value(measurement.value, unit)}, not a finite number, "
+                "so not within "
+                f"{bound or 'max'} {threshold:g}",
+                pytrace=False,
+            )
         return measurement
 
     return record

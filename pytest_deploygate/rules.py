@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fnmatch import fnmatchcase
 from typing import Annotated
 
@@ -69,4 +70,8 @@ class DecisionRule(Model):
         return fnmatchcase(check_id, self.check) or fnmatchcase(base_id, self.check)
 
     def crossed(self, value: float, threshold: float) -> bool:
+        """A value that is not a finite number (NaN, ±Inf) is never within bounds: NaN
+        compares false with everything, so without this it would pass every row."""
+        if not math.isfinite(value):
+            return True
         return value > threshold if self.above is not None else value < threshold
