@@ -6,7 +6,7 @@ Registered as a plugin only when ``--target`` is given, so an unrelated run sees
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 import pytest
@@ -31,6 +31,7 @@ class Measure(Protocol):
         unit: str = "",
         threshold: float | None = None,
         bound: Bound | None = "max",
+        samples: Sequence[tuple[float, float]] = (),
     ) -> Measurement: ...
 
 
@@ -62,8 +63,10 @@ def http(pytestconfig: pytest.Config, target: Target) -> Iterator[BaseUrlSession
 @pytest.fixture
 def measure(request: pytest.FixtureRequest) -> Measure:
     """Record a measurement for this check: ``measure("orders.latency", 0.3, "s", 1.0)``.
-    Decision rules act on it like on the built-in checks' measurements. A value that is
-    not a finite number (NaN, ±Inf) is never within a threshold: the check fails."""
+    Decision rules act on it like on the built-in checks' measurements; pass
+    ``samples=[(seconds, value), ...]`` for values taken over time (rules with ``for``).
+    A value that is not a finite number (NaN, ±Inf) is never within a threshold: the
+    check fails."""
     found = request.node.stash.setdefault(MEASUREMENTS_KEY, [])
 
     def record(
@@ -72,11 +75,17 @@ def measure(request: pytest.FixtureRequest) -> Measure:
         unit: str = "",
         threshold: float | None = None,
         bound: Bound | None = "max",
+        samples: Sequence[tuple[float, float]] = (),
     ) -> Measurement:
         if threshold is not None and not math.isfinite(threshold):
             raise ValueError(f"measure({name!r}): threshold {threshold} is not a finite number")
         measurement = Measurement(
-            name, float(value), unit, threshold, bound if threshold is not None else None
+            name,
+            float(value),
+            unit,
+            threshold,
+            bound if threshold is not None else None,
+            tuple(sorted((float(t), float(v)) for t, v in samples)),
         )
         found.append(measurement)
         if threshold is not None and not math.isfinite(measurement.value):
@@ -111,7 +120,7 @@ def deploygate_run(
         request.node.stash[PROBE_DURATION_KEY] = execution.duration_s
         if execution.judgement is not None:
             for m in execution.judgement.measurements:
-                measure(m.name, m.value, m.unit, m.threshold, m.bound)
+                measure(m.name, m.value, m.unit, m.threshold, m.bound, m.samples)
         if execution.error is not None:
             raise execution.error
         assert execution.judgement is not None

@@ -87,13 +87,17 @@ class GateSession:
             found.extend(CheckInstance(spec, key) for key in keys)
         return found
 
-    def declared_meta(self) -> dict[str, dict[str, Any]]:
-        """Node id -> metadata of every declared check instance, from the config alone."""
+    def declared_instances(self) -> dict[str, CheckInstance]:
+        """Node id -> every declared check instance, from the config alone."""
         return {
-            suite_nodeid(type_name, check.key): instance_meta(check)
+            suite_nodeid(type_name, check.key): check
             for type_name in sorted(self.config.types)
             for check in self.instances_of(type_name)
         }
+
+    def declared_meta(self) -> dict[str, dict[str, Any]]:
+        """Node id -> metadata of every declared check instance, from the config alone."""
+        return {nodeid: instance_meta(c) for nodeid, c in self.declared_instances().items()}
 
     def expect(self, nodeid: str, meta: dict[str, Any] | None) -> None:
         """A check was collected: its result must arrive, or it counts as error."""

@@ -272,7 +272,9 @@ def _rule_limit(fired: FiredRule) -> str:
         return f"rule {fired.index + 1}: {fired.rule.raw_threshold} (does not fit the unit)"
     sign = ">" if fired.rule.above is not None else "<"
     unit = fired.measurement.unit
-    return f"rule {fired.index + 1}: {sign} {format_value(fired.threshold, unit)}"
+    persistence = fired.rule.persistence
+    held = f" {persistence.describe()}" if persistence is not None else ""
+    return f"rule {fired.index + 1}: {sign} {format_value(fired.threshold, unit)}{held}"
 
 
 def row_reason(decided: CheckDecision | None, report: Any) -> str:
@@ -370,7 +372,7 @@ def render_fired_rules(result: GateResult) -> str:
         f'<td><span class="dg-d dg-d-{f.decision}">{escape(f.decision)}</span></td>'
         f"<td><code>{escape(c.record.id)}</code></td>"
         f"<td>{escape(f.measurement.name)}</td>"
-        f"<td>{escape(format_value(f.measurement.value, f.measurement.unit))}</td>"
+        f"<td>{escape(format_value(f.compared, f.measurement.unit))}</td>"
         f"<td>{escape(_rule_limit(f).split(': ', 1)[1])}</td>"
         f"<td>{escape(f.rule.description)}</td>"
         "</tr>"
