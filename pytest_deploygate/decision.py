@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.rules import DecisionRule
+from pytest_deploygate.samples import Held, held_for, summarize, worst
 from pytest_deploygate.units import format_value
 
 RANK = {"ok": 0, "investigate": 1, "rollback": 2}
@@ -23,6 +24,8 @@ EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_CHECK = 2, 3, 4, 5
 # A rule whose threshold cannot be compared with the measurement (a ratio against
 # seconds) is a config mistake: it must not pass silently, nor roll back on its own.
 MISMATCH_DECISION = "investigate"
+# A ``for`` row whose samples span less than ``for`` could not be judged: SPEC says so.
+UNJUDGED_DECISION = "investigate"
 
 
 @dataclass(frozen=True)
@@ -31,16 +34,31 @@ class FiredRule:
 
     ``threshold`` is the rule's threshold in the measurement's unit; None when the rule's
     notation does not fit that unit, in which case the row raises to ``investigate``.
+    ``value`` is the number the row compared (a summary of the samples, or the value);
+    ``held`` says how a ``for`` / ``consecutive`` condition went over the samples, and
+    ``unjudged`` that the samples did not span enough time to tell (``investigate``).
     """
 
     index: int
     rule: DecisionRule
     measurement: Measurement
     threshold: float | None
+    value: float | None = None
+    held: Held | None = None
+    unjudged: bool = False
+
+    @property
+    def compared(self) -> float:
+        return self.measurement.value if self.value is None else self.value
 
     @property
     def decision(self) -> str:
-        return self.rule.decision if self.threshold is not None else MISMATCH_DECISION
+        if self.threshold is None:
+            return MISMATCH_DECISION
+        if self.unjudged:
+            # Never passes silently, but a row meant as "ok" stays a no-op.
+            return min(self.rule.decision, UNJUDGED_DECISION, key=RANK.__getitem__)
+        return self.rule.decision
 
     @property
     def text(self) -> str:
@@ -52,10 +70,35 @@ class FiredRule:
                 f"{self.rule.raw_threshold!r}, which does not fit: fix the rule"
             )
         op = "above" if self.rule.above is not None else "below"
+        limit = f"{op} {format_value(self.threshold, m.unit)}"
+        persistence = self.rule.persistence
+        if persistence is not None and self.held is not None:
+            if self.unjudged:
+                over = format_value(self.held.covered, "s")
+                return (
+                    f"{m.name} could not be judged against {where} ({limit} "
+                    f"{persistence.describe()}): its samples span {over} "
+                    f"({self.held.samples} samples): {self.decision}"
+                )
+            assert self.held.span is not None  # it fired, so the condition held
+            start, end = (format_value(t, "s") for t in self.held.span)
+            return (
+                f"{m.name} {limit} for {format_value(self.held.held_s, 's')} "
+                f"({self.held.count} samples, {start} to {end} into the window) "
+                f"({where}: {self.rule.decision})"
+            )
+        summary = f"{self.summary_name} " if m.samples else ""
         return (
-            f"{m.name} {format_value(m.value, m.unit)} {op} "
-            f"{format_value(self.threshold, m.unit)} ({where}: {self.rule.decision})"
+            f"{m.name} {summary}{format_value(self.compared, m.unit)} {limit} "
+            f"({where}: {self.rule.decision})"
         )
+
+    @property
+    def summary_name(self) -> str:
+        """Which summary of the samples a row without ``for`` compared."""
+        if self.rule.summary is not None:
+            return self.rule.summary
+        return "max" if self.rule.is_above else "min"
 
 
 @dataclass(frozen=True)
@@ -122,11 +165,43 @@ def decide_check(record: CheckRecord, rules: Sequence[DecisionRule]) -> CheckDec
 
 def _fired(check_id: str, m: Measurement, rules: Sequence[DecisionRule]) -> Iterable[FiredRule]:
     for index, rule in enumerate(rules):
-        if not rule.applies_to(check_id, m.name):
-            continue
-        threshold = rule.threshold_in(m.unit)
-        if threshold is None or rule.crossed(m.value, threshold):
-            yield FiredRule(index, rule, m, threshold)
+        if rule.applies_to(check_id, m.name):
+            fired = judge_rule(index, rule, m)
+            if fired is not None:
+                yield fired
+
+
+def judge_rule(index: int, rule: DecisionRule, m: Measurement) -> FiredRule | None:
+    """Whether one row fires on one measurement, and how.
+
+    A row without ``for`` compares one number: the measurement's value when it was taken
+    once, else the row's ``summary`` of the samples (default: the worst sample, so one
+    bad sample fires it). A row with ``for`` or ``consecutive`` looks at every sample; a
+    measurement taken once is one sample at 0s.
+    """
+    threshold = rule.threshold_in(m.unit)
+    if threshold is None:
+        return FiredRule(index, rule, m, None)
+    persistence = rule.persistence
+    if persistence is None:
+        value = summary_value(rule, m)
+        crossed = rule.crossed(value, threshold)
+        return FiredRule(index, rule, m, threshold, value) if crossed else None
+    held = held_for(m.samples or ((0.0, m.value),), lambda v: rule.crossed(v, threshold))
+    if persistence.fires(held):
+        return FiredRule(index, rule, m, threshold, held=held)
+    if not persistence.judgeable(held):
+        return FiredRule(index, rule, m, threshold, held=held, unjudged=True)
+    return None
+
+
+def summary_value(rule: DecisionRule, m: Measurement) -> float:
+    """The number a row without ``for`` compares on ``m``."""
+    if not m.samples:
+        return m.value
+    if rule.summary is not None:
+        return summarize(m.samples, rule.summary)
+    return worst(m.samples, rule.is_above)
 
 
 def verdict_of(decisions: Iterable[str | None], *, interrupted: bool = False) -> str:

@@ -5,7 +5,7 @@ Registered as a plugin only when ``--target`` is given, so an unrelated run sees
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 import pytest
@@ -29,6 +29,7 @@ class Measure(Protocol):
         unit: str = "",
         threshold: float | None = None,
         bound: Bound | None = "max",
+        samples: Sequence[tuple[float, float]] = (),
     ) -> Measurement: ...
 
 
@@ -60,7 +61,8 @@ def http(pytestconfig: pytest.Config, target: Target) -> Iterator[BaseUrlSession
 @pytest.fixture
 def measure(request: pytest.FixtureRequest) -> Measure:
     """Record a measurement for this check: ``measure("orders.latency", 0.3, "s", 1.0)``.
-    Decision rules act on it like on the built-in checks' measurements."""
+    Decision rules act on it like on the built-in checks' measurements; pass
+    ``samples=[(seconds, value), ...]`` for values taken over time (rules with ``for``)."""
     found = request.node.stash.setdefault(MEASUREMENTS_KEY, [])
 
     def record(
@@ -69,9 +71,15 @@ def measure(request: pytest.FixtureRequest) -> Measure:
         unit: str = "",
         threshold: float | None = None,
         bound: Bound | None = "max",
+        samples: Sequence[tuple[float, float]] = (),
     ) -> Measurement:
         measurement = Measurement(
-            name, float(value), unit, threshold, bound if threshold is not None else None
+            name,
+            float(value),
+            unit,
+            threshold,
+            bound if threshold is not None else None,
+            tuple(sorted((float(t), float(v)) for t, v in samples)),
         )
         found.append(measurement)
         return measurement
@@ -99,7 +107,7 @@ def deploygate_run(
         request.node.stash[PROBE_DURATION_KEY] = execution.duration_s
         if execution.judgement is not None:
             for m in execution.judgement.measurements:
-                measure(m.name, m.value, m.unit, m.threshold, m.bound)
+                measure(m.name, m.value, m.unit, m.threshold, m.bound, m.samples)
         if execution.error is not None:
             raise execution.error
         assert execution.judgement is not None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from fnmatch import fnmatchcase
 from typing import Annotated
 
-from pydantic import WithJsonSchema, field_validator, model_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
-from pytest_deploygate.checks.base import Decision, Model
+from pytest_deploygate.checks.base import Decision, Duration, Model
+from pytest_deploygate.samples import Persistence, Summary
 from pytest_deploygate.units import in_unit, parse_notation
 
 # The notation stays as written: "7d" against days, "5%" against a ratio.
@@ -23,12 +25,22 @@ Threshold = Annotated[
 
 
 class DecisionRule(Model):
-    """Raise a check's decision when one of its measurements crosses a threshold."""
+    """Raise a check's decision when one of its measurements crosses a threshold.
+
+    On a measurement with samples (an observation window): with ``for``, the row fires
+    when the threshold was crossed at every sample across at least that long; with
+    ``consecutive``, at that many samples in a row; with neither, it compares one
+    ``summary`` of the samples (default: the worst sample, the largest for ``above``,
+    the smallest for ``below``).
+    """
 
     measurement: str
     check: str = "*"
     above: Threshold | None = None
     below: Threshold | None = None
+    for_: Duration | None = Field(default=None, alias="for")
+    consecutive: int | None = Field(default=None, ge=1)
+    summary: Summary | None = None
     decision: Decision
     description: str = ""
 
@@ -36,7 +48,25 @@ class DecisionRule(Model):
     def _one_threshold(self) -> DecisionRule:
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of 'above' or 'below'")
+        if self.for_ is not None and self.consecutive is not None:
+            raise ValueError("give at most one of 'for' and 'consecutive'")
+        if self.summary is not None and self.persistence is not None:
+            raise ValueError(
+                "'summary' applies to rules without 'for' or 'consecutive' (those look at "
+                "every sample): remove one of them"
+            )
         return self
+
+    @property
+    def persistence(self) -> Persistence | None:
+        """What ``for`` / ``consecutive`` ask of the samples; None for a plain row."""
+        if self.for_ is None and self.consecutive is None:
+            return None
+        return Persistence(self.for_, self.consecutive)
+
+    @property
+    def is_above(self) -> bool:
+        return self.above is not None
 
     @field_validator("above", "below")
     @classmethod
@@ -69,4 +99,8 @@ class DecisionRule(Model):
         return fnmatchcase(check_id, self.check) or fnmatchcase(base_id, self.check)
 
     def crossed(self, value: float, threshold: float) -> bool:
+        """Whether ``value`` is on the bad side; NaN and infinities always are (SPEC: a
+        value that is not a finite number is never within bounds)."""
+        if math.isnan(value) or math.isinf(value):
+            return True
         return value > threshold if self.above is not None else value < threshold

@@ -297,7 +297,9 @@ def rule_threshold(fired: FiredRule) -> str:
     if fired.threshold is None:
         return f"{fired.rule.raw_threshold} (does not fit the unit)"
     sign = ">" if fired.rule.above is not None else "<"
-    return f"{sign} {format_value(fired.threshold, fired.measurement.unit)}"
+    persistence = fired.rule.persistence
+    held = f" {persistence.describe()}" if persistence is not None else ""
+    return f"{sign} {format_value(fired.threshold, fired.measurement.unit)}{held}"
 
 
 def rule_limit(fired: FiredRule) -> str:

@@ -73,7 +73,7 @@ def measured_text(check: CheckDecision) -> str:
         if fired.threshold is None:
             return f"{m.name} {format_value(m.value, m.unit)} vs {fired.rule.raw_threshold}"
         threshold = format_value(fired.threshold, m.unit)
-        return f"{m.name} {format_value(m.value, m.unit)} vs {threshold}"
+        return f"{m.name} {format_value(fired.compared, m.unit)} vs {threshold}"
     for m in check.record.measurements:
         if m.threshold is not None:
             op = {"max": "<=", "min": ">=", "eq": "=="}.get(m.bound or "max", "<=")

@@ -58,8 +58,15 @@ def _rule(fired: FiredRule) -> dict[str, Any]:
         "above": rule.threshold if rule.above is not None else None,
         "below": rule.threshold if rule.below is not None else None,
         "threshold": fired.threshold,
+        "for": rule.for_,
+        "consecutive": rule.consecutive,
+        "summary": fired.summary_name
+        if fired.value is not None and fired.measurement.samples
+        else None,
+        "judged": not fired.unjudged,
+        "span": list(fired.held.span) if fired.held is not None and fired.held.span else None,
         "decision": fired.decision,
-        "value": fired.measurement.value,
+        "value": fired.compared,
         "text": fired.text,
     }
 
