@@ -163,6 +163,9 @@ def test_seed_001_versions_backups_migrations() -> None:
     assert checks_of(result, "postgres", check="migrations", tool="sql")
     errors = [r.keys for r in rules_for(result, "prometheus.error_rate")]
     assert {"measurement": "prometheus.error_rate", "above": "1%", "decision": "rollback"} in errors
+    statuses = {r.item.text: r.status for r in result.draft.results}
+    assert statuses["Health probes failing"] == "check"  # the health checks' on_fail
+    assert statuses["Error rate > 1% | S2 | Rollback. Investigate."] == "rule"
 
 
 def test_seed_003_database_statements() -> None:
