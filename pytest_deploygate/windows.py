@@ -73,6 +73,18 @@ class WindowPlan:
         return self.initial_delay + self.window
 
 
+def no_window(spec: Any) -> WindowPlan | None:
+    """For runs that observe nothing over time."""
+    return None
+
+
+def window_plan(spec: Any, observe: float | None) -> WindowPlan | None:
+    """The window a check is observed over in this run, or None: a check type that
+    samples, with a ``window`` of its own or (for types that watch by default, such as
+    ``prometheus``) under ``--observe``. ``--observe`` sets every window's length."""
+    return None
+
+
 @dataclass(frozen=True)
 class Taken(Generic[Obs]):
     """One sample: seconds from the window's start, and what the probe observed or the
