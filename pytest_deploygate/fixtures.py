@@ -6,17 +6,19 @@ Registered as a plugin only when ``--target`` is given, so an unrelated run sees
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.db_fixture import db
 from pytest_deploygate.outcomes import Bound, Measurement
-from pytest_deploygate.probes.http import BaseUrlSession, tls_verify
 from pytest_deploygate.runner import CheckInstance
 from pytest_deploygate.session import MEASUREMENTS_KEY, PROBE_DURATION_KEY, GateSession
 from pytest_deploygate.stash import GATE_KEY
+
+if TYPE_CHECKING:
+    from pytest_deploygate.probes.http import BaseUrlSession
 
 __all__ = ["db", "deploygate_check", "deploygate_run", "http", "measure", "target"]
 
@@ -48,6 +50,9 @@ def target(pytestconfig: pytest.Config) -> Target:
 def http(pytestconfig: pytest.Config, target: Target) -> Iterator[BaseUrlSession]:
     """A requests Session: relative URLs join the target's base_url; the target's
     timeout, headers and TLS settings apply unless a request sets its own."""
+    # requests is imported when a team check asks for ``http``, not by every gate.
+    from pytest_deploygate.probes.http import BaseUrlSession, tls_verify
+
     gate = gate_of(pytestconfig)
     timeout = target.timeout if target.timeout is not None else 10.0
     session = BaseUrlSession(

@@ -40,10 +40,10 @@ from pytest_deploygate.distribute import (
     worker_share,
 )
 from pytest_deploygate.errors import ConfigError
-from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
 from pytest_deploygate.names import DEFAULT_CONCURRENCY, SUITE_NODE_PREFIX
 from pytest_deploygate.plugin import is_xdist_worker, setting
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.reporters.progress import progress_line, rule_watch
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
@@ -318,7 +318,7 @@ class GatePlugin:
         if marker is None:
             return
         type_name = marker.args[0] if len(marker.args) == 1 else None
-        if type_name not in KINDS:
+        if type_name not in BY_NAME:
             # A UsageError raised here would become a collection error with a traceback.
             given = ", ".join(repr(a) for a in marker.args) or "no argument"
             self._bad_suites.append(f"{metafunc.definition.nodeid} ({given})")
@@ -344,7 +344,7 @@ class GatePlugin:
             raise pytest.UsageError(
                 "@pytest.mark.deploygate_suite(TYPE) takes one known check type; it does not "
                 f"on {'; '.join(self._bad_suites)}. Known check types: "
-                f"{', '.join(sorted(KINDS))}. Fix: pass one of them to the marker."
+                f"{', '.join(sorted(BY_NAME))}. Fix: pass one of them to the marker."
             )
         for item in session.items:
             self.gate.expect(item.nodeid, check_meta(item))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 MASK = "***"
 SECRET_NAME_PARTS = ("PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL")
@@ -72,3 +72,12 @@ class Masker:
                 text = text.replace(value, MASK)
         text = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}:{MASK}@", text)
         return _DSN_PASSWORD.sub(lambda m: f"{m['head']}{MASK}", text)
+
+
+def display_url(url: str) -> str:
+    """The URL without query string and credentials: both often carry secrets."""
+    parts = urlsplit(url.split("?", 1)[0])
+    if parts.username is None and parts.password is None:
+        return parts.geturl()
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -15,9 +15,9 @@ from typing import Any
 from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.errors import ProbeError
 from pytest_deploygate.expect.base import Judgement
-from pytest_deploygate.kinds import KINDS, CheckKind, default_where
 from pytest_deploygate.observer import ObservationPeriod
 from pytest_deploygate.probes.base import STOPPED_REASON, ProbeContext, call_with_deadline, classify
+from pytest_deploygate.registry import BY_NAME, CheckType, default_where
 from pytest_deploygate.windows import Taken, WindowJudge, WindowPlan, by_sample, no_window
 
 # How often an item waiting for its result lets the session show progress.
@@ -58,7 +58,7 @@ def execute(
 
     Once ``stop`` is set, no attempt starts and the running one is given up.
     """
-    kind = KINDS[check.spec.type]
+    kind = BY_NAME[check.spec.type]
     ctx = dataclasses.replace(ctx, instance=check.instance)
     stop = stop if stop is not None else threading.Event()
     start = time.monotonic()
@@ -78,7 +78,7 @@ def execute(
     return Execution(judgement, error, attempts, time.monotonic() - start)
 
 
-def where(kind: CheckKind, spec: CheckSpec, target: Target, ctx: ProbeContext) -> str:
+def where(kind: CheckType[Any, Any], spec: CheckSpec, target: Target, ctx: ProbeContext) -> str:
     """What the check looks at, for the runner's own reasons; never fails."""
     try:
         return kind.where(spec, target, ctx)
@@ -87,7 +87,11 @@ def where(kind: CheckKind, spec: CheckSpec, target: Target, ctx: ProbeContext) -
 
 
 def _attempt(
-    kind: CheckKind, spec: CheckSpec, target: Target, ctx: ProbeContext, stop: threading.Event
+    kind: CheckType[Any, Any],
+    spec: CheckSpec,
+    target: Target,
+    ctx: ProbeContext,
+    stop: threading.Event,
 ) -> tuple[Judgement | None, ProbeError | None]:
     """One probe and its judgement."""
     try:
@@ -98,7 +102,11 @@ def _attempt(
 
 
 def observe_once(
-    kind: CheckKind, spec: CheckSpec, target: Target, ctx: ProbeContext, stop: threading.Event
+    kind: CheckType[Any, Any],
+    spec: CheckSpec,
+    target: Target,
+    ctx: ProbeContext,
+    stop: threading.Event,
 ) -> Any:
     """One probe, bounded by the kind's deadline even if the probe itself hangs; every
     failure is a ProbeError."""
@@ -125,7 +133,7 @@ def start_window(
 ) -> Future[Execution]:
     """Sample a windowed check on the run's observation period; its execution is the
     window judge's verdict on every sample (see windows.py)."""
-    kind = KINDS[check.spec.type]
+    kind = BY_NAME[check.spec.type]
     ctx = dataclasses.replace(ctx, instance=check.instance)
     spec = check.spec
     judge = window_judge(kind, spec.type)
@@ -153,7 +161,7 @@ def start_window(
     return period.start_window(check.key, plan, take, finish, sampled)
 
 
-def window_judge(kind: CheckKind, type_name: str) -> WindowJudge:
+def window_judge(kind: CheckType[Any, Any], type_name: str) -> WindowJudge:
     """The type's own window judge, else one built from its per-sample judge."""
     return by_sample(kind.judge, type_name)
 
@@ -266,4 +274,4 @@ class Runner:
 
 
 def is_exclusive(check: CheckInstance) -> bool:
-    return KINDS[check.spec.type].exclusive
+    return BY_NAME[check.spec.type].exclusive

@@ -23,12 +23,12 @@ from pytest_deploygate.decision import (
 )
 from pytest_deploygate.errors import ProbeError, one_line
 from pytest_deploygate.expect.base import Judgement
-from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES, suite_nodeid
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.probes.hostconn import HostPool
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Runner
 from pytest_deploygate.windows import window_plan
 
@@ -120,7 +120,7 @@ class GateSession:
     # -- collection --------------------------------------------------------------------
 
     def instances_of(self, type_name: str) -> list[CheckInstance]:
-        kind = KINDS[type_name]
+        kind = BY_NAME[type_name]
         found: list[CheckInstance] = []
         for spec in self.config.checks_of(type_name):
             keys = kind.instances(spec, self.target) if kind.instances else (None,)
