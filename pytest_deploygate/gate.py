@@ -51,6 +51,7 @@ from pytest_deploygate.runner import CheckInstance, is_exclusive
 from pytest_deploygate.session import GateSession, check_meta, declared_check, marker_problem
 from pytest_deploygate.stash import GATE_KEY
 from pytest_deploygate.units import parse_duration, plural
+from pytest_deploygate.windows import check_windows
 
 SUITES_DIR = Path(builtin_suites.__file__).parent
 # Progress lines while a window runs: about this many per window, at most one every
@@ -132,6 +133,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
                 fix="remove it, or run with --target demo.",
             )
     gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=os.environ)
+    check_windows(gate_config.checks, gate_config.rules, _observe(config), source)
     masker = _masker(gate_config, data)
     gate = GateSession(
         gate_config,

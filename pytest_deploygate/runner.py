@@ -18,7 +18,7 @@ from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.observer import ObservationPeriod
 from pytest_deploygate.probes.base import STOPPED_REASON, ProbeContext, call_with_deadline, classify
 from pytest_deploygate.registry import BY_NAME, CheckType, default_where
-from pytest_deploygate.windows import Taken, WindowJudge, WindowPlan, by_sample, no_window
+from pytest_deploygate.windows import Taken, WindowPlan, window_plan
 
 # How often an item waiting for its result lets the session show progress.
 WAIT_TICK_S = 1.0
@@ -56,8 +56,13 @@ def execute(
 ) -> Execution:
     """Probe and judge; while the check has ``wait`` and has not passed, try again.
 
-    Once ``stop`` is set, no attempt starts and the running one is given up.
+    Once ``stop`` is set, no attempt starts and the running one is given up. A check
+    observed over a window samples it (on a period of its own: the Runner puts every
+    window of a run on one).
     """
+    plan = window_plan(check.spec, ctx.observe)
+    if plan is not None:
+        return start_window(check, plan, target, ctx, ObservationPeriod(stop)).result()
     kind = BY_NAME[check.spec.type]
     ctx = dataclasses.replace(ctx, instance=check.instance)
     stop = stop if stop is not None else threading.Event()
@@ -136,7 +141,7 @@ def start_window(
     kind = BY_NAME[check.spec.type]
     ctx = dataclasses.replace(ctx, instance=check.instance)
     spec = check.spec
-    judge = window_judge(kind, spec.type)
+    judge = kind.judge_window
     started = time.monotonic()
 
     def take() -> Any:
@@ -161,11 +166,6 @@ def start_window(
     return period.start_window(check.key, plan, take, finish, sampled)
 
 
-def window_judge(kind: CheckType[Any, Any], type_name: str) -> WindowJudge:
-    """The type's own window judge, else one built from its per-sample judge."""
-    return by_sample(kind.judge, type_name)
-
-
 class Runner:
     """Starts checks ahead of their test items on a bounded pool and hands out results.
 
@@ -184,7 +184,6 @@ class Runner:
         ctx: ProbeContext,
         concurrency: int,
         *,
-        windows: Callable[[CheckSpec], WindowPlan | None] = no_window,
         on_sample: OnSample | None = None,
     ) -> None:
         self._target = target
@@ -197,7 +196,6 @@ class Runner:
         self._position: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._windows = windows
         self._on_sample = on_sample
         self.period = ObservationPeriod(self._stop)
         # Called every WAIT_TICK_S while an item waits for its result (progress lines).
@@ -212,7 +210,7 @@ class Runner:
                 if check.key not in self._position:
                     self._position[check.key] = len(self._plan)
                     self._plan.append(check)
-            windowed = [c for c in self._plan[first:] if self._windows(c.spec) is not None]
+            windowed = [c for c in self._plan[first:] if self._window(c) is not None]
         for check in windowed:
             self._submit(check)
         self._start_segment(first)
@@ -236,10 +234,15 @@ class Runner:
             self._start_segment(self._position[check.key] + 1)
         return execution
 
+    def _window(self, check: CheckInstance) -> WindowPlan | None:
+        return window_plan(check.spec, self._ctx.observe)
+
     def _await(self, future: Future[Execution]) -> Execution:
         while not wait([future], timeout=WAIT_TICK_S).done:
             if self.on_wait is not None:
                 self.on_wait()
+        if self.on_wait is not None:
+            self.on_wait()  # once more: what happened while it waited (an abort) is told
         return future.result()
 
     def _start_segment(self, index: int) -> None:
@@ -256,7 +259,7 @@ class Runner:
         with self._lock:
             future = self._futures.get(check.key)
             if future is None:
-                plan = self._windows(check.spec)
+                plan = self._window(check)
                 if plan is not None:
                     # Its own thread, not a pool slot: a window mostly sleeps.
                     future = start_window(

@@ -30,7 +30,6 @@ from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Runner
-from pytest_deploygate.windows import window_plan
 
 MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
 # A declared check probes ahead of its test item: its own duration is the probe's, not
@@ -80,7 +79,6 @@ class GateSession:
             self.target,
             self.ctx,
             concurrency,
-            windows=lambda spec: window_plan(spec, observe),
             on_sample=self.on_sample,
         )
         self.started_at = now_iso()

@@ -1,8 +1,9 @@
 """``type = "prometheus"``: metrics a service exposes in the Prometheus text format.
 
 Without an observation window one scrape is judged. With one (``window`` or the run's
-``--observe``), the endpoint is scraped at the start and at the end of the window and
-counters are judged by their increase over it: "error rate above 5% for 5 minutes".
+``--observe``), the endpoint is scraped every ``interval`` across the window: counters are
+judged by their increase from the first scrape to the last, and every measurement carries
+its value at each scrape as samples, for rules with ``for``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 from urllib.parse import urljoin
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration, Model, Quantity, Target
+from pytest_deploygate.checks.base import CheckSpec, Model, Quantity, Target, WindowKeys
 from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url
 from pytest_deploygate.errors import ProbeProtocolError
 from pytest_deploygate.masking import display_url
@@ -71,14 +72,16 @@ class RatioRule(Model):
     min: Quantity | None = None
 
 
-class PrometheusCheck(CheckSpec):
+class PrometheusCheck(CheckSpec, WindowKeys):
+    # Metrics are watched whenever the run has --observe, with or without a window.
+    observes_by_default: ClassVar[bool] = True
+
     type: Literal["prometheus"] = "prometheus"
     url: str | None = None
     path: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     verify: bool | None = None
     ca_bundle: Path | None = None
-    window: Duration | None = None
     require: tuple[str, ...] = ()
     values: tuple[ValueRule, ...] = ()
     ratios: tuple[RatioRule, ...] = ()
@@ -149,8 +152,3 @@ def where_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -
     window = window_of(spec, ctx)
     over = f" over {window:g}s" if window else ""
     return f"metrics {display_url(metrics_url(spec, target))}{over}"
-
-
-def deadline_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -> float:
-    timeout = spec.effective_timeout(target)
-    return (window_of(spec, ctx) or 0.0) + 2 * timeout + 1.0

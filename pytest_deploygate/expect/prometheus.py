@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.prometheus import (
@@ -14,6 +16,7 @@ from pytest_deploygate.checks.prometheus import (
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Bound, Measurement
 from pytest_deploygate.units import format_value
+from pytest_deploygate.windows import Taken, combine
 
 
 def total(scrape: Scrape, selector: SeriesSelector) -> float | None:
@@ -85,6 +88,46 @@ def judge_prometheus(
                 f"({numerator or 0:g} of {denominator:g}), {word} "
                 f"{format_value(threshold, 'ratio')}"
             )
+    return Judgement(tuple(failures), tuple(measurements))
+
+
+def judge_prometheus_window(
+    spec: PrometheusCheck, target: Target, taken: Sequence[Taken[PrometheusObservation]]
+) -> Judgement:
+    """A window of scrapes: every value judged from the first scrape to the last (a
+    counter by its increase), each measurement carrying its value at every scrape as
+    samples, and ``prometheus.up`` (0 where a scrape failed)."""
+    per_scrape = combine(
+        "prometheus",
+        [
+            (
+                s.t,
+                None if s.observation is None else judge_prometheus(spec, target, s.observation),
+                s.error,
+            )
+            for s in taken
+        ],
+    )  # raises when no scrape succeeded
+    scrapes = [s.observation for s in taken if s.observation is not None]
+    first, last = scrapes[0], scrapes[-1]
+    whole = judge_prometheus(
+        spec,
+        target,
+        PrometheusObservation(first.url, first.first, last.first if len(scrapes) > 1 else None),
+    )
+    sampled = {m.name: m for m in per_scrape.measurements}
+    measurements = [
+        replace(m, samples=sampled[m.name].samples) if m.name in sampled else m
+        for m in whole.measurements
+    ]
+    measurements.append(sampled["prometheus.up"])
+    failures = list(whole.failures)
+    errors = [s for s in taken if s.error is not None]
+    if errors:
+        failures.append(
+            f"{len(errors)} of {len(taken)} scrapes failed "
+            f"(first at {format_value(errors[0].t, 's')}: {errors[0].error})"
+        )
     return Judgement(tuple(failures), tuple(measurements))
 
 
