@@ -10,9 +10,11 @@ every answer, an optional WebSocket, and faults switched on and off while it run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
+import ssl
 import tempfile
 import threading
 import time
@@ -85,6 +87,17 @@ class _Server(ThreadingHTTPServer):
         """A client that hangs up is not the stand-in's problem."""
 
 
+class _TLSServer(_Server):
+    def __init__(self, state: _State, context: ssl.SSLContext) -> None:
+        super().__init__(state)
+        self.context = context
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.settimeout(CLIENT_TIMEOUT_S)  # a stalled handshake holds one thread, briefly
+        with self.context.wrap_socket(request, server_side=True) as tls:
+            super().finish_request(tls, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     timeout = CLIENT_TIMEOUT_S
 
@@ -146,10 +159,15 @@ class StandIn:
     """HTTP (and optionally WebSocket) on free loopback ports; ``faults`` switch at will."""
 
     def __init__(
-        self, routes: Mapping[tuple[str, str], Handler], websocket: WsHandler | None = None
+        self,
+        routes: Mapping[tuple[str, str], Handler],
+        websocket: WsHandler | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._state = _State(routes)
         self._ws_handler = websocket
+        self._tls_context = tls
+        self._tls: _Server | None = None
         self._http: _Server | None = None
         self._ws: Server | None = None
         self._threads: list[threading.Thread] = []
@@ -176,6 +194,10 @@ class StandIn:
             server = _Server(self._state)
             self._run("http", lambda: server.serve_forever(poll_interval=POLL_S))
             self._http = server  # only a server whose loop runs: shutdown() waits for it
+            if self._tls_context is not None:
+                secure = _TLSServer(self._state, self._tls_context)
+                self._run("https", lambda: secure.serve_forever(poll_interval=POLL_S))
+                self._tls = secure
             if self._ws_handler is not None:
                 self._ws = serve(self._ws_connection, HOST, 0, open_timeout=CLIENT_TIMEOUT_S)
                 self._run("ws", self._ws.serve_forever)
@@ -188,6 +210,11 @@ class StandIn:
     def base_url(self) -> str:
         assert self._http is not None, "start() first"
         return f"http://{HOST}:{self._http.server_address[1]}"
+
+    @property
+    def tls_port(self) -> int:
+        assert self._tls is not None, "start() with a TLS context first"
+        return int(self._tls.server_address[1])
 
     @property
     def websocket_url(self) -> str:
@@ -213,10 +240,11 @@ class StandIn:
         if self._ws is not None:
             self._ws.shutdown()
             self._ws = None
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
+        for server in (self._http, self._tls):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+        self._http = self._tls = None
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads = []
@@ -226,6 +254,65 @@ class StandIn:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def tls_context(workdir: Path, days_valid: int) -> tuple[ssl.SSLContext, Path]:
+    """A server context with a certificate valid ``days_valid`` days (the demo's CA);
+    the CA file to trust."""
+    from pytest_deploygate.demo.certs import make_certificates
+
+    certs = make_certificates(workdir, days_valid)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.cert, certs.key)
+    return context, certs.ca
+
+
+def stand_in_process(workdir: Path, name: str) -> Callable[[], None]:
+    """A process whose name (and command line) is ``name``: what a host ``service`` or
+    ``process`` check sees of a daemon. Returns its stop."""
+    import shutil
+    import subprocess
+
+    binary = workdir / "bin" / name
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    sleep = shutil.which("sleep") or "/bin/sleep"
+    shutil.copy(sleep, binary)
+    child = subprocess.Popen([str(binary), "3600"])
+
+    def stop() -> None:
+        child.kill()
+        child.wait(timeout=10)
+
+    return stop
+
+
+def pong_port() -> tuple[int, Callable[[], None]]:
+    """A loopback port that answers ``+PONG`` to whatever it is sent (``redis-cli ping``,
+    or a tcp check's connect); returns its port and its stop."""
+    import socket
+
+    server = socket.create_server((HOST, 0))
+    server.settimeout(POLL_S * 4)
+    stopped = threading.Event()
+
+    def serve() -> None:
+        while not stopped.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn, contextlib.suppress(OSError):  # a client that left early
+                conn.sendall(b"+PONG\r\n")
+
+    thread = threading.Thread(target=serve, name="deploygate-standin-pong", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopped.set()
+        thread.join(timeout=5)
+        server.close()
+
+    return int(server.getsockname()[1]), stop
 
 
 class Databases(Protocol):
