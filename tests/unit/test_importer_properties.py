@@ -3,7 +3,7 @@ loads, no secret value in it, and every item accounted for."""
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +12,11 @@ from hypothesis import strategies as st
 from pytest_deploygate.config import load
 from pytest_deploygate.importer import import_checklist
 from tests.support.seeds import variable_values
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 SECRET = "Zq9-not-for-drafts"
 LINES = [
