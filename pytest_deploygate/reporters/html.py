@@ -45,6 +45,7 @@ from pytest_deploygate.decision import (
     FiredRule,
     GateResult,
 )
+from pytest_deploygate.errors import one_line
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_value
 
@@ -313,11 +314,11 @@ def reason_text(decided: CheckDecision | None, report: Any) -> str:
     if not text and getattr(report, "failed", False):
         crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
         text = str(getattr(crash, "message", "") or "")
-    return _one_line(text)
+    return one_line(text, whole=True)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+def _whole_line(text: str) -> str:
+    return one_line(text, whole=True)
 
 
 def page_title(result: GateResult | None) -> str:
@@ -402,7 +403,7 @@ def _environment() -> jinja2.Environment:
         finalize=_finalize,
     )
     env.filters["value"] = format_value
-    env.filters["one_line"] = _one_line
+    env.filters["one_line"] = _whole_line
     env.globals.update(
         decisions=DECISION_ORDER,
         timing=BANNER_TIMING,
