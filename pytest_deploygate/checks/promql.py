@@ -1,8 +1,9 @@
 """``type = "promql"``: a PromQL query asked of the Prometheus server at the target's
 ``prometheus_server``, its answer held to ``min`` / ``max``.
 
-An instant query without a window; over a window one query per sample, at the sample's
-time. A query that returns no series is ``error`` ("no data"), never a pass.
+An instant query without a window; over a window the query is evaluated at every sample
+(what a range query with ``step = interval`` evaluates), each answer one sample. A query
+that returns no series is ``error`` ("no data"), never a pass.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
-from pytest_deploygate.checks.base import CheckSpec, Quantity, Target
+from pytest_deploygate.checks.base import CheckSpec, Quantity, Target, WindowKeys
 from pytest_deploygate.errors import ProbeProtocolError
 from pytest_deploygate.masking import display_url
 
@@ -23,7 +24,10 @@ if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
 Labels = tuple[tuple[str, str], ...]
 
 
-class PromqlCheck(CheckSpec):
+class PromqlCheck(CheckSpec, WindowKeys):
+    # Metrics are watched whenever the run has --observe, with or without a window.
+    observes_by_default: ClassVar[bool] = True
+
     type: Literal["promql"] = "promql"
     query: str = Field(min_length=1)
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")

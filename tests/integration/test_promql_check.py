@@ -132,3 +132,34 @@ def test_the_gates_quantile_is_prometheus_histogram_quantile(
     )
     assert ours.judgement is not None, ours
     assert ours.judgement.measurements[0].value == pytest.approx(theirs, rel=1e-6)
+
+
+def test_over_a_window_the_query_is_evaluated_at_every_sample(
+    prometheus_server: PrometheusServer, service: Scripted
+) -> None:
+    done = run(
+        {
+            "query": 'max(process_resident_memory_bytes{job="memory-high"})',
+            "name": "memory",
+            "max": "512MB",
+            "window": "2s",
+            "interval": "1s",
+        },
+        prometheus_server.url,
+    )
+    assert done.judgement is not None, done
+    memory = next(m for m in done.judgement.measurements if m.name == "promql.memory")
+    assert [v for _, v in memory.samples] == [900 * MB] * 3
+    assert memory.value == 900 * MB
+    assert done.judgement.failures[0].startswith("failed at 3 of 3 samples over 2.")
+
+
+def test_over_a_window_a_sample_without_data_is_never_a_pass(
+    prometheus_server: PrometheusServer, service: Scripted
+) -> None:
+    done = run(
+        {"query": 'up{job="not-there"}', "name": "up", "min": 1, "window": "1s", "interval": "1s"},
+        prometheus_server.url,
+    )
+    assert done.error is not None
+    assert str(done.error).startswith("no data:")
