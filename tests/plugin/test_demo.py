@@ -126,6 +126,7 @@ FAULT_CASES = [
     ("host-disk-low", "INVESTIGATE", 10, "host"),
     ("error-burst", "INVESTIGATE", 10, "prometheus"),
     ("error-sustained", "ROLLBACK", 1, "prometheus"),
+    ("memory-leak", "ROLLBACK", 1, "prometheus"),
 ]
 
 
@@ -159,6 +160,12 @@ def test_each_fault_gives_its_verdict(
         health = by_id(doc)["health"]
         assert (health["outcome"], health["decision"]) == ("passed", "investigate")
         assert [r["measurement"] for r in health["rules"]] == ["http.latency"]
+    if fault == "memory-leak":
+        memory = by_id(doc)["memory"]
+        assert (memory["outcome"], memory["decision"]) == ("failed", "rollback")
+        (growth,) = memory["measurements"][:1]
+        assert growth["name"] == "prometheus.memory_growth"
+        assert growth["value"] == pytest.approx(240e6, rel=0.05)
     if fault.startswith("error-"):
         # Watched over the window: the burst is short of the rollback row's for.
         errors = by_id(doc)["errors"]
