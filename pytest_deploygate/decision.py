@@ -6,12 +6,14 @@ become decisions and decisions become the verdict and the exit code.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pytest_deploygate.baseline import NO_BASELINE, NONE_GIVEN, Baseline, BaselineValue, change_text
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.rules import DecisionRule
-from pytest_deploygate.units import format_value
+from pytest_deploygate.units import format_value, parse_relative
 
 RANK = {"ok": 0, "investigate": 1, "rollback": 2}
 
@@ -23,6 +25,8 @@ EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_CHECK = 2, 3, 4, 5
 # A rule whose threshold cannot be compared with the measurement (a ratio against
 # seconds) is a config mistake: it must not pass silently, nor roll back on its own.
 MISMATCH_DECISION = "investigate"
+# A relative rule without a baseline to compare with was not judged: never a pass.
+UNJUDGED_DECISION = "investigate"
 
 
 @dataclass(frozen=True)
@@ -31,21 +35,59 @@ class FiredRule:
 
     ``threshold`` is the rule's threshold in the measurement's unit; None when the rule's
     notation does not fit that unit, in which case the row raises to ``investigate``.
+    A relative row (``above_baseline``) also carries the ``baseline`` value its threshold
+    was derived from and the file it came from (``source``), or the ``problem`` that kept
+    it from comparing ("no baseline: ..."), in which case it raises to ``investigate``.
     """
 
     index: int
     rule: DecisionRule
     measurement: Measurement
     threshold: float | None
+    baseline: BaselineValue | None = None
+    source: str = ""
+    problem: str = ""
 
     @property
     def decision(self) -> str:
+        if self.problem:
+            return UNJUDGED_DECISION
         return self.rule.decision if self.threshold is not None else MISMATCH_DECISION
+
+    @property
+    def compared(self) -> str:
+        """``2.41s, baseline 1.10s (+119%)``, or the value alone for absolute rows."""
+        m = self.measurement
+        shown = format_value(m.value, m.unit)
+        if self.baseline is None:
+            return shown
+        change = change_text(m.value, self.baseline.value)
+        return f"{shown}, baseline {format_value(self.baseline.value, m.unit)}" + (
+            f" ({change})" if change else ""
+        )
+
+    @property
+    def limit(self) -> str:
+        """What the row holds the value to, as written: ``> 2.00s``, ``> baseline +20%``."""
+        rule = self.rule
+        sign = ">" if rule.upward else "<"
+        if not rule.relative:
+            if self.threshold is None:
+                return f"{rule.raw_threshold} (does not fit the unit)"
+            return f"{sign} {format_value(self.threshold, self.measurement.unit)}"
+        number, kind = parse_relative(rule.raw_threshold)
+        if kind == "factor":
+            return f"{sign} {number:g}x baseline" if rule.upward else f"{sign} baseline/{number:g}"
+        return f"{sign} baseline {'+' if rule.upward else '-'}{number * 100:g}%"
 
     @property
     def text(self) -> str:
         m = self.measurement
         where = f"rule {self.index + 1}"
+        if self.problem:
+            return f"{m.name} {self.compared}: {self.problem} ({where}: {self.decision})"
+        if self.rule.relative:
+            return f"{m.name} {self.compared}: {self.limit} ({where}: {self.rule.decision})"
         if self.threshold is None:
             return (
                 f"{where} compares {m.name} (unit {m.unit or 'none'}) with "
@@ -87,6 +129,10 @@ class GateResult:
     finished_at: str
     checks: tuple[CheckDecision, ...] = field(default_factory=tuple)
     interrupted: bool = False
+    # What a later run needs to compare with this one and to roll back to (the
+    # last-known-good record): the deployed version and a hash of the effective config.
+    expected_version: str | None = None
+    config_hash: str = ""
 
     @property
     def predeploy_only(self) -> bool:
@@ -108,25 +154,60 @@ class GateResult:
         return tuple(sorted(bad, key=lambda c: -RANK[c.decision or "ok"]))
 
 
-def decide_check(record: CheckRecord, rules: Sequence[DecisionRule]) -> CheckDecision:
-    """One check's decision: its outcome's base level, raised by every matching rule."""
+def decide_check(
+    record: CheckRecord, rules: Sequence[DecisionRule], baseline: Baseline = NONE_GIVEN
+) -> CheckDecision:
+    """One check's decision: its outcome's base level, raised by every matching rule
+    (relative rows compared with ``baseline``)."""
     if record.outcome == "skipped":
         return CheckDecision(record, None)
     base = {"passed": "ok", "failed": record.on_fail, "error": record.on_error}[record.outcome]
     if base not in RANK:  # a decision we do not know is not a GO
         base = "rollback"
-    fired = tuple(f for m in record.measurements for f in _fired(record.id, m, rules))
+    fired = tuple(f for m in record.measurements for f in _fired(record.id, m, rules, baseline))
     decision = max([base, *(f.decision for f in fired)], key=RANK.__getitem__)
     return CheckDecision(record, decision, fired)
 
 
-def _fired(check_id: str, m: Measurement, rules: Sequence[DecisionRule]) -> Iterable[FiredRule]:
+def _fired(
+    check_id: str, m: Measurement, rules: Sequence[DecisionRule], baseline: Baseline
+) -> Iterable[FiredRule]:
     for index, rule in enumerate(rules):
         if not rule.applies_to(check_id, m.name):
+            continue
+        if rule.relative:
+            fired = _relative(index, rule, m, baseline.lookup(check_id, m.name), baseline.source)
+            if fired is not None:
+                yield fired
             continue
         threshold = rule.threshold_in(m.unit)
         if threshold is None or rule.crossed(m.value, threshold):
             yield FiredRule(index, rule, m, threshold)
+
+
+def _relative(
+    index: int, rule: DecisionRule, m: Measurement, found: BaselineValue | str, source: str
+) -> FiredRule | None:
+    """A relative row against the baseline's value: fired when crossed, or when it could
+    not be compared (then at ``investigate``, with the reason)."""
+    if isinstance(found, str):
+        return FiredRule(index, rule, m, None, source=source, problem=f"{NO_BASELINE}: {found}")
+    problem = ""
+    if found.unit != m.unit:
+        problem = (
+            f"{NO_BASELINE}: {source} has {m.name} in {found.unit or 'no unit'}, "
+            f"this run in {m.unit or 'no unit'}"
+        )
+    elif not math.isfinite(found.value):
+        problem = f"{NO_BASELINE}: {m.name} in {source} is not a finite number"
+    elif not math.isfinite(m.value):
+        problem = "not a finite number: it cannot be compared with the baseline"
+    if problem:
+        return FiredRule(index, rule, m, None, found, source, problem)
+    limit = rule.baseline_limit(found.value)
+    if rule.crossed(m.value, limit):
+        return FiredRule(index, rule, m, limit, found, source)
+    return None
 
 
 def verdict_of(decisions: Iterable[str | None], *, interrupted: bool = False) -> str:
@@ -154,6 +235,7 @@ def decide(
     records: Iterable[CheckRecord],
     rules: Sequence[DecisionRule],
     *,
+    baseline: Baseline = NONE_GIVEN,
     pytest_exit: int,
     target: str,
     phases: tuple[str, ...],
@@ -162,7 +244,7 @@ def decide(
 ) -> GateResult:
     """The whole decision: every check's decision, the verdict, the exit code."""
     return conclude(
-        tuple(decide_check(r, rules) for r in records),
+        tuple(decide_check(r, rules, baseline) for r in records),
         pytest_exit=pytest_exit,
         target=target,
         phases=phases,
@@ -179,6 +261,8 @@ def conclude(
     phases: tuple[str, ...],
     started_at: str,
     finished_at: str,
+    expected_version: str | None = None,
+    config_hash: str = "",
 ) -> GateResult:
     """The verdict and exit code of checks already decided (the session decides each one
     as its result arrives, for JUnit and the HTML rows)."""
@@ -194,4 +278,6 @@ def conclude(
         finished_at=finished_at,
         checks=checks,
         interrupted=interrupted,
+        expected_version=expected_version,
+        config_hash=config_hash,
     )

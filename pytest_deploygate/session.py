@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from pytest_deploygate.baseline import NONE_GIVEN, Baseline
 from pytest_deploygate.checks.base import DECISIONS, Target
-from pytest_deploygate.config import GateConfig
+from pytest_deploygate.config import GateConfig, config_hash
 from pytest_deploygate.decision import CheckDecision, GateResult, conclude, decide_check
 from pytest_deploygate.errors import ProbeError, one_line
 from pytest_deploygate.kinds import KINDS
@@ -55,8 +56,11 @@ class GateSession:
         observe: float | None,
         concurrency: int,
         is_worker: bool,
+        baseline: Baseline = NONE_GIVEN,
     ) -> None:
         self.config = config
+        # Read once at the start (--baseline); relative rules compare with it.
+        self.baseline = baseline
         self.target: Target = config.target
         self.mask = masker
         self.is_worker = is_worker
@@ -178,7 +182,7 @@ class GateSession:
     def _finish_check(self, nodeid: str) -> CheckDecision:
         pending = self._pending.pop(nodeid)
         record = build_record(nodeid, pending.parts, pending.duration)
-        decision = decide_check(record, self.config.rules)
+        decision = decide_check(record, self.config.rules, self.baseline)
         self._decisions[nodeid] = decision
         return decision
 
@@ -223,7 +227,7 @@ class GateSession:
                 )
                 part = {**meta, "phase_outcome": "error", "reason": reason, "error_kind": "missing"}
                 self._decisions[nodeid] = decide_check(
-                    build_record(nodeid, [part], 0.0), self.config.rules
+                    build_record(nodeid, [part], 0.0), self.config.rules, self.baseline
                 )
         # Collection order, not the order results arrived in: the same with and without xdist.
         order = {nodeid: index for index, nodeid in enumerate(self._expected)}
@@ -240,6 +244,8 @@ class GateSession:
             phases=phases_run([c.record for c in checks], markexpr),
             started_at=self.started_at,
             finished_at=now_iso(),
+            expected_version=self.target.expected_version or None,
+            config_hash=config_hash(self.config, self.mask),
         )
         return self.result
 

@@ -256,7 +256,9 @@ def _measurement_lines(
     for m in measurements:
         tripped = [f for f in fired if f.measurement == m and f.decision != "ok"]
         cls = ' class="dg-tripped"' if tripped else ""
-        measured.append(f"<div{cls}>{escape(m.name)} {escape(format_value(m.value, m.unit))}</div>")
+        # "2.41s, baseline 1.10s (+119%)" when a relative rule compared it.
+        shown = next((f.compared for f in tripped if f.baseline), format_value(m.value, m.unit))
+        measured.append(f"<div{cls}>{escape(m.name)} {escape(shown)}</div>")
         limits = []
         if m.threshold is not None:
             sign = _BOUND_SIGN.get(m.bound or "max", "≤")
@@ -268,6 +270,9 @@ def _measurement_lines(
 
 
 def _rule_limit(fired: FiredRule) -> str:
+    if fired.rule.relative:
+        problem = f" ({fired.problem})" if fired.problem else ""
+        return f"rule {fired.index + 1}: {fired.limit}{problem}"
     if fired.threshold is None:
         return f"rule {fired.index + 1}: {fired.rule.raw_threshold} (does not fit the unit)"
     sign = ">" if fired.rule.above is not None else "<"
@@ -370,7 +375,7 @@ def render_fired_rules(result: GateResult) -> str:
         f'<td><span class="dg-d dg-d-{f.decision}">{escape(f.decision)}</span></td>'
         f"<td><code>{escape(c.record.id)}</code></td>"
         f"<td>{escape(f.measurement.name)}</td>"
-        f"<td>{escape(format_value(f.measurement.value, f.measurement.unit))}</td>"
+        f"<td>{escape(f.compared)}</td>"
         f"<td>{escape(_rule_limit(f).split(': ', 1)[1])}</td>"
         f"<td>{escape(f.rule.description)}</td>"
         "</tr>"

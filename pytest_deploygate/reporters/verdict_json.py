@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_deploygate.decision import CheckDecision, FiredRule, GateResult
-
-SCHEMA_VERSION = 1
+from pytest_deploygate.masking import masked
+from pytest_deploygate.names import VERDICT_SCHEMA_VERSION as SCHEMA_VERSION
 
 
 def verdict_document(result: GateResult) -> dict[str, Any]:
@@ -28,6 +28,10 @@ def verdict_document(result: GateResult) -> dict[str, Any]:
             "investigate": result.count("investigate"),
             "rollback": result.count("rollback"),
             "skipped": result.count(None),
+        },
+        "deployment": {
+            "expected_version": result.expected_version,
+            "config_hash": result.config_hash,
         },
         "checks": [_check(c) for c in result.checks],
     }
@@ -61,19 +65,25 @@ def _rule(fired: FiredRule) -> dict[str, Any]:
         "decision": fired.decision,
         "value": fired.measurement.value,
         "text": fired.text,
+        **(_relative(fired) if rule.relative else {}),
     }
 
 
-def masked(value: Any, mask: Callable[[str], str]) -> Any:
-    """Every string in a JSON document through the masker (ids and names included:
-    a team test may be parametrized with a secret)."""
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, dict):
-        return {masked(k, mask): masked(v, mask) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked(v, mask) for v in value]
-    return value
+def _relative(fired: FiredRule) -> dict[str, Any]:
+    """A relative row: its share of the baseline, and the baseline it was compared
+    with (value and file), or why there was none (``problem``)."""
+    rule = fired.rule
+    base = fired.baseline
+    return {
+        "above_baseline": rule.baseline_share if rule.upward else None,
+        "below_baseline": None if rule.upward else rule.baseline_share,
+        "baseline": {
+            "value": None if base is None else base.value,
+            "unit": None if base is None else base.unit,
+            "file": fired.source or None,
+            "problem": fired.problem or None,
+        },
+    }
 
 
 def write_verdict(path: Path, result: GateResult, mask: Callable[[str], str]) -> None:

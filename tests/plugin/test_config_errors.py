@@ -8,6 +8,7 @@ import pytest
 
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.kinds import KINDS
+from pytest_deploygate.rules import ONE_THRESHOLD
 
 BASE = '[targets.staging]\nbase_url = "http://127.0.0.1:9"\n'
 CHECK = '[[checks]]\nid = "health"\ntype = "http"\nphases = ["smoke"]\npath = "/health"\n'
@@ -171,7 +172,7 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
         pytest.param(
             BASE + '[[decision.rules]]\nmeasurement = "http.latency"\ndecision = "investigate"\n',
             (),
-            "decision.rules[0]: give exactly one of 'above' or 'below'",
+            f"decision.rules[0]: {ONE_THRESHOLD}",
             id="rule-without-threshold",
         ),
         pytest.param(
@@ -231,13 +232,13 @@ RULE = '[[decision.rules]]\nmeasurement = "http.latency"\ndecision = "investigat
         ),
         pytest.param(
             BASE + RULE,
-            "decision.rules[0]: give exactly one of 'above' or 'below'.",
+            f"decision.rules[0]: {ONE_THRESHOLD}.",
             "docs/decision-matrix.md",
             id="rule-without-threshold",
         ),
         pytest.param(
             BASE + RULE + 'above = "1s"\nbelow = "2s"\n',
-            "decision.rules[0]: give exactly one of 'above' or 'below'.",
+            f"decision.rules[0]: {ONE_THRESHOLD}.",
             "docs/decision-matrix.md",
             id="rule-with-both-thresholds",
         ),

@@ -1,0 +1,284 @@
+"""Relative rules against a baseline: reading the file, every missing-baseline case, and
+how a row compares (pure: no file is read but in the read_baseline tests)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from pytest_deploygate.baseline import (
+    NO_BASELINE,
+    NONE_GIVEN,
+    NOT_GIVEN,
+    Baseline,
+    BaselineValue,
+    parse_baseline,
+    read_baseline,
+)
+from pytest_deploygate.decision import decide_check
+from pytest_deploygate.outcomes import CheckRecord, Measurement
+from pytest_deploygate.rules import DecisionRule
+
+
+def doc(**kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "schema_version": 1,
+        "verdict": "GO",
+        "target": "staging",
+        "checks": [
+            {
+                "id": "health",
+                "measurements": [{"name": "http.latency", "value": 1.1, "unit": "s"}],
+            }
+        ],
+    }
+    return {**base, **kw}
+
+
+def parsed(document: Any, target: str = "staging") -> Baseline:
+    return parse_baseline(json.dumps(document), "lkg.json", target)
+
+
+def rule(**kw: Any) -> DecisionRule:
+    return DecisionRule.model_validate(
+        {"measurement": "http.latency", "decision": "rollback", **kw}
+    )
+
+
+def record(value: float, unit: str = "s", check_id: str = "health") -> CheckRecord:
+    return CheckRecord(
+        id=check_id,
+        nodeid=f"t.py::t[{check_id}]",
+        type="http",
+        phases=("smoke",),
+        outcome="passed",
+        measurements=(Measurement("http.latency", value, unit),),
+    )
+
+
+GOOD = parsed(doc())
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def test_a_go_verdict_file_gives_its_values_by_check_and_measurement() -> None:
+    assert GOOD.problem == ""
+    assert GOOD.lookup("health", "http.latency") == BaselineValue(1.1, "s")
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        (doc(verdict="ROLLBACK"), "records verdict 'ROLLBACK', not GO"),
+        (doc(verdict="INVESTIGATE"), "not GO"),
+        (doc(schema_version=2), "has schema_version 2; this version of the gate reads"),
+        ({k: v for k, v in doc().items() if k != "schema_version"}, "has no schema_version"),
+        (doc(target="production"), "is from target 'production', not 'staging'"),
+        (doc(checks={"id": "x"}), "is not a verdict file (no list of checks)"),
+        (doc(checks=[{"id": 3, "measurements": []}]), "checks[0].id is missing"),
+        (
+            doc(checks=[{"id": "a", "measurements": [{"name": "m", "value": "1"}]}]),
+            "checks[0].measurements[0].value is not a number",
+        ),
+        ([1, 2], "not a JSON object"),
+    ],
+)
+def test_a_file_that_is_no_baseline_says_why(document: Any, says: str) -> None:
+    baseline = parsed(document)
+    assert says in baseline.problem
+    assert baseline.lookup("health", "http.latency") == baseline.problem
+
+
+def test_a_corrupted_file_is_a_problem_not_an_exception() -> None:
+    text = json.dumps(doc())[:40]
+    baseline = parse_baseline(text, "lkg.json", "staging")
+    assert baseline.problem == "lkg.json is not valid JSON, line 1: corrupted or truncated"
+
+
+def test_bytes_that_are_not_text_are_a_corrupted_file() -> None:
+    assert "not valid JSON" in parse_baseline(b"\xff\xfe\x00", "lkg.json", "staging").problem
+
+
+def test_a_missing_check_or_measurement_is_named() -> None:
+    assert GOOD.lookup("orders", "http.latency") == "lkg.json has no check 'orders'"
+    assert GOOD.lookup("health", "http.bytes") == (
+        "check 'health' in lkg.json has no measurement 'http.bytes'"
+    )
+
+
+def test_read_baseline_turns_file_problems_into_reasons(tmp_path: Path) -> None:
+    assert read_baseline(tmp_path / "nope.json", "nope.json", "staging").problem == (
+        "nope.json does not exist"
+    )
+    assert "cannot be read" in read_baseline(tmp_path, "dir", "staging").problem
+    good = tmp_path / "lkg.json"
+    good.write_text(json.dumps(doc()))
+    assert read_baseline(good, "lkg.json", "staging") == GOOD
+
+
+# -- rule keys -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("keys", "share"),
+    [
+        ({"above_baseline": "20%"}, 0.2),
+        ({"above_baseline": 0.2}, 0.2),
+        ({"above_baseline": "150%"}, 1.5),
+        ({"above_baseline": "2x"}, 1.0),
+        ({"below_baseline": "20%"}, 0.2),
+        ({"below_baseline": "2x"}, 0.5),
+    ],
+)
+def test_relative_thresholds_are_shares_or_factors(keys: dict[str, Any], share: float) -> None:
+    assert rule(**keys).relative
+    assert rule(**keys).baseline_share == pytest.approx(share)
+
+
+@pytest.mark.parametrize(
+    ("keys", "says"),
+    [
+        ({"above_baseline": "20%", "above": "2s"}, "exactly one of"),
+        ({"above_baseline": "fast"}, "a share such as 20%"),
+        ({"above_baseline": "0.5x"}, "a factor is 1x or more"),
+        ({"below_baseline": "100%"}, "can never fire"),
+    ],
+)
+def test_bad_relative_rules_are_config_errors(keys: dict[str, Any], says: str) -> None:
+    with pytest.raises(ValidationError, match=says):
+        rule(**keys)
+
+
+# -- deciding --------------------------------------------------------------------------
+
+
+def test_a_value_more_than_the_share_above_the_baseline_fires_with_both_values() -> None:
+    decided = decide_check(record(2.41), [rule(above_baseline="20%")], GOOD)
+    assert decided.decision == "rollback"
+    fired = decided.fired[0]
+    assert fired.baseline == BaselineValue(1.1, "s")
+    assert fired.source == "lkg.json"
+    assert fired.compared == "2.41s, baseline 1.10s (+119%)"
+    assert fired.text == (
+        "http.latency 2.41s, baseline 1.10s (+119%): > baseline +20% (rule 1: rollback)"
+    )
+
+
+def test_a_value_within_the_share_does_not_fire() -> None:
+    assert decide_check(record(1.3), [rule(above_baseline="20%")], GOOD).decision == "ok"
+
+
+@pytest.mark.parametrize(
+    ("value", "keys", "fires"),
+    [
+        (2.3, {"above_baseline": "2x"}, True),
+        (2.1, {"above_baseline": "2x"}, False),
+        (0.5, {"below_baseline": "2x"}, True),
+        (0.6, {"below_baseline": "2x"}, False),
+        (0.8, {"below_baseline": "20%"}, True),
+        (0.9, {"below_baseline": "20%"}, False),
+    ],
+)
+def test_factors_and_below_rows(value: float, keys: dict[str, Any], fires: bool) -> None:
+    decided = decide_check(record(value), [rule(**keys)], GOOD)
+    assert (decided.decision == "rollback") is fires
+
+
+@pytest.mark.parametrize(
+    ("baseline", "check_id", "says"),
+    [
+        (NONE_GIVEN, "health", NOT_GIVEN),
+        (parsed(doc(verdict="ROLLBACK")), "health", "not GO"),
+        (parsed(doc(target="production")), "health", "from target 'production'"),
+        (GOOD, "orders", "has no check 'orders'"),
+    ],
+)
+def test_without_a_baseline_a_relative_row_investigates_never_passes(
+    baseline: Baseline, check_id: str, says: str
+) -> None:
+    # The value is well within any share of the missing baseline: still not ok.
+    decided = decide_check(record(1.1, check_id=check_id), [rule(above_baseline="20%")], baseline)
+    assert decided.decision == "investigate"
+    assert f"{NO_BASELINE}: " in decided.reason and says in decided.reason
+
+
+def test_a_baseline_in_another_unit_is_no_baseline() -> None:
+    decided = decide_check(record(1100, unit="ms"), [rule(above_baseline="20%")], GOOD)
+    assert decided.decision == "investigate"
+    assert "lkg.json has http.latency in s, this run in ms" in decided.reason
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_a_value_that_is_not_finite_is_never_within_the_baseline(value: float) -> None:
+    decided = decide_check(record(value), [rule(above_baseline="20%")], GOOD)
+    assert decided.decision == "investigate"
+
+
+def test_an_absolute_row_does_not_need_a_baseline() -> None:
+    assert decide_check(record(1.1), [rule(above="2s")]).decision == "ok"
+
+
+@given(
+    value=st.floats(allow_nan=True, allow_infinity=True),
+    share=st.sampled_from(["1%", "20%", "2x", "10x"]),
+    above=st.booleans(),
+    problem=st.sampled_from(["lkg.json does not exist", "lkg.json is not valid JSON"]),
+)
+def test_a_missing_baseline_is_never_ok_whatever_the_value(
+    value: float, share: str, above: bool, problem: str
+) -> None:
+    key = "above_baseline" if above else "below_baseline"
+    decided = decide_check(record(value), [rule(**{key: share})], Baseline("lkg.json", problem))
+    assert decided.decision == "investigate"
+
+
+@given(
+    value=st.floats(min_value=-1e6, max_value=1e6),
+    base=st.floats(min_value=-1e6, max_value=1e6),
+    percent=st.integers(min_value=0, max_value=99),
+)
+def test_an_above_row_fires_exactly_when_the_value_passes_the_baseline_plus_its_share(
+    value: float, base: float, percent: int
+) -> None:
+    baseline = Baseline("lkg.json", values={("health", "http.latency"): BaselineValue(base, "s")})
+    decided = decide_check(record(value), [rule(above_baseline=f"{percent}%")], baseline)
+    limit = base + abs(base) * (percent / 100)
+    assert (decided.decision == "rollback") is (value > limit)
+
+
+# -- the last-known-good record's config hash ------------------------------------------
+
+
+def _hash(token: str, path: str = "/health", where: Path = Path("/a")) -> str:
+    from pytest_deploygate.config import config_hash, load
+    from pytest_deploygate.masking import Masker, secret_values
+
+    data = {
+        "targets": {
+            "staging": {
+                "base_url": "https://staging.example.com",
+                "headers": {"Authorization": "Bearer ${API_TOKEN}"},
+            }
+        },
+        "checks": [{"id": "health", "type": "http", "phases": ["smoke"], "path": path}],
+        "decision": {"rules": [{"measurement": "http.latency", "above_baseline": "2x"}]},
+    }
+    data["decision"]["rules"][0]["decision"] = "investigate"
+    environ = {"API_TOKEN": token}
+    config = load(data, source="t.toml", base_dir=where, target="staging", environ=environ)
+    return config_hash(config, Masker(secret_values(environ)))
+
+
+def test_the_config_hash_excludes_secrets_and_paths_but_not_checks() -> None:
+    assert _hash("s3cret-one").startswith("sha256:")
+    assert _hash("s3cret-one") == _hash("s3cret-two")
+    assert _hash("s3cret-one") == _hash("s3cret-one", where=Path("/elsewhere"))
+    assert _hash("s3cret-one") != _hash("s3cret-one", path="/health/ready")
