@@ -20,11 +20,11 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError
 
-from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.checks.base import CheckSpec, Model, Target
 from pytest_deploygate.checks.validators import LENIENT
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.masking import Masker, masked
+from pytest_deploygate.registry import CHECK_SPECS
 from pytest_deploygate.rules import DecisionRule
 
 if sys.version_info >= (3, 11):

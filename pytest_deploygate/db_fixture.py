@@ -16,16 +16,21 @@ that never holds the password.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_deploygate.checks.base import DEFAULT_TIMEOUT, Target
 from pytest_deploygate.errors import ProbeProtocolError
-from pytest_deploygate.probes.pgconn import PgSettings, connect
+
+if TYPE_CHECKING:
+    from pytest_deploygate.probes.pgconn import PgSettings
 
 
 def settings_for_target(target: Target) -> PgSettings:
+    # psycopg is imported when a team check asks for ``db``, not by every gate.
+    from pytest_deploygate.probes.pgconn import PgSettings
+
     if not target.database_url:
         raise ProbeProtocolError(f"the db fixture needs a database_url on target {target.name!r}")
     timeout = target.timeout if target.timeout is not None else DEFAULT_TIMEOUT
@@ -35,6 +40,8 @@ def settings_for_target(target: Target) -> PgSettings:
 @pytest.fixture
 def db(target: Target) -> Iterator[Any]:
     """A read-only psycopg 3 connection (autocommit) to the target's database_url."""
+    from pytest_deploygate.probes.pgconn import connect
+
     conn = connect(settings_for_target(target))
     try:
         yield conn

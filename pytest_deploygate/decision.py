@@ -10,9 +10,16 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pytest_deploygate.baseline import NO_BASELINE, NONE_GIVEN, Baseline, BaselineValue, change_text
+from pytest_deploygate.baseline import (
+    NO_BASELINE,
+    NONE_GIVEN,
+    Baseline,
+    BaselineValue,
+    change_text,
+)
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.rules import DecisionRule
+from pytest_deploygate.samples import Held, Summary, held_for, summarize, worst
 from pytest_deploygate.units import format_value, parse_relative
 
 RANK = {"ok": 0, "investigate": 1, "rollback": 2}
@@ -25,8 +32,12 @@ EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_CHECK = 2, 3, 4, 5
 # A rule whose threshold cannot be compared with the measurement (a ratio against
 # seconds) is a config mistake: it must not pass silently, nor roll back on its own.
 MISMATCH_DECISION = "investigate"
-# A relative rule without a baseline to compare with was not judged: never a pass.
+# A ``for`` row whose samples span less than ``for``, and a relative row without a
+# baseline to compare with, could not be judged: never a pass (SPEC).
 UNJUDGED_DECISION = "investigate"
+# A relative row compares two runs through their typical value, not through their single
+# worst moment (noise, run to run); the row's ``summary`` says otherwise.
+RELATIVE_SUMMARY: Summary = "mean"
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,9 @@ class FiredRule:
 
     ``threshold`` is the rule's threshold in the measurement's unit; None when the rule's
     notation does not fit that unit, in which case the row raises to ``investigate``.
+    ``value`` is the number the row compared (a summary of the samples, or the value);
+    ``held`` says how a ``for`` / ``consecutive`` condition went over the samples, and
+    ``unjudged`` that the samples did not span enough time to tell (``investigate``).
     A relative row (``above_baseline``) also carries the ``baseline`` value its threshold
     was derived from and the file it came from (``source``), or the ``problem`` that kept
     it from comparing ("no baseline: ..."), in which case it raises to ``investigate``.
@@ -44,60 +58,101 @@ class FiredRule:
     rule: DecisionRule
     measurement: Measurement
     threshold: float | None
-    baseline: BaselineValue | None = None
+    value: float | None = None
+    held: Held | None = None
+    unjudged: bool = False
+    baseline: float | None = None
     source: str = ""
     problem: str = ""
 
     @property
-    def decision(self) -> str:
-        if self.problem:
-            return UNJUDGED_DECISION
-        return self.rule.decision if self.threshold is not None else MISMATCH_DECISION
+    def compared(self) -> float:
+        return self.measurement.value if self.value is None else self.value
 
     @property
-    def compared(self) -> str:
-        """``2.41s, baseline 1.10s (+119%)``, or the value alone for absolute rows."""
-        m = self.measurement
-        shown = format_value(m.value, m.unit)
+    def decision(self) -> str:
+        if self.unjudged or self.problem:
+            # Never passes silently, but a row meant as "ok" stays a no-op.
+            return min(self.rule.decision, UNJUDGED_DECISION, key=RANK.__getitem__)
+        if self.threshold is None:
+            return MISMATCH_DECISION
+        return self.rule.decision
+
+    @property
+    def shown(self) -> str:
+        """The compared value as people read it: ``2.41s, baseline 1.10s (+119%)`` for a
+        relative row, ``2.41s`` for any other."""
+        unit = self.measurement.unit
+        shown = format_value(self.compared, unit)
         if self.baseline is None:
             return shown
-        change = change_text(m.value, self.baseline.value)
-        return f"{shown}, baseline {format_value(self.baseline.value, m.unit)}" + (
+        change = change_text(self.compared, self.baseline)
+        return f"{shown}, baseline {format_value(self.baseline, unit)}" + (
             f" ({change})" if change else ""
         )
 
     @property
-    def limit(self) -> str:
-        """What the row holds the value to, as written: ``> 2.00s``, ``> baseline +20%``."""
+    def relative_limit(self) -> str:
+        """A relative row's limit as written: ``> baseline +20%``, ``> 2x baseline``."""
         rule = self.rule
-        sign = ">" if rule.upward else "<"
-        if not rule.relative:
-            if self.threshold is None:
-                return f"{rule.raw_threshold} (does not fit the unit)"
-            return f"{sign} {format_value(self.threshold, self.measurement.unit)}"
+        sign = ">" if rule.is_above else "<"
         number, kind = parse_relative(rule.raw_threshold)
         if kind == "factor":
-            return f"{sign} {number:g}x baseline" if rule.upward else f"{sign} baseline/{number:g}"
-        return f"{sign} baseline {'+' if rule.upward else '-'}{number * 100:g}%"
+            return (
+                f"{sign} {number:g}x baseline" if rule.is_above else f"{sign} baseline/{number:g}"
+            )
+        return f"{sign} baseline {'+' if rule.is_above else '-'}{number * 100:g}%"
 
     @property
     def text(self) -> str:
         m = self.measurement
         where = f"rule {self.index + 1}"
+        summary = f"{self.summary_name} " if m.samples and self.held is None else ""
         if self.problem:
-            return f"{m.name} {self.compared}: {self.problem} ({where}: {self.decision})"
-        if self.rule.relative:
-            return f"{m.name} {self.compared}: {self.limit} ({where}: {self.rule.decision})"
+            return f"{m.name} {summary}{self.shown}: {self.problem} ({where}: {self.decision})"
         if self.threshold is None:
             return (
                 f"{where} compares {m.name} (unit {m.unit or 'none'}) with "
                 f"{self.rule.raw_threshold!r}, which does not fit: fix the rule"
             )
-        op = "above" if self.rule.above is not None else "below"
+        op = "above" if self.rule.is_above else "below"
+        limit = f"{op} {format_value(self.threshold, m.unit)}"
+        if self.rule.relative:
+            limit += f" ({self.relative_limit})"
+        persistence = self.rule.persistence
+        if persistence is not None and self.held is not None:
+            if self.unjudged:
+                over = format_value(self.held.covered, "s")
+                return (
+                    f"{m.name} could not be judged against {where} ({limit} "
+                    f"{persistence.describe()}): its samples span {over} "
+                    f"({self.held.samples} samples): {self.decision}"
+                )
+            assert self.held.span is not None  # it fired, so the condition held
+            start, end = (format_value(t, "s") for t in self.held.span)
+            return (
+                f"{m.name} {limit} for {format_value(self.held.held_s, 's')} "
+                f"({self.held.count} samples, {start} to {end} into the window) "
+                f"({where}: {self.rule.decision})"
+            )
+        if self.rule.relative:
+            return (
+                f"{m.name} {summary}{self.shown}: {self.relative_limit} "
+                f"({where}: {self.rule.decision})"
+            )
         return (
-            f"{m.name} {format_value(m.value, m.unit)} {op} "
-            f"{format_value(self.threshold, m.unit)} ({where}: {self.rule.decision})"
+            f"{m.name} {summary}{format_value(self.compared, m.unit)} {limit} "
+            f"({where}: {self.rule.decision})"
         )
+
+    @property
+    def summary_name(self) -> str:
+        """Which summary of the samples a row without ``for`` compared."""
+        if self.rule.summary is not None:
+            return self.rule.summary
+        if self.rule.relative:
+            return RELATIVE_SUMMARY
+        return "max" if self.rule.is_above else "min"
 
 
 @dataclass(frozen=True)
@@ -173,41 +228,100 @@ def _fired(
     check_id: str, m: Measurement, rules: Sequence[DecisionRule], baseline: Baseline
 ) -> Iterable[FiredRule]:
     for index, rule in enumerate(rules):
-        if not rule.applies_to(check_id, m.name):
-            continue
-        if rule.relative:
-            fired = _relative(index, rule, m, baseline.lookup(check_id, m.name), baseline.source)
+        if rule.applies_to(check_id, m.name):
+            fired = (
+                judge_relative(index, rule, m, baseline.lookup(check_id, m.name), baseline.source)
+                if rule.relative
+                else judge_rule(index, rule, m)
+            )
             if fired is not None:
                 yield fired
-            continue
-        threshold = rule.threshold_in(m.unit)
-        if threshold is None or rule.crossed(m.value, threshold):
-            yield FiredRule(index, rule, m, threshold)
 
 
-def _relative(
+def judge_rule(index: int, rule: DecisionRule, m: Measurement) -> FiredRule | None:
+    """Whether one row fires on one measurement, and how.
+
+    A row without ``for`` compares one number: the measurement's value when it was taken
+    once, else the row's ``summary`` of the samples (default: the worst sample, so one
+    bad sample fires it). A row with ``for`` or ``consecutive`` looks at every sample; a
+    measurement taken once is one sample at 0s.
+    """
+    threshold = rule.threshold_in(m.unit)
+    if threshold is None:
+        return FiredRule(index, rule, m, None)
+    return _judge(index, rule, m, threshold, summary_value(rule, m))
+
+
+def _judge(
+    index: int,
+    rule: DecisionRule,
+    m: Measurement,
+    threshold: float,
+    value: float,
+    baseline: float | None = None,
+    source: str = "",
+) -> FiredRule | None:
+    persistence = rule.persistence
+    if persistence is None:
+        crossed = rule.crossed(value, threshold)
+        return (
+            FiredRule(index, rule, m, threshold, value, baseline=baseline, source=source)
+            if crossed
+            else None
+        )
+    held = held_for(m.samples or ((0.0, m.value),), lambda v: rule.crossed(v, threshold))
+    if persistence.fires(held):
+        return FiredRule(index, rule, m, threshold, held=held, baseline=baseline, source=source)
+    if not persistence.judgeable(held):
+        return FiredRule(
+            index, rule, m, threshold, held=held, unjudged=True, baseline=baseline, source=source
+        )
+    return None
+
+
+def summary_value(rule: DecisionRule, m: Measurement) -> float:
+    """The number a row without ``for`` compares on ``m``."""
+    if not m.samples:
+        return m.value
+    if rule.summary is not None:
+        return summarize(m.samples, rule.summary)
+    return worst(m.samples, rule.is_above)
+
+
+def judge_relative(
     index: int, rule: DecisionRule, m: Measurement, found: BaselineValue | str, source: str
 ) -> FiredRule | None:
-    """A relative row against the baseline's value: fired when crossed, or when it could
-    not be compared (then at ``investigate``, with the reason)."""
+    """A relative row: its threshold is the baseline's value moved by the row's share.
+
+    Both runs are read the same way (like with like): a value taken once as itself,
+    samples through the row's ``summary`` (default: their mean). Without a baseline to
+    compare with (``found`` is then why), the row fires at ``investigate``.
+    """
+
+    def unjudged(problem: str) -> FiredRule:
+        return FiredRule(index, rule, m, None, source=source, problem=f"{NO_BASELINE}: {problem}")
+
     if isinstance(found, str):
-        return FiredRule(index, rule, m, None, source=source, problem=f"{NO_BASELINE}: {found}")
-    problem = ""
+        return unjudged(found)
     if found.unit != m.unit:
-        problem = (
-            f"{NO_BASELINE}: {source} has {m.name} in {found.unit or 'no unit'}, "
-            f"this run in {m.unit or 'no unit'}"
+        return unjudged(
+            f"{source} has {m.name} in {found.unit or 'no unit'}, this run in {m.unit or 'no unit'}"
         )
-    elif not math.isfinite(found.value):
-        problem = f"{NO_BASELINE}: {m.name} in {source} is not a finite number"
-    elif not math.isfinite(m.value):
-        problem = "not a finite number: it cannot be compared with the baseline"
-    if problem:
-        return FiredRule(index, rule, m, None, found, source, problem)
-    limit = rule.baseline_limit(found.value)
-    if rule.crossed(m.value, limit):
-        return FiredRule(index, rule, m, limit, found, source)
-    return None
+    if bool(found.samples) != bool(m.samples):
+        return unjudged(
+            f"{source} has {m.name} {_taken(found.samples)}, this run {_taken(m.samples)}: "
+            "compare like with like (the same window on both runs)"
+        )
+    how = rule.summary or RELATIVE_SUMMARY
+    base = summarize(found.samples, how) if found.samples else found.value
+    if not math.isfinite(base):
+        return unjudged(f"{m.name} in {source} is not a finite number")
+    value = summarize(m.samples, how) if m.samples else m.value
+    return _judge(index, rule, m, rule.baseline_limit(base), value, base, source)
+
+
+def _taken(samples: tuple[tuple[float, float], ...]) -> str:
+    return f"over a window ({len(samples)} samples)" if samples else "as one value"
 
 
 def verdict_of(decisions: Iterable[str | None], *, interrupted: bool = False) -> str:

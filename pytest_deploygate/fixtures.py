@@ -5,18 +5,20 @@ Registered as a plugin only when ``--target`` is given, so an unrelated run sees
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.db_fixture import db
 from pytest_deploygate.outcomes import Bound, Measurement
-from pytest_deploygate.probes.http import BaseUrlSession, tls_verify
 from pytest_deploygate.runner import CheckInstance
 from pytest_deploygate.session import MEASUREMENTS_KEY, PROBE_DURATION_KEY, GateSession
 from pytest_deploygate.stash import GATE_KEY
+
+if TYPE_CHECKING:
+    from pytest_deploygate.probes.http import BaseUrlSession
 
 __all__ = ["db", "deploygate_check", "deploygate_run", "http", "measure", "target"]
 
@@ -29,6 +31,7 @@ class Measure(Protocol):
         unit: str = "",
         threshold: float | None = None,
         bound: Bound | None = "max",
+        samples: Sequence[tuple[float, float]] = (),
     ) -> Measurement: ...
 
 
@@ -47,6 +50,9 @@ def target(pytestconfig: pytest.Config) -> Target:
 def http(pytestconfig: pytest.Config, target: Target) -> Iterator[BaseUrlSession]:
     """A requests Session: relative URLs join the target's base_url; the target's
     timeout, headers and TLS settings apply unless a request sets its own."""
+    # requests is imported when a team check asks for ``http``, not by every gate.
+    from pytest_deploygate.probes.http import BaseUrlSession, tls_verify
+
     gate = gate_of(pytestconfig)
     timeout = target.timeout if target.timeout is not None else 10.0
     session = BaseUrlSession(
@@ -60,7 +66,8 @@ def http(pytestconfig: pytest.Config, target: Target) -> Iterator[BaseUrlSession
 @pytest.fixture
 def measure(request: pytest.FixtureRequest) -> Measure:
     """Record a measurement for this check: ``measure("orders.latency", 0.3, "s", 1.0)``.
-    Decision rules act on it like on the built-in checks' measurements."""
+    Decision rules act on it like on the built-in checks' measurements; pass
+    ``samples=[(seconds, value), ...]`` for values taken over time (rules with ``for``)."""
     found = request.node.stash.setdefault(MEASUREMENTS_KEY, [])
 
     def record(
@@ -69,9 +76,15 @@ def measure(request: pytest.FixtureRequest) -> Measure:
         unit: str = "",
         threshold: float | None = None,
         bound: Bound | None = "max",
+        samples: Sequence[tuple[float, float]] = (),
     ) -> Measurement:
         measurement = Measurement(
-            name, float(value), unit, threshold, bound if threshold is not None else None
+            name,
+            float(value),
+            unit,
+            threshold,
+            bound if threshold is not None else None,
+            tuple(sorted((float(t), float(v)) for t, v in samples)),
         )
         found.append(measurement)
         return measurement
@@ -99,7 +112,7 @@ def deploygate_run(
         request.node.stash[PROBE_DURATION_KEY] = execution.duration_s
         if execution.judgement is not None:
             for m in execution.judgement.measurements:
-                measure(m.name, m.value, m.unit, m.threshold, m.bound)
+                measure(m.name, m.value, m.unit, m.threshold, m.bound, m.samples)
         if execution.error is not None:
             raise execution.error
         assert execution.judgement is not None

@@ -31,13 +31,22 @@ from pytest_deploygate.config import (
     read_file,
 )
 from pytest_deploygate.decision import EXIT_INTERNAL, GO, GateResult
+from pytest_deploygate.distribute import (
+    SHARE_KEY,
+    SHARES_KEY,
+    partition,
+    share_concurrency,
+    uses_shares,
+    worker_share,
+)
 from pytest_deploygate.errors import ConfigError
-from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
 from pytest_deploygate.names import DEFAULT_CONCURRENCY, SUITE_NODE_PREFIX
 from pytest_deploygate.plugin import is_xdist_worker, setting
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
+from pytest_deploygate.runner import CheckInstance, is_exclusive
 from pytest_deploygate.session import GateSession, check_meta, declared_check, marker_problem
 from pytest_deploygate.stash import GATE_KEY
 from pytest_deploygate.units import parse_duration, plural
@@ -64,7 +73,9 @@ def activate(config: pytest.Config, name: str) -> None:
     )
     html_report.register(config, gate)
     if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(XdistPlugin(gate), "deploygate-xdist")
+        config.pluginmanager.register(
+            XdistPlugin(gate, shares=uses_shares(config)), "deploygate-xdist"
+        )
     _collect_builtin_suites(config, gate.config)
 
 
@@ -144,7 +155,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
         gate_config,
         masker,
         observe=_observe(config),
-        concurrency=_concurrency(config, gate_config),
+        concurrency=_worker_concurrency(config, _concurrency(config, gate_config)),
         is_worker=is_xdist_worker(config),
         # The controller decides: a worker needs no baseline.
         baseline=NONE_GIVEN if is_xdist_worker(config) else _baseline(config, name),
@@ -183,6 +194,12 @@ def _concurrency(config: pytest.Config, gate_config: GateConfig) -> int:
             fix="write e.g. --deploygate-concurrency 16.",
         )
     return int(value)
+
+
+def _worker_concurrency(config: pytest.Config, total: int) -> int:
+    """Under xdist each worker probes its part of the gate's concurrency."""
+    share = worker_share(config)
+    return total if share is None else share_concurrency(total, *share)
 
 
 def _demo_config(
@@ -318,7 +335,7 @@ class GatePlugin:
         if marker is None:
             return
         type_name = marker.args[0] if len(marker.args) == 1 else None
-        if type_name not in KINDS:
+        if type_name not in BY_NAME:
             # A UsageError raised here would become a collection error with a traceback.
             given = ", ".join(repr(a) for a in marker.args) or "no argument"
             self._bad_suites.append(f"{metafunc.definition.nodeid} ({given})")
@@ -344,7 +361,7 @@ class GatePlugin:
             raise pytest.UsageError(
                 "@pytest.mark.deploygate_suite(TYPE) takes one known check type; it does not "
                 f"on {'; '.join(self._bad_suites)}. Known check types: "
-                f"{', '.join(sorted(KINDS))}. Fix: pass one of them to the marker."
+                f"{', '.join(sorted(BY_NAME))}. Fix: pass one of them to the marker."
             )
         for item in session.items:
             self.gate.expect(item.nodeid, check_meta(item))
@@ -360,16 +377,15 @@ class GatePlugin:
         collection_failed = (
             session.testsfailed and not session.config.option.continue_on_collection_errors
         )
-        if not self.gate.is_worker and not collection_failed and _tests_are_called(session.config):
-            self.gate.runner.prefetch(
-                check for check in map(declared_check, session.items) if check is not None
-            )
+        if not collection_failed and _tests_are_called(session.config):
+            self.gate.runner.prefetch(_checks_ahead(self.gate, session))
         return (yield)
 
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
-        # An xdist worker learns its items one by one: start the next one's probe while
-        # this one runs, so a worker's checks overlap at least pairwise (the runner starts
-        # no exclusive check ahead, and runs one only once the others are done).
+        # An xdist worker probed its share at collection; items it learns one by one
+        # (another worker's share after a crash, other --dist modes): start the next one's
+        # probe while this one runs (the runner starts no exclusive check ahead, and runs
+        # one only once the others are done).
         if self.gate.is_worker and nextitem is not None and _tests_are_called(item.config):
             check = declared_check(nextitem)
             if check is not None:
@@ -443,6 +459,25 @@ class GatePlugin:
             reporter.write_line(self._verdict_error, red=True, bold=True)
 
 
+def _checks_ahead(gate: GateSession, session: pytest.Session) -> list[CheckInstance]:
+    """The declared checks this process will run: all of them, or an xdist worker's share
+    (``distribute``); none for a worker without a share."""
+    if not gate.is_worker:
+        return [check for check in map(declared_check, session.items) if check is not None]
+    share = worker_share(session.config)
+    if share is None:
+        return []
+    index, shares = share
+    nodeids = [item.nodeid for item in session.items]
+    mine = partition(nodeids, exclusive_by_nodeid(gate), shares)[index]
+    return [check for check in (declared_check(session.items[i]) for i in mine) if check]
+
+
+def exclusive_by_nodeid(gate: GateSession) -> dict[str, bool]:
+    """Node id of every declared check -> whether it runs alone (a load test)."""
+    return {nodeid: is_exclusive(check) for nodeid, check in gate.declared_instances().items()}
+
+
 def _tests_are_called(config: pytest.Config) -> bool:
     """Not under --collect-only, --setup-only or --setup-plan: there probing ahead would
     touch the target for checks whose items never ask for a result."""
@@ -456,8 +491,28 @@ class XdistPlugin:
     """Under pytest-xdist the controller collects nothing itself: it learns which checks
     to expect from the workers' collections."""
 
-    def __init__(self, gate: GateSession) -> None:
+    def __init__(self, gate: GateSession, *, shares: bool) -> None:
         self.gate = gate
+        # Whether declared checks are shared out (``distribute``): with xdist's default
+        # ``--dist load``, which our scheduling replaces.
+        self.shares = shares
+        self._shares_given = 0
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """Each of the workers xdist starts first gets a share of the declared checks; a
+        worker that replaces a crashed one gets none."""
+        workers = int(node.workerinput["workercount"])
+        if self.shares and self._shares_given < workers:
+            node.workerinput[SHARE_KEY] = self._shares_given
+            node.workerinput[SHARES_KEY] = workers
+            self._shares_given += 1
+
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        if not self.shares:
+            return None
+        from pytest_deploygate.xdist_scheduling import make_scheduler
+
+        return make_scheduler(config, log, exclusive_by_nodeid(self.gate))
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         known = self.gate.declared_meta()

@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 MASK = "***"
 SECRET_NAME_PARTS = ("PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL")
@@ -85,3 +85,12 @@ def masked(value: Any, mask: Callable[[str], str]) -> Any:
     if isinstance(value, (list, tuple)):
         return [masked(v, mask) for v in value]
     return value
+
+
+def display_url(url: str) -> str:
+    """The URL without query string and credentials: both often carry secrets."""
+    parts = urlsplit(url.split("?", 1)[0])
+    if parts.username is None and parts.password is None:
+        return parts.geturl()
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

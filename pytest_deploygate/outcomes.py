@@ -20,6 +20,11 @@ class Measurement:
 
     ``threshold`` with ``bound`` is what the check held the value to: ``max`` means
     the value must not exceed it, ``min`` that it must reach it.
+
+    ``samples`` are the values taken over an observation window, as (seconds from the
+    window's start, value) pairs in time order; empty for a measurement taken once.
+    ``value`` stays the one number that sums the measurement up (see the check type's
+    page for which summary); rules read the samples themselves (``samples.py``).
     """
 
     name: str
@@ -27,9 +32,12 @@ class Measurement:
     unit: str = ""
     threshold: float | None = None
     bound: Bound | None = None
+    samples: tuple[tuple[float, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["samples"] = [[t, v] for t, v in self.samples]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Measurement:
@@ -39,6 +47,7 @@ class Measurement:
             unit=str(data.get("unit") or ""),
             threshold=None if data.get("threshold") is None else float(data["threshold"]),
             bound=data.get("bound"),
+            samples=tuple((float(t), float(v)) for t, v in data.get("samples") or ()),
         )
 
 

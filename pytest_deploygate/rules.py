@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from fnmatch import fnmatchcase
 from typing import Annotated
 
-from pydantic import WithJsonSchema, field_validator, model_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
-from pytest_deploygate.checks.base import Decision, Model
+from pytest_deploygate.checks.base import Decision, Duration, Model
+from pytest_deploygate.samples import Persistence, Summary
 from pytest_deploygate.units import in_unit, parse_notation, parse_relative
 
 # The notation stays as written: "7d" against days, "5%" against a ratio.
@@ -34,7 +36,14 @@ Relative = Annotated[
 
 
 class DecisionRule(Model):
-    """Raise a check's decision when one of its measurements crosses a threshold."""
+    """Raise a check's decision when one of its measurements crosses a threshold.
+
+    On a measurement with samples (an observation window): with ``for``, the row fires
+    when the threshold was crossed at every sample across at least that long; with
+    ``consecutive``, at that many samples in a row; with neither, it compares one
+    ``summary`` of the samples (default: the worst sample, the largest for ``above``,
+    the smallest for ``below``).
+    """
 
     measurement: str
     check: str = "*"
@@ -42,6 +51,9 @@ class DecisionRule(Model):
     below: Threshold | None = None
     above_baseline: Relative | None = None
     below_baseline: Relative | None = None
+    for_: Duration | None = Field(default=None, alias="for")
+    consecutive: int | None = Field(default=None, ge=1)
+    summary: Summary | None = None
     decision: Decision
     description: str = ""
 
@@ -50,6 +62,13 @@ class DecisionRule(Model):
         given = (self.above, self.below, self.above_baseline, self.below_baseline)
         if sum(v is not None for v in given) != 1:
             raise ValueError(ONE_THRESHOLD)
+        if self.for_ is not None and self.consecutive is not None:
+            raise ValueError("give at most one of 'for' and 'consecutive'")
+        if self.summary is not None and self.persistence is not None:
+            raise ValueError(
+                "'summary' applies to rules without 'for' or 'consecutive' (those look at "
+                "every sample): remove one of them"
+            )
         return self
 
     @field_validator("above_baseline", "below_baseline")
@@ -64,6 +83,18 @@ class DecisionRule(Model):
                 "(above_baseline) or half of it (below_baseline)"
             )
         return value
+
+    @property
+    def persistence(self) -> Persistence | None:
+        """What ``for`` / ``consecutive`` ask of the samples; None for a plain row."""
+        if self.for_ is None and self.consecutive is None:
+            return None
+        return Persistence(self.for_, self.consecutive)
+
+    @property
+    def is_above(self) -> bool:
+        """Fires on values above its limit (``above``, ``above_baseline``)."""
+        return self.above is not None or self.above_baseline is not None
 
     @field_validator("above", "below")
     @classmethod
@@ -93,23 +124,18 @@ class DecisionRule(Model):
         return self.above_baseline is not None or self.below_baseline is not None
 
     @property
-    def upward(self) -> bool:
-        """Fires on values above its limit (``above``, ``above_baseline``)."""
-        return self.above is not None or self.above_baseline is not None
-
-    @property
     def baseline_share(self) -> float:
         """How far from the baseline the value may move, as a share of the baseline:
         "20%" is 0.2; "2x" is 1.0 above (twice) and 0.5 below (half)."""
         number, kind = parse_relative(self.raw_threshold)
         if kind == "ratio":
             return number
-        return number - 1 if self.upward else 1 - 1 / number
+        return number - 1 if self.is_above else 1 - 1 / number
 
     def baseline_limit(self, baseline: float) -> float:
         """The value this row holds a measurement to, given the baseline's value."""
         step = abs(baseline) * self.baseline_share
-        return baseline + step if self.upward else baseline - step
+        return baseline + step if self.is_above else baseline - step
 
     @property
     def threshold(self) -> float:
@@ -129,4 +155,8 @@ class DecisionRule(Model):
         return fnmatchcase(check_id, self.check) or fnmatchcase(base_id, self.check)
 
     def crossed(self, value: float, threshold: float) -> bool:
-        return value > threshold if self.upward else value < threshold
+        """Whether ``value`` is on the bad side; NaN and infinities always are (SPEC: a
+        value that is not a finite number is never within bounds)."""
+        if math.isnan(value) or math.isinf(value):
+            return True
+        return value > threshold if self.is_above else value < threshold

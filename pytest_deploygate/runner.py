@@ -10,12 +10,13 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.errors import ProbeError
 from pytest_deploygate.expect.base import Judgement
-from pytest_deploygate.kinds import KINDS, CheckKind, default_where
 from pytest_deploygate.probes.base import STOPPED_REASON, ProbeContext, call_with_deadline, classify
+from pytest_deploygate.registry import BY_NAME, CheckType, default_where
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def execute(
 
     Once ``stop`` is set, no attempt starts and the running one is given up.
     """
-    kind = KINDS[check.spec.type]
+    kind = BY_NAME[check.spec.type]
     ctx = dataclasses.replace(ctx, instance=check.instance)
     stop = stop if stop is not None else threading.Event()
     start = time.monotonic()
@@ -69,7 +70,7 @@ def execute(
     return Execution(judgement, error, attempts, time.monotonic() - start)
 
 
-def where(kind: CheckKind, spec: CheckSpec, target: Target, ctx: ProbeContext) -> str:
+def where(kind: CheckType[Any, Any], spec: CheckSpec, target: Target, ctx: ProbeContext) -> str:
     """What the check looks at, for the runner's own reasons; never fails."""
     try:
         return kind.where(spec, target, ctx)
@@ -78,7 +79,11 @@ def where(kind: CheckKind, spec: CheckSpec, target: Target, ctx: ProbeContext) -
 
 
 def _attempt(
-    kind: CheckKind, spec: CheckSpec, target: Target, ctx: ProbeContext, stop: threading.Event
+    kind: CheckType[Any, Any],
+    spec: CheckSpec,
+    target: Target,
+    ctx: ProbeContext,
+    stop: threading.Event,
 ) -> tuple[Judgement | None, ProbeError | None]:
     """One probe, bounded by the kind's deadline even if the probe itself hangs."""
     deadline = kind.deadline(spec, target, ctx)
@@ -170,4 +175,4 @@ class Runner:
 
 
 def is_exclusive(check: CheckInstance) -> bool:
-    return KINDS[check.spec.type].exclusive
+    return BY_NAME[check.spec.type].exclusive

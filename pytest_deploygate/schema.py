@@ -12,8 +12,8 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
-from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.config import ConfigFile
+from pytest_deploygate.registry import CHECK_SPECS
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 

@@ -17,12 +17,12 @@ from pytest_deploygate.checks.base import DECISIONS, Target
 from pytest_deploygate.config import GateConfig, config_hash
 from pytest_deploygate.decision import CheckDecision, GateResult, conclude, decide_check
 from pytest_deploygate.errors import ProbeError, one_line
-from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES, suite_nodeid
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.probes.hostconn import HostPool
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Runner
 
 MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
@@ -84,20 +84,24 @@ class GateSession:
     # -- collection --------------------------------------------------------------------
 
     def instances_of(self, type_name: str) -> list[CheckInstance]:
-        kind = KINDS[type_name]
+        kind = BY_NAME[type_name]
         found: list[CheckInstance] = []
         for spec in self.config.checks_of(type_name):
             keys = kind.instances(spec, self.target) if kind.instances else (None,)
             found.extend(CheckInstance(spec, key) for key in keys)
         return found
 
-    def declared_meta(self) -> dict[str, dict[str, Any]]:
-        """Node id -> metadata of every declared check instance, from the config alone."""
+    def declared_instances(self) -> dict[str, CheckInstance]:
+        """Node id -> every declared check instance, from the config alone."""
         return {
-            suite_nodeid(type_name, check.key): instance_meta(check)
+            suite_nodeid(type_name, check.key): check
             for type_name in sorted(self.config.types)
             for check in self.instances_of(type_name)
         }
+
+    def declared_meta(self) -> dict[str, dict[str, Any]]:
+        """Node id -> metadata of every declared check instance, from the config alone."""
+        return {nodeid: instance_meta(c) for nodeid, c in self.declared_instances().items()}
 
     def expect(self, nodeid: str, meta: dict[str, Any] | None) -> None:
         """A check was collected: its result must arrive, or it counts as error."""

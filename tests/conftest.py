@@ -16,7 +16,16 @@ import pytest
 # run would mix fresh modules with stale package attributes (``from http import
 # cookiejar`` finds the old one) and isinstance checks inside requests would fail.
 import pytest_deploygate.gate  # noqa: F401
+from pytest_deploygate.registry import CHECK_TYPES
 from tests.support.httpserver import http_server, silent_server
+from tests.support.prometheus import prometheus_server
+
+__all__ = ["prometheus_server"]
+
+# Probes are imported when their check type first runs; the same reason applies to the
+# client libraries they bring (psycopg, websockets ...): loaded here, once.
+for _check_type in CHECK_TYPES:
+    _check_type.load_probe()
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration, Size
+from pytest_deploygate.checks.base import CheckSpec, Duration, Size, Target
+
+if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
+    from pytest_deploygate.probes.base import ProbeContext
 
 BackupFormat = Literal["auto", "custom", "sql", "sql.gz", "sqlite"]
 
@@ -45,3 +49,24 @@ class BackupCheck(CheckSpec):
                 "'restore = true' needs 'restore_dsn': a DSN whose role may CREATE DATABASE"
             )
         return self
+
+
+# Restoring takes longer than one request: the runner waits this many timeouts.
+RESTORE_FACTOR = 6
+
+
+@dataclass(frozen=True)
+class BackupObservation:
+    path: str | None  # None: nothing matched
+    searched: str
+    size: int = 0
+    age: float = 0.0
+    format: str = ""
+    problems: tuple[str, ...] = ()
+    tables: int | None = None  # tables in the dump, when the format tells
+    restored_tables: int | None = None
+
+
+def backup_deadline(spec: BackupCheck, target: Target, ctx: ProbeContext) -> float:
+    factor = RESTORE_FACTOR if spec.restore else 1
+    return spec.effective_timeout(target) * factor + 1.0

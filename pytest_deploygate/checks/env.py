@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -46,3 +47,18 @@ class EnvCheck(CheckSpec):
                 }
                 raise ValidationError.from_exception_data(type(self).__name__, [detail])
         return self
+
+
+@dataclass(frozen=True)
+class EnvVariable:
+    """What is known of one variable: never its value."""
+
+    name: str
+    present: bool
+    empty: bool
+    matches: bool | None  # None: no pattern was asked for
+
+
+@dataclass(frozen=True)
+class EnvObservation:
+    variables: tuple[EnvVariable, ...]

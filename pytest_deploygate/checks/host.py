@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
@@ -29,6 +30,9 @@ from pydantic_core import CoreSchema, InitErrorDetails
 from typing_extensions import Self
 
 from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Size, Target
+
+if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
+    from pytest_deploygate.probes.base import ProbeContext
 
 #: Instance name used when a target has no host for a check: its probe is an ``error``.
 NO_HOSTS = "no-hosts"
@@ -364,3 +368,132 @@ HOST_CHECKS: dict[str, type[HostCheck]] = {
     "env": HostEnvCheck,
     "git": GitCheck,
 }
+
+
+@dataclass(frozen=True)
+class ServiceObservation:
+    name: str
+    manager: str  # "systemd" or "process"
+    exists: bool
+    running: bool
+    enabled: bool | None  # None: not known without systemd
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    pid: int
+    user: str
+    comm: str
+    rss_bytes: int
+
+
+@dataclass(frozen=True)
+class ProcessObservation:
+    processes: tuple[ProcessInfo, ...]
+
+
+@dataclass(frozen=True)
+class SocketObservation:
+    address: str
+    listening: bool
+
+
+@dataclass(frozen=True)
+class DiskObservation:
+    path: str
+    mount: str
+    free_bytes: int
+    total_bytes: int
+
+    @property
+    def free_ratio(self) -> float:
+        return self.free_bytes / self.total_bytes if self.total_bytes else 0.0
+
+
+@dataclass(frozen=True)
+class FileObservation:
+    path: str
+    exists: bool
+    kind: str = ""  # "file", "directory", "other"
+    mode: int | None = None
+    owner: str | None = None
+    group: str | None = None
+    age_s: float | None = None
+
+
+@dataclass(frozen=True)
+class CommandObservation:
+    exit_status: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class PackageObservation:
+    name: str
+    installed: bool
+    version: str | None
+    at_least: bool | None  # None: no minimum asked for, or not installed
+
+
+@dataclass(frozen=True)
+class RuntimeObservation:
+    found: bool
+    version: str | None
+
+
+@dataclass(frozen=True)
+class EnvStatus:
+    """What is known of one variable on the host: never its value."""
+
+    name: str
+    state: str  # "set", "empty", "missing"
+    matches: bool | None
+
+
+@dataclass(frozen=True)
+class HostEnvObservation:
+    variables: tuple[EnvStatus, ...]
+
+
+@dataclass(frozen=True)
+class GitObservation:
+    is_repo: bool
+    head: str = ""
+    branch: str = ""  # "HEAD" when detached
+    dirty: tuple[str, ...] = ()
+    unpushed: int = 0
+    expected: str | None = None  # the expected commit, resolved on the host
+    expected_known: bool = True
+
+
+@dataclass(frozen=True)
+class HostObservation:
+    """What one host check saw on one host."""
+
+    host: str
+    detail: Any
+
+
+def host_deadline(spec: HostCheck, target: Target, ctx: ProbeContext) -> float:
+    """The runner's bound, a little past ours, so our timeout (naming the host) fires first."""
+    return spec.effective_timeout(target) + 3.0
+
+
+def host_where(spec: HostCheck, target: Target, ctx: ProbeContext) -> str:
+    """The host as the test id shows it (without a password)."""
+    return f"host {ctx.instance or NO_HOSTS}: {spec.check}"
+
+
+def host_instances(spec: HostCheck, target: Target) -> tuple[str, ...]:
+    """Fan-out: the check runs once per host of the target (as narrowed by the check)."""
+    return spec.host_instances(target)
+
+
+_VERSION = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)+|[0-9]+)")
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``"1:3.11.2-1+b1"`` -> ``(3, 11, 2)``: the first dotted number after any epoch."""
+    match = _VERSION.search(text.split(":", 1)[-1])
+    return tuple(int(p) for p in match.group(1).split(".")) if match else ()

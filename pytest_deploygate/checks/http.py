@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urljoin
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration
+from pytest_deploygate.checks.base import CheckSpec, Duration, Target
 from pytest_deploygate.checks.http_extras import validate_extras
 from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url, flatten_paths
+from pytest_deploygate.errors import ProbeProtocolError
+from pytest_deploygate.masking import display_url
+
+if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
+    from pytest_deploygate.probes.base import ProbeContext
 
 JsonValue = Any
 
@@ -81,3 +88,30 @@ class HttpCheck(RequestSpec):
     @classmethod
     def _flatten(cls, value: Any) -> Any:
         return flatten_paths(value)
+
+
+@dataclass(frozen=True)
+class HttpObservation:
+    url: str
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: str
+    latency: float
+    truncated: bool = False
+    redirects: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_url(spec: RequestSpec, target: Target) -> str:
+    if spec.url is not None:
+        return spec.url
+    if not target.base_url:
+        raise ProbeProtocolError(
+            f"check {spec.id!r} uses 'path' but target {target.name!r} has no base_url"
+        )
+    return urljoin(target.base_url.rstrip("/") + "/", (spec.path or "").lstrip("/"))
+
+
+def where_http(spec: RequestSpec, target: Target, ctx: ProbeContext) -> str:
+    return f"{spec.method} {display_url(resolve_url(spec, target))}"

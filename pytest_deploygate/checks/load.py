@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
-from pytest_deploygate.checks.base import Duration, Ratio
-from pytest_deploygate.checks.http import RequestSpec
+from pytest_deploygate.checks.base import Duration, Ratio, Target
+from pytest_deploygate.checks.http import RequestSpec, where_http
+
+if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
+    from pytest_deploygate.probes.base import ProbeContext
 
 MAX_REQUESTS = 100_000
 MAX_CONCURRENCY = 1_000
@@ -32,3 +37,38 @@ class LoadCheck(RequestSpec):
                 f"({self.requests}): lower concurrency or send more requests"
             )
         return self
+
+
+# Beyond the worst case of its rounds, what a load run may take before the runner gives up.
+GRACE_S = 1.0
+
+
+@dataclass(frozen=True)
+class LoadObservation:
+    """What a load run saw. ``latencies`` holds one entry per request that got an HTTP
+    answer (any status), in seconds from sending to the last body byte, as ab counts."""
+
+    url: str
+    planned: int
+    sent: int
+    successes: int
+    latencies: tuple[float, ...]
+    statuses: dict[int, int]
+    errors: dict[str, int]
+    elapsed: float
+    stopped_early: str = ""
+
+
+def rounds(spec: LoadCheck) -> int:
+    """How many requests each of the C workers sends at most, one after another."""
+    return math.ceil(spec.requests / spec.concurrency)
+
+
+def load_deadline(spec: LoadCheck, target: Target, ctx: ProbeContext) -> float:
+    """A load run is many timeouts long: every round may take one timeout, and the
+    requests still in flight when sending stops get one more."""
+    return (rounds(spec) + 1) * spec.effective_timeout(target) + GRACE_S
+
+
+def where_load(spec: LoadCheck, target: Target, ctx: ProbeContext) -> str:
+    return f"load on {where_http(spec, target, ctx)}"

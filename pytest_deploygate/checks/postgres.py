@@ -7,12 +7,16 @@ another sub-kind is an error naming the key and the sub-kind it belongs to.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Target
+
+if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
+    from pytest_deploygate.probes.base import ProbeContext
 
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 MigrationTool = Literal["alembic", "django", "flyway", "sql"]
@@ -277,3 +281,100 @@ PG_SUBKINDS: dict[str, type[DatabaseKeys]] = {
     "query": PgQuery,
 }
 PostgresCheck.SUBKINDS = PG_SUBKINDS
+
+
+@dataclass(frozen=True)
+class ReachableObservation:
+    connect_time: float
+    latency: float
+    samples: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class VersionObservation:
+    version_num: int
+    version: str
+
+
+@dataclass(frozen=True)
+class ConnectionsObservation:
+    database: str
+    sessions: int
+    total: int
+    max_connections: int
+    reserved: int
+
+
+@dataclass(frozen=True)
+class TablesObservation:
+    """Tables lacking a primary key, out of ``checked``."""
+
+    missing_pk: tuple[str, ...]
+    checked: int
+
+
+@dataclass(frozen=True)
+class ForeignKeyResult:
+    name: str
+    child: str
+    columns: tuple[str, ...]
+    parent: str
+    scanned: int
+    orphans: int
+    stopped: str = ""  # why the scan stopped early ("" when complete)
+
+
+@dataclass(frozen=True)
+class ForeignKeysObservation:
+    results: tuple[ForeignKeyResult, ...]
+    row_limit: int
+
+
+@dataclass(frozen=True)
+class RlsTable:
+    name: str
+    exists: bool
+    enabled: bool
+    forced: bool
+    commands: tuple[str, ...]  # SELECT / INSERT / UPDATE / DELETE covered by a policy
+    policies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RlsObservation:
+    tables: tuple[RlsTable, ...]
+
+
+@dataclass(frozen=True)
+class SchemaObservation:
+    missing_tables: tuple[str, ...]
+    missing_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowCountsObservation:
+    counts: dict[str, int]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrivilegesObservation:
+    role: str
+    denied_grants: tuple[str, ...]
+    missing_objects: tuple[str, ...]
+    failed_statements: tuple[str, ...]
+    rolled_back: bool
+
+
+@dataclass(frozen=True)
+class QueryObservation:
+    value: Any
+    numeric: float | None
+    latency: float
+    rows: int
+    columns: tuple[str, ...] = field(default_factory=tuple)
+
+
+def postgres_deadline(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> float:
+    """Connecting, then statements bounded by statement_timeout, then a little grace."""
+    return spec.effective_connect_timeout(target) + spec.effective_statement_timeout(target) + 1.0

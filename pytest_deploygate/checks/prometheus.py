@@ -8,13 +8,20 @@ counters are judged by their increase over it: "error rate above 5% for 5 minute
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urljoin
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration, Model, Quantity
+from pytest_deploygate.checks.base import CheckSpec, Duration, Model, Quantity, Target
 from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url
+from pytest_deploygate.errors import ProbeProtocolError
+from pytest_deploygate.masking import display_url
+
+if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
+    from pytest_deploygate.probes.base import ProbeContext
 
 
 class SeriesSelector(Model):
@@ -88,3 +95,62 @@ class PrometheusCheck(CheckSpec):
         if not (self.require or self.values or self.ratios):
             raise ValueError("give at least one of 'require', 'values' or 'ratios'")
         return self
+
+
+DEFAULT_PATH = "/metrics"
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    value: float
+
+
+@dataclass(frozen=True)
+class Scrape:
+    at: float
+    samples: tuple[Sample, ...]
+
+
+@dataclass(frozen=True)
+class PrometheusObservation:
+    url: str
+    first: Scrape
+    last: Scrape | None  # None: no window, one scrape
+
+    @property
+    def window(self) -> float | None:
+        return None if self.last is None else self.last.at - self.first.at
+
+
+def metrics_url(spec: PrometheusCheck, target: Target) -> str:
+    if spec.url:
+        return spec.url
+    if spec.path is None and target.prometheus_url:
+        return target.prometheus_url
+    if not target.base_url:
+        raise ProbeProtocolError(
+            f"check {spec.id!r} has no url and target {target.name!r} has neither "
+            "prometheus_url nor base_url"
+        )
+    return urljoin(target.base_url.rstrip("/") + "/", (spec.path or DEFAULT_PATH).lstrip("/"))
+
+
+def window_of(spec: PrometheusCheck, ctx: ProbeContext) -> float | None:
+    """``--observe`` wins over the check's own ``window``: the person running the gate
+    decides how long to watch."""
+    return ctx.observe if ctx.observe is not None else spec.window
+
+
+def where_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -> str:
+    """The endpoint, and the window when there is one: a timeout after five minutes
+    should say it was a five-minute observation."""
+    window = window_of(spec, ctx)
+    over = f" over {window:g}s" if window else ""
+    return f"metrics {display_url(metrics_url(spec, target))}{over}"
+
+
+def deadline_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -> float:
+    timeout = spec.effective_timeout(target)
+    return (window_of(spec, ctx) or 0.0) + 2 * timeout + 1.0

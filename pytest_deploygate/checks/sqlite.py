@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -62,3 +63,12 @@ SQLITE_SUBKINDS: dict[str, type[DatabaseKeys]] = {
     "query": SqliteQuery,
 }
 SqliteCheck.SUBKINDS = SQLITE_SUBKINDS
+
+
+@dataclass(frozen=True)
+class IntegrityObservation:
+    path: str
+    exists: bool
+    problems: tuple[str, ...]
+    tables: int
+    latency: float

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration
+from pytest_deploygate.checks.base import CheckSpec, Duration, Target
+from pytest_deploygate.errors import ProbeProtocolError
+
+if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
+    from pytest_deploygate.probes.base import ProbeContext
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -39,3 +45,33 @@ class TcpCheck(CheckSpec):
                 "'address = \"host:port\"'"
             )
         return self
+
+
+@dataclass(frozen=True)
+class TcpObservation:
+    host: str
+    port: int
+    peer: str
+    latency: float
+
+
+def tcp_address(spec: TcpCheck, target: Target) -> tuple[str, int]:
+    """The check's address, or its port on the host of the target's base_url."""
+    if spec.address is not None:
+        return split_address(spec.address)
+    assert spec.port is not None  # the model guarantees port or address
+    if spec.host is not None:
+        return spec.host, spec.port
+    for url in (target.base_url, target.websocket_url):
+        host = urlsplit(url).hostname if url else None
+        if host:
+            return host, spec.port
+    raise ProbeProtocolError(
+        f"check {spec.id!r} has no 'host' and target {target.name!r} has no base_url "
+        "to take it from"
+    )
+
+
+def where_tcp(spec: TcpCheck, target: Target, ctx: ProbeContext) -> str:
+    host, port = tcp_address(spec, target)
+    return f"{host}:{port}"

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration
+from pytest_deploygate.checks.base import CheckSpec, Duration, Target
 from pytest_deploygate.checks.validators import WS_SCHEMES, check_regex, check_url
+from pytest_deploygate.errors import ProbeProtocolError
+from pytest_deploygate.masking import display_url
+
+if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
+    from pytest_deploygate.probes.base import ProbeContext
 
 JsonValue = Any
 
@@ -55,3 +61,33 @@ class WebSocketCheck(CheckSpec):
     def wants_reply(self) -> bool:
         """Whether the check waits for a message from the server."""
         return self.expect_reply or self.expect_json is not None or self.expect_match is not None
+
+
+@dataclass(frozen=True)
+class WebSocketObservation:
+    url: str
+    subprotocol: str | None
+    connect_latency: float
+    waited_for_reply: bool
+    reply: str | None = None
+    reply_binary: bool = False
+    reply_latency: float | None = None
+    closed_before_reply: str | None = None  # the close code and reason, when it happened
+    timeout: float = 0.0
+
+
+def resolve_ws_url(spec: WebSocketCheck, target: Target) -> str:
+    url = spec.url or target.websocket_url
+    if not url:
+        raise ProbeProtocolError(
+            f"check {spec.id!r} has no 'url' and target {target.name!r} has no websocket_url"
+        )
+    if not url.startswith(("ws://", "wss://")):
+        raise ProbeProtocolError(
+            f"websocket URL must start with ws:// or wss://, got {display_url(url)!r}"
+        )
+    return url
+
+
+def where_websocket(spec: WebSocketCheck, target: Target, ctx: ProbeContext) -> str:
+    return display_url(resolve_ws_url(spec, target))

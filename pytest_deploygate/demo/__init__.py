@@ -17,12 +17,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.demo.base import ComponentInfo, DemoComponent
 from pytest_deploygate.demo.database import DemoDatabase
 from pytest_deploygate.demo.hosts import DemoHosts
 from pytest_deploygate.demo.service import WebService
 from pytest_deploygate.errors import ConfigError, one_line
+from pytest_deploygate.registry import CHECK_SPECS
 
 # Every part of the demo, in start order; each is stopped in reverse order. The database
 # comes first: the web service's /health/db stands for a service that uses it.

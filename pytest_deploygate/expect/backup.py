@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pytest_deploygate.checks.backup import BackupCheck
+from pytest_deploygate.checks.backup import BackupCheck, BackupObservation
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.backup import BackupObservation
 from pytest_deploygate.units import format_value
 
 DAY = 86400.0

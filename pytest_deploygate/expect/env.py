@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.env import EnvCheck
+from pytest_deploygate.checks.env import EnvCheck, EnvObservation
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.env import EnvObservation
 
 
 def judge_env(spec: EnvCheck, target: Target, obs: EnvObservation) -> Judgement:

@@ -14,33 +14,31 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.host import (
     AbsentCheck,
     CommandCheck,
+    CommandObservation,
     DiskCheck,
+    DiskObservation,
     FileCheck,
+    FileObservation,
     GitCheck,
+    GitObservation,
     HostCheck,
     HostEnvCheck,
-    PackageCheck,
-    ProcessCheck,
-    RuntimeCheck,
-    ServiceCheck,
-    SocketCheck,
-)
-from pytest_deploygate.expect.base import Judgement, snippet
-from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.host import (
-    CommandObservation,
-    DiskObservation,
-    FileObservation,
-    GitObservation,
     HostEnvObservation,
     HostObservation,
+    PackageCheck,
     PackageObservation,
+    ProcessCheck,
     ProcessObservation,
+    RuntimeCheck,
     RuntimeObservation,
+    ServiceCheck,
     ServiceObservation,
+    SocketCheck,
     SocketObservation,
     version_tuple,
 )
+from pytest_deploygate.expect.base import Judgement, snippet
+from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_value
 
 Result = tuple[list[str], list[Measurement]]

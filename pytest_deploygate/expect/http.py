@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.http import HttpCheck
+from pytest_deploygate.checks.http import HttpCheck, HttpObservation
 from pytest_deploygate.expect.base import Judgement, snippet, subset_mismatch
 from pytest_deploygate.expect.http_extras import body_failures
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.http import HttpObservation
 from pytest_deploygate.units import format_value
 
 

@@ -8,11 +8,10 @@ import re
 from typing import Any
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.http import HttpCheck
+from pytest_deploygate.checks.http import HttpCheck, HttpObservation
 from pytest_deploygate.expect.base import snippet, subset_mismatch
 from pytest_deploygate.expect.jsonpath import MISSING, as_text, lookup
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.http import HttpObservation
 
 _NOT_PARSED = object()
 _SHA = re.compile(r"[0-9a-f]{7,64}")

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.load import LoadCheck
+from pytest_deploygate.checks.load import LoadCheck, LoadObservation
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.load import LoadObservation
 from pytest_deploygate.units import format_value
 
 # How many distinct failure reasons a failure line lists before "...".

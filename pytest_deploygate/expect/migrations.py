@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pytest_deploygate.checks.migrations import Migration, MigrationsObservation, version_key
 from pytest_deploygate.checks.postgres import MigrationKeys
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.migrations import Migration, MigrationsObservation, version_key
 
 MAX_NAMED = 10
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.migrations import MigrationsObservation
 from pytest_deploygate.checks.postgres import (
+    ConnectionsObservation,
+    ForeignKeysObservation,
     PgConnections,
     PgForeignKeys,
     PgMigrations,
@@ -17,16 +20,8 @@ from pytest_deploygate.checks.postgres import (
     PgSchema,
     PgVersion,
     PostgresCheck,
-    QueryKeys,
-)
-from pytest_deploygate.expect.base import Judgement, snippet
-from pytest_deploygate.expect.migrations import judge_migrations
-from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.migrations import MigrationsObservation
-from pytest_deploygate.probes.postgres import (
-    ConnectionsObservation,
-    ForeignKeysObservation,
     PrivilegesObservation,
+    QueryKeys,
     QueryObservation,
     ReachableObservation,
     RlsObservation,
@@ -35,6 +30,9 @@ from pytest_deploygate.probes.postgres import (
     TablesObservation,
     VersionObservation,
 )
+from pytest_deploygate.expect.base import Judgement, snippet
+from pytest_deploygate.expect.migrations import judge_migrations
+from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_value
 
 MAX_NAMED = 10

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.prometheus import PrometheusCheck, SeriesSelector
+from pytest_deploygate.checks.prometheus import (
+    PrometheusCheck,
+    PrometheusObservation,
+    Scrape,
+    SeriesSelector,
+)
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Bound, Measurement
-from pytest_deploygate.probes.prometheus import PrometheusObservation, Scrape
 from pytest_deploygate.units import format_value
 
 

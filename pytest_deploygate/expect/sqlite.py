@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.migrations import MigrationsObservation
+from pytest_deploygate.checks.postgres import (
+    QueryObservation,
+    RowCountsObservation,
+    SchemaObservation,
+)
 from pytest_deploygate.checks.sqlite import (
+    IntegrityObservation,
     SqliteCheck,
     SqliteIntegrity,
     SqliteMigrations,
@@ -17,13 +24,6 @@ from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.expect.migrations import judge_migrations
 from pytest_deploygate.expect.postgres import judge_query, judge_row_counts, judge_schema, names
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.migrations import MigrationsObservation
-from pytest_deploygate.probes.postgres import (
-    QueryObservation,
-    RowCountsObservation,
-    SchemaObservation,
-)
-from pytest_deploygate.probes.sqlite import IntegrityObservation
 from pytest_deploygate.units import format_value
 
 

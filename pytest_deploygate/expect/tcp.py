@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.tcp import TcpCheck
+from pytest_deploygate.checks.tcp import TcpCheck, TcpObservation
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.tcp import TcpObservation
 from pytest_deploygate.units import format_value
 
 

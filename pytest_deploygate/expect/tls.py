@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.tls import TlsCheck
+from pytest_deploygate.checks.tls import TlsCheck, TlsObservation
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.tls import TlsObservation
 
 
 def judge_tls(spec: TlsCheck, target: Target, obs: TlsObservation) -> Judgement:

@@ -6,10 +6,9 @@ import json
 import re
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.websocket import WebSocketCheck
+from pytest_deploygate.checks.websocket import WebSocketCheck, WebSocketObservation
 from pytest_deploygate.expect.base import Judgement, snippet, subset_mismatch
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.probes.websocket import WebSocketObservation
 from pytest_deploygate.units import format_value
 
 

@@ -20,11 +20,10 @@ import threading
 import time
 import uuid
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_deploygate.checks.backup import BackupCheck
+from pytest_deploygate.checks.backup import RESTORE_FACTOR, BackupCheck, BackupObservation
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout
 from pytest_deploygate.probes.base import ProbeContext
@@ -36,25 +35,6 @@ DUMP_HEADER = b"PostgreSQL database dump"
 DUMP_FOOTER = b"PostgreSQL database dump complete"
 _TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (?!DATA )", re.MULTILINE)
 _CREATE_TABLE = re.compile(rb"^CREATE TABLE ", re.MULTILINE)
-# Restoring takes longer than one request: the runner waits this many timeouts.
-RESTORE_FACTOR = 6
-
-
-@dataclass(frozen=True)
-class BackupObservation:
-    path: str | None  # None: nothing matched
-    searched: str
-    size: int = 0
-    age: float = 0.0
-    format: str = ""
-    problems: tuple[str, ...] = ()
-    tables: int | None = None  # tables in the dump, when the format tells
-    restored_tables: int | None = None
-
-
-def backup_deadline(spec: BackupCheck, target: Target, ctx: ProbeContext) -> float:
-    factor = RESTORE_FACTOR if spec.restore else 1
-    return spec.effective_timeout(target) * factor + 1.0
 
 
 def locate(spec: BackupCheck, ctx: ProbeContext) -> tuple[Path | None, str]:

@@ -118,10 +118,7 @@ def classify(exc: BaseException, where: str = "", timeout: Timeout = None) -> Pr
         if mapped is not None:
             return mapped
     suffix = f" ({where})" if where else ""
-    try:
-        import requests
-    except ImportError:  # pragma: no cover - requests is a dependency
-        requests = None  # type: ignore[assignment]
+    requests = sys.modules.get("requests")  # not imported: exc cannot be one of its errors
     if requests is not None and isinstance(exc, requests.RequestException):
         return _classify_requests(exc, suffix, timeout)
     if isinstance(exc, socket.gaierror):

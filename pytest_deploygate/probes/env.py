@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.env import EnvCheck
+from pytest_deploygate.checks.env import EnvCheck, EnvObservation, EnvVariable
 from pytest_deploygate.probes.base import ProbeContext
-
-
-@dataclass(frozen=True)
-class EnvVariable:
-    """What is known of one variable: never its value."""
-
-    name: str
-    present: bool
-    empty: bool
-    matches: bool | None  # None: no pattern was asked for
-
-
-@dataclass(frozen=True)
-class EnvObservation:
-    variables: tuple[EnvVariable, ...]
 
 
 def probe_env(spec: EnvCheck, target: Target, ctx: ProbeContext) -> EnvObservation:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
@@ -11,35 +10,12 @@ import charset_normalizer
 import requests
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.http import HttpCheck, RequestSpec
-from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout
+from pytest_deploygate.checks.http import HttpCheck, HttpObservation, RequestSpec, resolve_url
+from pytest_deploygate.errors import ProbeError, ProbeTimeout
 from pytest_deploygate.probes.base import ProbeContext, classify
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 USER_AGENT = "pytest-deploygate"
-
-
-@dataclass(frozen=True)
-class HttpObservation:
-    url: str
-    status: int
-    reason: str
-    headers: dict[str, str]
-    body: str
-    latency: float
-    truncated: bool = False
-    redirects: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def resolve_url(spec: RequestSpec, target: Target) -> str:
-    if spec.url is not None:
-        return spec.url
-    if not target.base_url:
-        raise ProbeProtocolError(
-            f"check {spec.id!r} uses 'path' but target {target.name!r} has no base_url"
-        )
-    return urljoin(target.base_url.rstrip("/") + "/", (spec.path or "").lstrip("/"))
 
 
 def tls_verify(spec_verify: bool | None, spec_ca: Any, target: Target, ctx: ProbeContext) -> Any:

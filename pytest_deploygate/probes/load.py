@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 
 import requests
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.load import LoadCheck
+from pytest_deploygate.checks.http import resolve_url
+from pytest_deploygate.checks.load import LoadCheck, LoadObservation, rounds
 from pytest_deploygate.errors import ProbeError
 from pytest_deploygate.probes.base import ProbeContext, classify
-from pytest_deploygate.probes.http import request_kwargs, resolve_url
+from pytest_deploygate.probes.http import request_kwargs
 
 CHUNK = 65536
-# Beyond the worst case of its rounds, what a load run may take before the runner gives up.
-GRACE_S = 1.0
-
-
-@dataclass(frozen=True)
-class LoadObservation:
-    """What a load run saw. ``latencies`` holds one entry per request that got an HTTP
-    answer (any status), in seconds from sending to the last body byte, as ab counts."""
-
-    url: str
-    planned: int
-    sent: int
-    successes: int
-    latencies: tuple[float, ...]
-    statuses: dict[int, int]
-    errors: dict[str, int]
-    elapsed: float
-    stopped_early: str = ""
-
-
-def rounds(spec: LoadCheck) -> int:
-    """How many requests each of the C workers sends at most, one after another."""
-    return math.ceil(spec.requests / spec.concurrency)
-
-
-def load_deadline(spec: LoadCheck, target: Target, ctx: ProbeContext) -> float:
-    """A load run is many timeouts long: every round may take one timeout, and the
-    requests still in flight when sending stops get one more."""
-    return (rounds(spec) + 1) * spec.effective_timeout(target) + GRACE_S
 
 
 class _Run:

@@ -14,52 +14,16 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_deploygate.checks.migrations import AppliedMigrations, Migration, version_key
 from pytest_deploygate.errors import ProbeProtocolError
-
-DEFAULT_TABLES = {
-    "alembic": "alembic_version",
-    "django": "django_migrations",
-    "flyway": "flyway_schema_history",
-    "sql": "schema_migrations",
-}
 
 _FLYWAY_FILE = re.compile(r"^V(?P<version>[0-9][0-9._]*)__(?P<name>.+)\.sql$", re.IGNORECASE)
 _SQL_FILE = re.compile(r"^(?P<version>[0-9]+)[_-](?P<name>.+?)(?P<up>\.up)?\.sql$")
 _SQL_DOWN = re.compile(r"(_rollback|_down|\.down|_undo)\.sql$", re.IGNORECASE)
 _DJANGO_FILE = re.compile(r"^[0-9]{4}_\w+\.py$")
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One migration on disk. ``key`` is what the database records (normalized);
-    ``parents`` only for Alembic (its ``down_revision``)."""
-
-    key: str
-    label: str
-    parents: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AppliedMigrations:
-    """What the migrations table says. ``table_missing``: nothing was ever applied."""
-
-    keys: tuple[str, ...] = ()
-    failed: tuple[str, ...] = ()
-    baseline: str | None = None
-    table_missing: bool = False
-
-
-@dataclass(frozen=True)
-class MigrationsObservation:
-    tool: str
-    table: str
-    available: tuple[Migration, ...]
-    applied: AppliedMigrations
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 class MissingTable(Exception):
@@ -68,12 +32,6 @@ class MissingTable(Exception):
 
 # (sql) -> (column names, rows); raises MissingTable when the table is absent.
 QueryFn = Callable[[str], tuple[Sequence[str], Sequence[Sequence[Any]]]]
-
-
-def version_key(text: str) -> str:
-    """``"001"`` -> ``"1"``, ``"1_2"`` -> ``"1.2"``: versions as the tools compare them."""
-    parts = re.split(r"[._]", text.strip())
-    return ".".join(str(int(p)) if p.isdigit() else p for p in parts if p != "")
 
 
 def scan(tool: str, directory: Path) -> tuple[Migration, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,11 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 
 from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.migrations import DEFAULT_TABLES, MigrationsObservation
 from pytest_deploygate.checks.postgres import (
+    ConnectionsObservation,
+    ForeignKeyResult,
+    ForeignKeysObservation,
     PgConnections,
     PgForeignKeys,
     PgMigrations,
@@ -31,13 +35,20 @@ from pytest_deploygate.checks.postgres import (
     PgSchema,
     PgVersion,
     PostgresCheck,
+    PrivilegesObservation,
+    QueryObservation,
+    ReachableObservation,
+    RlsObservation,
+    RlsTable,
+    RowCountsObservation,
+    SchemaObservation,
+    TablesObservation,
+    VersionObservation,
     parse_grant,
 )
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.migrations import (
-    DEFAULT_TABLES,
-    MigrationsObservation,
     MissingTable,
     read_applied,
     scan,
@@ -63,98 +74,6 @@ def settings_for(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> PgSe
 
 
 # ---------------------------------------------------------------- observations
-
-
-@dataclass(frozen=True)
-class ReachableObservation:
-    connect_time: float
-    latency: float
-    samples: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class VersionObservation:
-    version_num: int
-    version: str
-
-
-@dataclass(frozen=True)
-class ConnectionsObservation:
-    database: str
-    sessions: int
-    total: int
-    max_connections: int
-    reserved: int
-
-
-@dataclass(frozen=True)
-class TablesObservation:
-    """Tables lacking a primary key, out of ``checked``."""
-
-    missing_pk: tuple[str, ...]
-    checked: int
-
-
-@dataclass(frozen=True)
-class ForeignKeyResult:
-    name: str
-    child: str
-    columns: tuple[str, ...]
-    parent: str
-    scanned: int
-    orphans: int
-    stopped: str = ""  # why the scan stopped early ("" when complete)
-
-
-@dataclass(frozen=True)
-class ForeignKeysObservation:
-    results: tuple[ForeignKeyResult, ...]
-    row_limit: int
-
-
-@dataclass(frozen=True)
-class RlsTable:
-    name: str
-    exists: bool
-    enabled: bool
-    forced: bool
-    commands: tuple[str, ...]  # SELECT / INSERT / UPDATE / DELETE covered by a policy
-    policies: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RlsObservation:
-    tables: tuple[RlsTable, ...]
-
-
-@dataclass(frozen=True)
-class SchemaObservation:
-    missing_tables: tuple[str, ...]
-    missing_columns: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RowCountsObservation:
-    counts: dict[str, int]
-    missing: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class PrivilegesObservation:
-    role: str
-    denied_grants: tuple[str, ...]
-    missing_objects: tuple[str, ...]
-    failed_statements: tuple[str, ...]
-    rolled_back: bool
-
-
-@dataclass(frozen=True)
-class QueryObservation:
-    value: Any
-    numeric: float | None
-    latency: float
-    rows: int
-    columns: tuple[str, ...] = field(default_factory=tuple)
 
 
 # ---------------------------------------------------------------- the probe
@@ -636,8 +555,3 @@ def numeric_value(value: Any) -> float | None:
     if isinstance(value, (int, float, Decimal)):
         return float(value)
     return None
-
-
-def postgres_deadline(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> float:
-    """Connecting, then statements bounded by statement_timeout, then a little grace."""
-    return spec.effective_connect_timeout(target) + spec.effective_statement_timeout(target) + 1.0

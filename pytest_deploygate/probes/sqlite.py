@@ -6,13 +6,19 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.migrations import DEFAULT_TABLES, MigrationsObservation
+from pytest_deploygate.checks.postgres import (
+    QueryObservation,
+    RowCountsObservation,
+    SchemaObservation,
+)
 from pytest_deploygate.checks.sqlite import (
+    IntegrityObservation,
     SqliteCheck,
     SqliteIntegrity,
     SqliteMigrations,
@@ -28,28 +34,12 @@ from pytest_deploygate.errors import (
 )
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.migrations import (
-    DEFAULT_TABLES,
-    MigrationsObservation,
     MissingTable,
     read_applied,
     scan,
 )
-from pytest_deploygate.probes.postgres import (
-    QueryObservation,
-    RowCountsObservation,
-    SchemaObservation,
-    numeric_value,
-)
+from pytest_deploygate.probes.postgres import numeric_value
 from pytest_deploygate.units import format_value
-
-
-@dataclass(frozen=True)
-class IntegrityObservation:
-    path: str
-    exists: bool
-    problems: tuple[str, ...]
-    tables: int
-    latency: float
 
 
 def sqlite_path(spec: SqliteCheck, target: Target, ctx: ProbeContext) -> Path:

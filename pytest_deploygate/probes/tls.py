@@ -13,18 +13,15 @@ import ipaddress
 import socket
 import ssl
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.tls import TlsCheck
+from pytest_deploygate.checks.tls import TlsCheck, TlsObservation, tls_address
 from pytest_deploygate.errors import (
     ProbeError,
-    ProbeProtocolError,
     ProbeTimeout,
     ProbeTLSError,
     one_line,
@@ -34,7 +31,6 @@ from pytest_deploygate.probes.base import ProbeContext, classify, ssl_reason
 # OpenSSL's X509_V_FLAG_NO_CHECK_TIME: verify the chain, ignore validity dates (we report
 # them ourselves, with the number of days). Python's ssl module does not name it.
 NO_CHECK_TIME = 0x200000
-DEFAULT_TLS_PORT = 443
 
 
 def client_context(
@@ -55,41 +51,6 @@ def client_context(
         return ssl.create_default_context(cafile=str(ctx.path(bundle)) if bundle else None)
     except (OSError, ssl.SSLError) as exc:
         raise ProbeTLSError(f"cannot load ca_bundle {bundle}: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class TlsObservation:
-    host: str
-    port: int
-    server_name: str
-    subject: str
-    issuer: str
-    names: tuple[str, ...]
-    not_before: dt.datetime
-    not_after: dt.datetime
-    days_left: float
-    not_yet_valid: bool
-    hostname_matches: bool | None  # None: hostname checking switched off
-    chain_error: str | None  # None: trusted (or verification switched off)
-    chain_verified: bool
-    tls_version: str
-
-
-def tls_address(spec: TlsCheck, target: Target) -> tuple[str, int]:
-    """Host and port from the check, else from the target's https/wss URL (port 443)."""
-    if spec.host is not None:
-        return spec.host, spec.port or DEFAULT_TLS_PORT
-    candidates = [target.base_url, target.websocket_url]
-    secure = [u for u in candidates if u and u.startswith(("https://", "wss://"))]
-    for url in secure + [u for u in candidates if u and u not in secure]:
-        parts = urlsplit(url)
-        if parts.hostname:
-            port = parts.port if url in secure and parts.port else DEFAULT_TLS_PORT
-            return parts.hostname, spec.port or port
-    raise ProbeProtocolError(
-        f"check {spec.id!r} has no 'host' and target {target.name!r} has no base_url "
-        "or websocket_url to take it from"
-    )
 
 
 def probe_tls(spec: TlsCheck, target: Target, ctx: ProbeContext) -> TlsObservation:

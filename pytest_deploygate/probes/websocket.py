@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from dataclasses import dataclass, replace
-from urllib.parse import urlsplit, urlunsplit
+from dataclasses import replace
 
 from websockets.exceptions import (
     ConnectionClosed,
@@ -23,7 +22,7 @@ from websockets.exceptions import (
 from websockets.sync.client import ClientConnection, connect
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.websocket import WebSocketCheck
+from pytest_deploygate.checks.websocket import WebSocketCheck, WebSocketObservation, resolve_ws_url
 from pytest_deploygate.errors import (
     ProbeAuthError,
     ProbeError,
@@ -32,47 +31,13 @@ from pytest_deploygate.errors import (
     ProbeTLSError,
     one_line,
 )
+from pytest_deploygate.masking import display_url
 from pytest_deploygate.probes.base import ProbeContext, classify, ssl_reason
 from pytest_deploygate.probes.tls import client_context
 
 USER_AGENT = "pytest-deploygate"
 # Closing politely waits for the server's close frame; never let that outlive the check.
 CLOSE_TIMEOUT_S = 0.5
-
-
-@dataclass(frozen=True)
-class WebSocketObservation:
-    url: str
-    subprotocol: str | None
-    connect_latency: float
-    waited_for_reply: bool
-    reply: str | None = None
-    reply_binary: bool = False
-    reply_latency: float | None = None
-    closed_before_reply: str | None = None  # the close code and reason, when it happened
-    timeout: float = 0.0
-
-
-def resolve_ws_url(spec: WebSocketCheck, target: Target) -> str:
-    url = spec.url or target.websocket_url
-    if not url:
-        raise ProbeProtocolError(
-            f"check {spec.id!r} has no 'url' and target {target.name!r} has no websocket_url"
-        )
-    if not url.startswith(("ws://", "wss://")):
-        raise ProbeProtocolError(
-            f"websocket URL must start with ws:// or wss://, got {display_url(url)!r}"
-        )
-    return url
-
-
-def display_url(url: str) -> str:
-    """The URL without query string and credentials: both often carry secrets."""
-    parts = urlsplit(url.split("?", 1)[0])
-    if parts.username is None and parts.password is None:
-        return parts.geturl()
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def probe_websocket(

@@ -257,7 +257,9 @@ def _measurement_lines(
         tripped = [f for f in fired if f.measurement == m and f.decision != "ok"]
         cls = ' class="dg-tripped"' if tripped else ""
         # "2.41s, baseline 1.10s (+119%)" when a relative rule compared it.
-        shown = next((f.compared for f in tripped if f.baseline), format_value(m.value, m.unit))
+        shown = next(
+            (f.shown for f in tripped if f.baseline is not None), format_value(m.value, m.unit)
+        )
         measured.append(f"<div{cls}>{escape(m.name)} {escape(shown)}</div>")
         limits = []
         if m.threshold is not None:
@@ -272,12 +274,14 @@ def _measurement_lines(
 def _rule_limit(fired: FiredRule) -> str:
     if fired.rule.relative:
         problem = f" ({fired.problem})" if fired.problem else ""
-        return f"rule {fired.index + 1}: {fired.limit}{problem}"
+        return f"rule {fired.index + 1}: {fired.relative_limit}{problem}"
     if fired.threshold is None:
         return f"rule {fired.index + 1}: {fired.rule.raw_threshold} (does not fit the unit)"
-    sign = ">" if fired.rule.above is not None else "<"
+    sign = ">" if fired.rule.is_above else "<"
     unit = fired.measurement.unit
-    return f"rule {fired.index + 1}: {sign} {format_value(fired.threshold, unit)}"
+    persistence = fired.rule.persistence
+    held = f" {persistence.describe()}" if persistence is not None else ""
+    return f"rule {fired.index + 1}: {sign} {format_value(fired.threshold, unit)}{held}"
 
 
 def row_reason(decided: CheckDecision | None, report: Any) -> str:
@@ -375,7 +379,7 @@ def render_fired_rules(result: GateResult) -> str:
         f'<td><span class="dg-d dg-d-{f.decision}">{escape(f.decision)}</span></td>'
         f"<td><code>{escape(c.record.id)}</code></td>"
         f"<td>{escape(f.measurement.name)}</td>"
-        f"<td>{escape(f.compared)}</td>"
+        f"<td>{escape(f.shown)}</td>"
         f"<td>{escape(_rule_limit(f).split(': ', 1)[1])}</td>"
         f"<td>{escape(f.rule.description)}</td>"
         "</tr>"

@@ -71,11 +71,11 @@ def measured_text(check: CheckDecision) -> str:
         fired = check.fired[0]
         m = fired.measurement
         if fired.rule.relative:
-            return f"{m.name} {fired.compared} vs {fired.limit}"
+            return f"{m.name} {fired.shown} vs {fired.relative_limit}"
         if fired.threshold is None:
             return f"{m.name} {format_value(m.value, m.unit)} vs {fired.rule.raw_threshold}"
         threshold = format_value(fired.threshold, m.unit)
-        return f"{m.name} {format_value(m.value, m.unit)} vs {threshold}"
+        return f"{m.name} {format_value(fired.compared, m.unit)} vs {threshold}"
     for m in check.record.measurements:
         if m.threshold is not None:
             op = {"max": "<=", "min": ">=", "eq": "=="}.get(m.bound or "max", "<=")

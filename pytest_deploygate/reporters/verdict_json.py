@@ -62,8 +62,15 @@ def _rule(fired: FiredRule) -> dict[str, Any]:
         "above": rule.threshold if rule.above is not None else None,
         "below": rule.threshold if rule.below is not None else None,
         "threshold": fired.threshold,
+        "for": rule.for_,
+        "consecutive": rule.consecutive,
+        "summary": fired.summary_name
+        if fired.value is not None and fired.measurement.samples
+        else None,
+        "judged": not (fired.unjudged or fired.problem),
+        "span": list(fired.held.span) if fired.held is not None and fired.held.span else None,
         "decision": fired.decision,
-        "value": fired.measurement.value,
+        "value": fired.compared,
         "text": fired.text,
         **(_relative(fired) if rule.relative else {}),
     }
@@ -73,13 +80,12 @@ def _relative(fired: FiredRule) -> dict[str, Any]:
     """A relative row: its share of the baseline, and the baseline it was compared
     with (value and file), or why there was none (``problem``)."""
     rule = fired.rule
-    base = fired.baseline
     return {
-        "above_baseline": rule.baseline_share if rule.upward else None,
-        "below_baseline": None if rule.upward else rule.baseline_share,
+        "above_baseline": rule.baseline_share if rule.is_above else None,
+        "below_baseline": None if rule.is_above else rule.baseline_share,
         "baseline": {
-            "value": None if base is None else base.value,
-            "unit": None if base is None else base.unit,
+            "value": fired.baseline,
+            "unit": None if fired.baseline is None else fired.measurement.unit,
             "file": fired.source or None,
             "problem": fired.problem or None,
         },

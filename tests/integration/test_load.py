@@ -18,9 +18,9 @@ from pytest_deploygate.checks.load import LoadCheck
 from pytest_deploygate.config import load
 from pytest_deploygate.errors import ConfigError, ProbeConnectionError, ProbeTimeout
 from pytest_deploygate.expect.load import judge_load
-from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.load import probe_load
+from pytest_deploygate.registry import BY_NAME
 from tests.support.httpserver import closed_port, http_server, silent_server
 
 CTX = ProbeContext(base_dir=Path("."))
@@ -140,7 +140,7 @@ def test_a_hung_endpoint_is_a_timeout_after_one_wave() -> None:
 def test_the_deadline_covers_every_round_plus_one_timeout() -> None:
     spec = check(requests=100, concurrency=10, timeout="2s")
     # 10 rounds of one timeout each, one more for requests in flight, one second of grace
-    assert KINDS["load"].deadline(spec, Target(), CTX) == 23.0
+    assert BY_NAME["load"].deadline(spec, Target(), CTX) == 23.0
 
 
 def test_a_path_without_base_url_is_a_clear_error() -> None:

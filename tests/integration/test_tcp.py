@@ -8,10 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.tcp import TcpCheck
+from pytest_deploygate.checks.tcp import TcpCheck, tcp_address
 from pytest_deploygate.errors import ProbeConnectionError, ProbeDNSError, ProbeProtocolError
 from pytest_deploygate.probes.base import ProbeContext
-from pytest_deploygate.probes.tcp import tcp_address
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 from tests.support.httpserver import closed_port
 from tests.support.tlsserver import tcp_server

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.tls import TlsCheck
+from pytest_deploygate.checks.tls import TlsCheck, tls_address
 from pytest_deploygate.errors import (
     ProbeConnectionError,
     ProbeDNSError,
@@ -19,7 +19,7 @@ from pytest_deploygate.errors import (
     ProbeTLSError,
 )
 from pytest_deploygate.probes.base import ProbeContext
-from pytest_deploygate.probes.tls import hostname_matches, tls_address
+from pytest_deploygate.probes.tls import hostname_matches
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 from tests.support.certs import CertFiles, TestCA
 from tests.support.httpserver import closed_port, silent_server

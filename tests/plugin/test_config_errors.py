@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_deploygate.errors import ConfigError
-from pytest_deploygate.kinds import KINDS
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.rules import ONE_THRESHOLD
 
 BASE = '[targets.staging]\nbase_url = "http://127.0.0.1:9"\n'
@@ -300,7 +300,7 @@ def test_a_suite_marker_without_a_known_type_is_a_usage_error(pytester: pytest.P
     text = usage_error(pytester, "--target=staging", "test_mine.py")
     assert "@pytest.mark.deploygate_suite(TYPE) takes one known check type" in text
     assert "test_mine.py::test_a ('unknown'); test_mine.py::test_b (no argument)" in text
-    assert f"Known check types: {', '.join(sorted(KINDS))}." in text
+    assert f"Known check types: {', '.join(sorted(BY_NAME))}." in text
 
 
 def test_a_toml_error_names_line_and_column(pytester: pytest.Pytester) -> None:

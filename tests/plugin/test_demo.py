@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 import pytest_deploygate.demo as demo_package
-from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.demo import FAULTS, build_config, start_demo
 from pytest_deploygate.demo.base import ComponentInfo
 from pytest_deploygate.demo.database import ENGINE_ENV
 from pytest_deploygate.demo.pgserver import find_binary
 from pytest_deploygate.demo.service import WebService, port_is_open
 from pytest_deploygate.errors import ConfigError
+from pytest_deploygate.registry import CHECK_SPECS
 from tests.plugin.helpers import by_id, verdict
 
 PORT = re.compile(r"127\.0\.0\.1:(\d+)")

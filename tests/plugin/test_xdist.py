@@ -8,6 +8,7 @@ import pytest
 
 from tests.plugin.helpers import http_check, verdict, write_gate
 from tests.support.httpserver import closed_port
+from tests.support.inflight import inflight_server
 
 RULES = (
     '[[decision.rules]]\nmeasurement = "http.latency"\nabove = "200ms"\ndecision = "investigate"\n'
@@ -104,3 +105,46 @@ def test_a_declared_check_lost_with_its_worker_keeps_its_own_metadata(
     assert later, result.stdout.str()
     assert (later[0]["id"], later[0]["type"], later[0]["phases"]) == ("later", "http", ["smoke"])
     assert (later[0]["outcome"], later[0]["decision"]) == ("error", "investigate")
+
+
+TEAM_WORKERS = """
+import os
+import pathlib
+
+import pytest
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("n", range(4))
+def test_team(n):
+    pathlib.Path(f"ran-{n}").write_text(os.environ["PYTEST_XDIST_WORKER"])
+"""
+
+
+@pytest.mark.parametrize("concurrency", [8, 4])
+def test_declared_checks_keep_running_together_under_xdist(
+    pytester: pytest.Pytester, concurrency: int
+) -> None:
+    """8 checks, -n 2: as many in flight as the gate's concurrency allows, all workers
+    together (each worker used to probe only its next item: 2 per worker)."""
+    with inflight_server(gather=concurrency) as server:
+        write_gate(
+            pytester,
+            server.url,
+            *(http_check(f"c{i}", f"/c{i}", timeout="60s") for i in range(8)),
+            extra='paths = ["checks"]',
+        )
+        pytester.mkpydir("checks").joinpath("test_team.py").write_text(TEAM_WORKERS)
+        result = pytester.runpytest_subprocess(
+            "--target=staging",
+            "--verdict-json=v.json",
+            f"--deploygate-concurrency={concurrency}",
+            "-n",
+            "2",
+        )
+    assert result.ret == 0, result.stdout.str()
+    assert server.served == 8
+    assert server.peak == concurrency
+    # Team tests are still spread over the workers.
+    workers = {pytester.path.joinpath(f"ran-{n}").read_text() for n in range(4)}
+    assert workers == {"gw0", "gw1"}
+    assert verdict(pytester, "v.json")["verdict"] == "GO"

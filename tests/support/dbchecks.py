@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.probes.base import ProbeContext
+from pytest_deploygate.registry import CHECK_SPECS
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 
 

@@ -164,9 +164,9 @@ def test_a_value_more_than_the_share_above_the_baseline_fires_with_both_values()
     decided = decide_check(record(2.41), [rule(above_baseline="20%")], GOOD)
     assert decided.decision == "rollback"
     fired = decided.fired[0]
-    assert fired.baseline == BaselineValue(1.1, "s")
+    assert fired.baseline == 1.1
     assert fired.source == "lkg.json"
-    assert fired.compared == "2.41s, baseline 1.10s (+119%)"
+    assert fired.shown == "2.41s, baseline 1.10s (+119%)"
     assert fired.text == (
         "http.latency 2.41s, baseline 1.10s (+119%): > baseline +20% (rule 1: rollback)"
     )
@@ -219,7 +219,7 @@ def test_a_baseline_in_another_unit_is_no_baseline() -> None:
 @pytest.mark.parametrize("value", [math.nan, math.inf])
 def test_a_value_that_is_not_finite_is_never_within_the_baseline(value: float) -> None:
     decided = decide_check(record(value), [rule(above_baseline="20%")], GOOD)
-    assert decided.decision == "investigate"
+    assert decided.decision == "rollback"
 
 
 def test_an_absolute_row_does_not_need_a_baseline() -> None:
@@ -282,3 +282,54 @@ def test_the_config_hash_excludes_secrets_and_paths_but_not_checks() -> None:
     assert _hash("s3cret-one") == _hash("s3cret-two")
     assert _hash("s3cret-one") == _hash("s3cret-one", where=Path("/elsewhere"))
     assert _hash("s3cret-one") != _hash("s3cret-one", path="/health/ready")
+
+
+# -- windowed measurements compare like with like ----------------------------------------
+
+
+def _sampled(values: list[float]) -> tuple[tuple[float, float], ...]:
+    return tuple((float(i * 10), v) for i, v in enumerate(values))
+
+
+def sampled_record(values: list[float]) -> CheckRecord:
+    m = Measurement("http.latency", values[-1], "s", samples=_sampled(values))
+    return CheckRecord(
+        id="health", nodeid="t", type="http", phases=("smoke",), outcome="passed", measurements=(m,)
+    )
+
+
+def sampled_baseline(values: list[float]) -> Baseline:
+    value = BaselineValue(values[-1], "s", _sampled(values))
+    return Baseline("lkg.json", values={("health", "http.latency"): value})
+
+
+def test_samples_are_compared_through_their_mean_by_default() -> None:
+    # One spike, the same on both runs: the means are equal, nothing fired.
+    base = sampled_baseline([1.0, 1.0, 1.0, 5.0])
+    decided = decide_check(sampled_record([1.0, 1.1, 1.0, 5.0]), [rule(above_baseline="20%")], base)
+    assert decided.decision == "ok"
+    slower = decide_check(sampled_record([2.0, 2.0, 2.0, 6.0]), [rule(above_baseline="20%")], base)
+    assert slower.decision == "rollback"
+    fired = slower.fired[0]
+    assert (fired.compared, fired.baseline) == (3.0, 2.0)
+    assert "http.latency mean 3.00s, baseline 2.00s (+50%)" in fired.text
+
+
+def test_the_rule_summary_applies_to_both_runs() -> None:
+    base = sampled_baseline([1.0, 1.0, 1.0, 1.0])
+    row = rule(above_baseline="20%", summary="max")
+    decided = decide_check(sampled_record([1.0, 1.0, 1.0, 1.5]), [row], base)
+    assert decided.fired[0].compared == 1.5 and decided.fired[0].baseline == 1.0
+
+
+def test_a_window_against_a_single_value_is_not_compared() -> None:
+    decided = decide_check(sampled_record([1.0, 1.0]), [rule(above_baseline="20%")], GOOD)
+    assert decided.decision == "investigate"
+    assert "lkg.json has http.latency as one value, this run over a window" in decided.reason
+
+
+def test_a_for_row_holds_each_sample_to_the_baseline_limit() -> None:
+    base = sampled_baseline([1.0, 1.0, 1.0, 1.0])
+    row = rule(above_baseline="50%", **{"for": "20s"})
+    assert decide_check(sampled_record([2.0, 2.0, 2.0, 1.0]), [row], base).decision == "rollback"
+    assert decide_check(sampled_record([2.0, 1.0, 2.0, 1.0]), [row], base).decision == "ok"

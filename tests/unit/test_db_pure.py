@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pytest_deploygate.checks.postgres import PgVersion, parse_grant
-from pytest_deploygate.expect.migrations import compare, heads
-from pytest_deploygate.probes.migrations import (
+from pytest_deploygate.checks.migrations import (
     AppliedMigrations,
     Migration,
     MigrationsObservation,
-    scan,
     version_key,
 )
+from pytest_deploygate.checks.postgres import PgVersion, parse_grant
+from pytest_deploygate.expect.migrations import compare, heads
+from pytest_deploygate.probes.migrations import scan
 from pytest_deploygate.probes.pgconn import PgSettings, normalize_dsn
 
 

@@ -8,11 +8,18 @@ from typing import Any
 import pytest
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.host import DiskCheck, GitCheck, HostCheck, display_host
+from pytest_deploygate.checks.host import (
+    DiskCheck,
+    DiskObservation,
+    GitCheck,
+    HostCheck,
+    HostObservation,
+    display_host,
+    version_tuple,
+)
 from pytest_deploygate.config import load
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.expect.host import human_age, judge_host, version_number
-from pytest_deploygate.probes.host import DiskObservation, HostObservation, version_tuple
 
 
 def config_error(**check: Any) -> str:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.checks.base import CheckSpec
 from pytest_deploygate.config import load
+from pytest_deploygate.registry import CHECK_SPECS
 
 if sys.version_info >= (3, 11):
     import tomllib

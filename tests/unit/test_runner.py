@@ -16,8 +16,8 @@ from pytest_deploygate.checks.env import EnvCheck
 from pytest_deploygate.checks.http import HttpCheck
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError, ProbeTimeout
 from pytest_deploygate.expect.base import Judgement
-from pytest_deploygate.kinds import KINDS
 from pytest_deploygate.probes.base import STOPPED_REASON, ProbeContext, call_with_deadline
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 
 CTX = ProbeContext(base_dir=Path("."))
@@ -47,7 +47,10 @@ def blocking() -> Iterator[Blocking]:
 
 
 def fake_kind(monkeypatch: pytest.MonkeyPatch, check_type: str, **parts: Any) -> None:
-    monkeypatch.setitem(KINDS, check_type, replace(KINDS[check_type], **parts))
+    if "probe" in parts:
+        probe = parts.pop("probe")
+        parts["load_probe"] = lambda: probe
+    monkeypatch.setitem(BY_NAME, check_type, replace(BY_NAME[check_type], **parts))
 
 
 def http(**keys: Any) -> HttpCheck:

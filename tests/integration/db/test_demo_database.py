@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_deploygate.checks import CHECK_SPECS
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.demo.base import ComponentInfo
 from pytest_deploygate.demo.database import ENGINE_ENV, FAULTS, DemoDatabase
 from pytest_deploygate.demo.pgserver import find_binary
 from pytest_deploygate.probes.base import ProbeContext
+from pytest_deploygate.registry import CHECK_SPECS
 from pytest_deploygate.runner import CheckInstance, execute
 from tests.support.need import need_server
 

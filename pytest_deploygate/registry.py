@@ -1,0 +1,207 @@
+"""Every declared check type, in one list: ``CHECK_TYPES``.
+
+Each entry is a :class:`CheckType` record, generic over the type's spec model ``S`` and
+observation ``O``: mypy checks that the probe returns what the judge takes. The config
+loader (``CHECK_SPECS``), the JSON Schema (schema.py), the collected suites (gate.py) and
+the runner all read this list; nothing else names the check types.
+
+Probes are loaded when their type is first run, through one small, typed loader per
+type: a gate whose config only has http checks never imports psycopg, websockets or
+paramiko. Judges (expect/) are pure and light, so they are imported here directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pytest_deploygate.checks.backup import BackupCheck, BackupObservation, backup_deadline
+from pytest_deploygate.checks.base import CheckSpec, Target
+from pytest_deploygate.checks.env import EnvCheck, EnvObservation
+from pytest_deploygate.checks.host import (
+    HostCheck,
+    HostObservation,
+    host_deadline,
+    host_instances,
+    host_where,
+)
+from pytest_deploygate.checks.http import HttpCheck, HttpObservation, where_http
+from pytest_deploygate.checks.load import LoadCheck, LoadObservation, load_deadline, where_load
+from pytest_deploygate.checks.postgres import PostgresCheck, postgres_deadline
+from pytest_deploygate.checks.prometheus import (
+    PrometheusCheck,
+    PrometheusObservation,
+    deadline_prometheus,
+    where_prometheus,
+)
+from pytest_deploygate.checks.sqlite import SqliteCheck
+from pytest_deploygate.checks.tcp import TcpCheck, TcpObservation, where_tcp
+from pytest_deploygate.checks.tls import TlsCheck, TlsObservation, where_tls
+from pytest_deploygate.checks.websocket import (
+    WebSocketCheck,
+    WebSocketObservation,
+    where_websocket,
+)
+from pytest_deploygate.expect.backup import judge_backup
+from pytest_deploygate.expect.base import Judgement
+from pytest_deploygate.expect.env import judge_env
+from pytest_deploygate.expect.host import judge_host
+from pytest_deploygate.expect.http import judge_http
+from pytest_deploygate.expect.load import judge_load
+from pytest_deploygate.expect.postgres import judge_postgres
+from pytest_deploygate.expect.prometheus import judge_prometheus
+from pytest_deploygate.expect.sqlite import judge_sqlite
+from pytest_deploygate.expect.tcp import judge_tcp
+from pytest_deploygate.expect.tls import judge_tls
+from pytest_deploygate.expect.websocket import judge_websocket
+from pytest_deploygate.probes.base import ProbeContext
+
+S = TypeVar("S", bound=CheckSpec)
+O = TypeVar("O")  # noqa: E741 - the observation type, as in Probe[S, O]
+
+# A probe may get past its own timeout by at most this much before the runner gives up.
+DEADLINE_GRACE_S = 1.0
+
+
+def default_deadline(spec: CheckSpec, target: Target, ctx: ProbeContext) -> float:
+    """Longest one probe attempt may take before the runner calls it a timeout."""
+    return spec.effective_timeout(target) + DEADLINE_GRACE_S
+
+
+def default_where(spec: CheckSpec, target: Target, ctx: ProbeContext) -> str:
+    """What a check looks at, for reasons that have nothing better to name."""
+    return f"{spec.type} check {spec.id}"
+
+
+@dataclass(frozen=True)
+class CheckType(Generic[S, O]):
+    """One declared check type: everything about it but its doc page and its tests.
+
+    ``spec``: the pydantic model of its ``[[checks]]`` table; its ``type`` Literal is the
+    type's name. ``load_probe`` returns the probe (all I/O), importing its module on first
+    use. ``judge`` is pure: (spec, target, observation) -> Judgement. ``deadline`` bounds
+    one probe attempt (a load test legitimately takes longer than one request's timeout).
+    ``where`` names what the check looks at (a URL, host:port, a host) in reasons the
+    runner writes, such as its own timeout; it must not do I/O nor show credentials.
+    ``instances`` fans a check out (a host check runs once per host); ``None``: once.
+    ``exclusive`` checks run alone: nothing else is in flight while one runs (a load test
+    would otherwise slow down the checks that measure latency).
+    """
+
+    spec: type[S]
+    load_probe: Callable[[], Callable[[S, Target, ProbeContext], O]]
+    judge: Callable[[S, Target, O], Judgement]
+    deadline: Callable[[S, Target, ProbeContext], float] = default_deadline
+    where: Callable[[S, Target, ProbeContext], str] = default_where
+    instances: Callable[[S, Target], Sequence[str]] | None = None
+    exclusive: bool = False
+
+    @property
+    def name(self) -> str:
+        """The ``type = "..."`` of its tables, from the model's ``type`` Literal."""
+        return str(self.spec.model_fields["type"].default)
+
+    def probe(self, spec: S, target: Target, ctx: ProbeContext) -> O:
+        return self.load_probe()(spec, target, ctx)
+
+
+# -- the probes, imported on first use ---------------------------------------------------
+# One function per type, not a module name in a string: mypy checks each probe's type.
+
+
+def _http() -> Callable[[HttpCheck, Target, ProbeContext], HttpObservation]:
+    from pytest_deploygate.probes.http import probe_http
+
+    return probe_http
+
+
+def _env() -> Callable[[EnvCheck, Target, ProbeContext], EnvObservation]:
+    from pytest_deploygate.probes.env import probe_env
+
+    return probe_env
+
+
+def _host() -> Callable[[HostCheck, Target, ProbeContext], HostObservation]:
+    from pytest_deploygate.probes.host import probe_host
+
+    return probe_host
+
+
+def _postgres() -> Callable[[PostgresCheck, Target, ProbeContext], Any]:
+    from pytest_deploygate.probes.postgres import probe_postgres
+
+    return probe_postgres
+
+
+def _sqlite() -> Callable[[SqliteCheck, Target, ProbeContext], Any]:
+    from pytest_deploygate.probes.sqlite import probe_sqlite
+
+    return probe_sqlite
+
+
+def _backup() -> Callable[[BackupCheck, Target, ProbeContext], BackupObservation]:
+    from pytest_deploygate.probes.backup import probe_backup
+
+    return probe_backup
+
+
+def _load() -> Callable[[LoadCheck, Target, ProbeContext], LoadObservation]:
+    from pytest_deploygate.probes.load import probe_load
+
+    return probe_load
+
+
+def _prometheus() -> Callable[[PrometheusCheck, Target, ProbeContext], PrometheusObservation]:
+    from pytest_deploygate.probes.prometheus import probe_prometheus
+
+    return probe_prometheus
+
+
+def _websocket() -> Callable[[WebSocketCheck, Target, ProbeContext], WebSocketObservation]:
+    from pytest_deploygate.probes.websocket import probe_websocket
+
+    return probe_websocket
+
+
+def _tls() -> Callable[[TlsCheck, Target, ProbeContext], TlsObservation]:
+    from pytest_deploygate.probes.tls import probe_tls
+
+    return probe_tls
+
+
+def _tcp() -> Callable[[TcpCheck, Target, ProbeContext], TcpObservation]:
+    from pytest_deploygate.probes.tcp import probe_tcp
+
+    return probe_tcp
+
+
+# -- the registry: one line per check type -----------------------------------------------
+
+# Not annotated: each record's S and O are inferred from its own arguments, so mypy
+# rejects a probe whose observation is not what the judge takes.
+CHECK_TYPES = (
+    CheckType(HttpCheck, _http, judge_http, where=where_http),
+    CheckType(EnvCheck, _env, judge_env),
+    CheckType(HostCheck, _host, judge_host, host_deadline, host_where, host_instances),
+    CheckType(PostgresCheck, _postgres, judge_postgres, postgres_deadline),
+    CheckType(SqliteCheck, _sqlite, judge_sqlite),
+    CheckType(BackupCheck, _backup, judge_backup, backup_deadline),
+    # Exclusive: its traffic would show up in every latency measured at the same time.
+    CheckType(LoadCheck, _load, judge_load, load_deadline, where_load, exclusive=True),
+    # Not exclusive, even over a window: it only scrapes twice, and running it alone
+    # would hold every other check back for the whole window (--observe 5m: five minutes).
+    # A load check never overlaps its window: exclusive checks wait for it to end.
+    CheckType(
+        PrometheusCheck, _prometheus, judge_prometheus, deadline_prometheus, where_prometheus
+    ),
+    CheckType(WebSocketCheck, _websocket, judge_websocket, where=where_websocket),
+    CheckType(TlsCheck, _tls, judge_tls, where=where_tls),
+    CheckType(TcpCheck, _tcp, judge_tcp, where=where_tcp),
+)
+
+BY_NAME: dict[str, CheckType[Any, Any]] = {t.name: t for t in CHECK_TYPES}
+"""Check type name -> its record."""
+
+CHECK_SPECS: dict[str, type[CheckSpec]] = {t.name: t.spec for t in CHECK_TYPES}
+"""The config loader validates each ``[[checks]]`` table with the model of its ``type``."""

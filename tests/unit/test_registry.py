@@ -1,0 +1,56 @@
+"""The registry is the one list of check types: every registered type has its suite and
+its doc page, and the config models, the JSON Schema and the suites agree with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import pytest_deploygate.suites as suites_package  # type: ignore[import-not-found, unused-ignore]
+
+from pytest_deploygate.registry import BY_NAME, CHECK_SPECS, CHECK_TYPES
+from pytest_deploygate.schema import config_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITES = Path(suites_package.__file__).parent
+NAMES = [t.name for t in CHECK_TYPES]
+
+
+def test_every_check_type_is_registered_once() -> None:
+    assert len(NAMES) == len(set(NAMES)) == len(BY_NAME)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_registered_type_has_a_doc_page(name: str) -> None:
+    assert (ROOT / "docs" / "checks" / f"{name}.md").is_file()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_registered_type_has_its_suite(name: str) -> None:
+    text = (SUITES / f"test_{name}.py").read_text(encoding="utf-8")
+    assert f'@pytest.mark.deploygate_suite("{name}")' in text
+    assert f"def test_{name}(deploygate_check, deploygate_run):" in text
+
+
+def test_every_suite_belongs_to_a_registered_type() -> None:
+    suites = {p.stem.removeprefix("test_") for p in SUITES.glob("test_*.py")}
+    assert suites == set(NAMES)
+
+
+def test_every_doc_page_belongs_to_a_registered_type() -> None:
+    pages = {p.stem for p in (ROOT / "docs" / "checks").glob("*.md")}
+    assert pages == set(NAMES)
+
+
+def test_the_config_models_are_the_registrys() -> None:
+    assert {t.name: t.spec for t in CHECK_TYPES} == CHECK_SPECS
+    for name, model in CHECK_SPECS.items():
+        assert model.model_fields["type"].default == name
+
+
+def test_the_schema_offers_exactly_the_registered_types() -> None:
+    schema = config_schema()
+    offered = {
+        ref["$ref"].rsplit("/", 1)[1] for ref in schema["properties"]["checks"]["items"]["oneOf"]
+    }
+    assert offered == {t.spec.__name__ for t in CHECK_TYPES}
