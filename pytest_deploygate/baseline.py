@@ -46,6 +46,12 @@ class Baseline:
     values: Mapping[tuple[str, str], BaselineValue] = field(default_factory=dict)
     checks: frozenset[str] = frozenset()
 
+    def describe(self) -> str:
+        """One line for the terminal header: what relative rules compare with."""
+        if self.problem:
+            return f"{NO_BASELINE}: {self.problem}: every relative rule will investigate"
+        return f"baseline {self.source}: relative rules compare with its values"
+
     def lookup(self, check_id: str, name: str) -> BaselineValue | str:
         """The baseline's value of ``name`` in check ``check_id``, or why there is none."""
         if self.problem:

@@ -17,7 +17,7 @@ from pytest_deploygate.baseline import (
     BaselineValue,
     change_text,
 )
-from pytest_deploygate.outcomes import CheckRecord, Measurement
+from pytest_deploygate.outcomes import NEWEST_MIGRATION, CheckRecord, Measurement
 from pytest_deploygate.rules import DecisionRule
 from pytest_deploygate.samples import Held, Summary, held_for, summarize, worst
 from pytest_deploygate.units import format_value, parse_relative
@@ -190,6 +190,12 @@ class GateResult:
     config_hash: str = ""
 
     @property
+    def migrations_version(self) -> str | None:
+        """The newest applied migration, from the first migrations check that found one."""
+        found = (v for c in self.checks for k, v in c.record.findings if k == NEWEST_MIGRATION)
+        return next(found, None)
+
+    @property
     def predeploy_only(self) -> bool:
         return self.phases == ("predeploy",)
 
@@ -261,6 +267,7 @@ def _judge(
     baseline: float | None = None,
     source: str = "",
 ) -> FiredRule | None:
+    """One row against ``threshold``: ``value`` without ``for``, else every sample."""
     persistence = rule.persistence
     if persistence is None:
         crossed = rule.crossed(value, threshold)

@@ -53,6 +53,9 @@ from pytest_deploygate.units import parse_duration, plural
 
 SUITES_DIR = Path(builtin_suites.__file__).parent
 DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
+# The demo's last good deploy, in its work directory: its baseline unless --baseline.
+DEMO_BASELINE_FILE = "demo-baseline.json"
+DEMO_BASELINE_NAME = "the demo's last good deploy"
 
 
 def activate(config: pytest.Config, name: str) -> None:
@@ -115,13 +118,13 @@ def _output_file(config: pytest.Config, value: str, flag: str, *, remove: bool) 
     return path
 
 
-def _baseline(config: pytest.Config, target: str) -> Baseline:
+def _baseline(config: pytest.Config, target: str, demo: Path | None = None) -> Baseline:
     """``--baseline``, read once here; whatever is wrong with it is the baseline's
     ``problem``, which the relative rules report (never a usage error: a CI cache that
-    has no record yet must not stop the gate)."""
+    has no record yet must not stop the gate). The demo brings its own."""
     value = setting(config, "deploygate_baseline")
     if not value:
-        return NONE_GIVEN
+        return NONE_GIVEN if demo is None else read_baseline(demo, DEMO_BASELINE_NAME, target)
     return read_baseline(config.invocation_params.dir / value, value, target)
 
 
@@ -131,8 +134,10 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
     data: dict[str, Any] | None = read_file(path, display_path(path, invocation)) if path else None
     faults = tuple(config.getoption("deploygate_demo_faults") or ())
     lines: list[str] = []
+    demo_baseline: Path | None = None
     if name == DEMO_TARGET and (data is None or DEMO_TARGET not in data.get("targets", {})):
         data, base_dir, source, lines = _demo_config(config, faults)
+        demo_baseline = base_dir / DEMO_BASELINE_FILE
     elif data is None or path is None:
         raise ConfigError(
             f"no config found for target {name!r}: no deploygate.toml in {invocation} and no "
@@ -158,7 +163,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
         concurrency=_worker_concurrency(config, _concurrency(config, gate_config)),
         is_worker=is_xdist_worker(config),
         # The controller decides: a worker needs no baseline.
-        baseline=NONE_GIVEN if is_xdist_worker(config) else _baseline(config, name),
+        baseline=NONE_GIVEN if is_xdist_worker(config) else _baseline(config, name, demo_baseline),
     )
     gate.header_lines = [masker(line) for line in lines]
     return gate
@@ -227,6 +232,7 @@ def _demo_config(
     workdir = Path(tempfile.mkdtemp(prefix="deploygate-demo-"))
     demo = start_demo(frozenset(faults), workdir)
     config.add_cleanup(demo.stop)
+    (workdir / DEMO_BASELINE_FILE).write_text(json.dumps(demo.baseline), encoding="utf-8")
     shared_file = workdir / "demo-config.json"
     shared_file.write_text(
         json.dumps({"config": demo.config, "base_dir": str(workdir)}), encoding="utf-8"
@@ -283,6 +289,8 @@ class GatePlugin:
             f"{plural(len(gate_config.checks), 'declared check')}, "
             f"{plural(len(gate_config.rules), 'decision rule')}"
         ]
+        if any(rule.relative for rule in gate_config.rules):
+            lines.append(f"deploygate: {self.gate.baseline.describe()}")
         return lines + [f"deploygate: {line}" for line in getattr(self.gate, "header_lines", [])]
 
     def _mask_log_records(self) -> None:

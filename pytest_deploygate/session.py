@@ -29,6 +29,7 @@ MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
 # A declared check probes ahead of its test item: its own duration is the probe's, not
 # the item's (which is mostly waiting for the result).
 PROBE_DURATION_KEY = pytest.StashKey[float]()
+FINDINGS_KEY = pytest.StashKey[dict[str, str]]()
 CUSTOM_TYPE = "custom"
 _PHASE_ORDER = ("setup", "call", "teardown")
 
@@ -119,6 +120,9 @@ class GateSession:
         if report.when != "setup":
             measured = item.stash.get(MEASUREMENTS_KEY, [])
             facts["measurements"] = [m.to_dict() for m in measured]
+            found: dict[str, str] = item.stash.get(FINDINGS_KEY, {})
+            if found:
+                facts["findings"] = found
             if PROBE_DURATION_KEY in item.stash:
                 facts["duration_s"] = item.stash[PROBE_DURATION_KEY]
         report.deploygate = facts  # type: ignore[attr-defined]
@@ -357,6 +361,7 @@ def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> C
     measured: list[dict[str, Any]] = next(
         (p["measurements"] for p in reversed(ordered) if p.get("measurements")), []
     )
+    found: dict[str, Any] = next((p["findings"] for p in ordered if p.get("findings")), {})
     return CheckRecord(
         id=str(meta.get("id") or nodeid),
         nodeid=nodeid,
@@ -370,6 +375,7 @@ def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> C
         on_error=str(meta.get("on_error", "rollback")),
         error_kind=str(decisive.get("error_kind", "")) if decisive else "",
         description=str(meta.get("description", "")),
+        findings=tuple((str(k), str(v)) for k, v in found.items()),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from pytest_deploygate.decision import CheckDecision, FiredRule, GateResult
 from pytest_deploygate.masking import masked
 from pytest_deploygate.names import VERDICT_SCHEMA_VERSION as SCHEMA_VERSION
+from pytest_deploygate.outcomes import Measurement
+from pytest_deploygate.samples import SUMMARIES, summarize
 
 
 def verdict_document(result: GateResult) -> dict[str, Any]:
@@ -32,6 +35,7 @@ def verdict_document(result: GateResult) -> dict[str, Any]:
         "deployment": {
             "expected_version": result.expected_version,
             "config_hash": result.config_hash,
+            "migrations_version": result.migrations_version,
         },
         "checks": [_check(c) for c in result.checks],
     }
@@ -48,9 +52,20 @@ def _check(check: CheckDecision) -> dict[str, Any]:
         "decision": check.decision,
         "reason": check.reason,
         "duration_s": record.duration_s,
-        "measurements": [m.to_dict() for m in record.measurements],
+        "measurements": [_measurement(m) for m in record.measurements],
         "rules": [_rule(f) for f in check.fired],
+        "findings": dict(record.findings),
     }
+
+
+def _measurement(m: Measurement) -> dict[str, Any]:
+    """A measurement; a sampled one with every summary of its samples, so a later run
+    can compare like with like through any rule's ``summary``."""
+    data = m.to_dict()
+    if m.samples:
+        values = {how: summarize(m.samples, how) for how in SUMMARIES}
+        data["summary"] = {how: v if math.isfinite(v) else None for how, v in values.items()}
+    return data
 
 
 def _rule(fired: FiredRule) -> dict[str, Any]:

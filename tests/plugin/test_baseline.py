@@ -249,3 +249,21 @@ def test_the_same_verdict_with_and_without_xdist(pytester: pytest.Pytester, serv
         ]
 
     assert stable(verdict(pytester, "serial.json")) == stable(verdict(pytester, "xdist.json"))
+
+
+def test_the_demo_record_carries_what_a_rollback_needs(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_deploygate.demo.database import ENGINE_ENV
+    from pytest_deploygate.demo.service import VERSION
+
+    monkeypatch.setenv(ENGINE_ENV, "sqlite")
+    result = pytester.runpytest("--target=demo", "-m", "predeploy", "--save-baseline=lkg.json")
+    assert result.ret == 0, result.stdout.str()
+    record = json.loads((pytester.path / "lkg.json").read_text())
+    jsonschema.validate(record, SCHEMA)
+    assert record["deployment"]["expected_version"] == VERSION
+    assert record["deployment"]["migrations_version"] == "003_order_status"
+    assert record["deployment"]["config_hash"].startswith("sha256:")
+    migrations = by_id(record)["db-migrations"]
+    assert migrations["findings"] == {"db.newest_migration": "003_order_status"}

@@ -333,3 +333,35 @@ def test_a_for_row_holds_each_sample_to_the_baseline_limit() -> None:
     row = rule(above_baseline="50%", **{"for": "20s"})
     assert decide_check(sampled_record([2.0, 2.0, 2.0, 1.0]), [row], base).decision == "rollback"
     assert decide_check(sampled_record([2.0, 1.0, 2.0, 1.0]), [row], base).decision == "ok"
+
+
+# -- the newest applied migration (the record's migrations_version) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("tool", "applied", "newest"),
+    [
+        ("sql", ("1", "2", "10"), "010_orders_status"),  # by version, not as text
+        ("sql", ("1", "2"), "002_orders"),
+        ("sql", ("1", "99"), "99"),  # the database is ahead of the code: as it records it
+        ("sql", (), None),
+        ("alembic", ("2",), "002_orders"),
+    ],
+)
+def test_the_newest_applied_migration_is_named_as_on_disk(
+    tool: str, applied: tuple[str, ...], newest: str | None
+) -> None:
+    from pytest_deploygate.checks.migrations import (
+        AppliedMigrations,
+        Migration,
+        MigrationsObservation,
+    )
+    from pytest_deploygate.expect.migrations import newest_applied
+
+    available = (
+        Migration("1", "001_accounts"),
+        Migration("2", "002_orders", ("1",)),
+        Migration("10", "010_orders_status", ("2",)),
+    )
+    obs = MigrationsObservation(tool, "t", available, AppliedMigrations(keys=applied))
+    assert newest_applied(obs) == newest
