@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_deploygate.names import VERDICT_SCHEMA_VERSION
+from pytest_deploygate.units import NON_FINITE
 
 NO_BASELINE = "no baseline"
 NOT_GIVEN = "no --baseline file was given"
@@ -142,6 +143,8 @@ def _values(
 
 def _value(m: dict[str, Any], where: str) -> BaselineValue:
     value = m.get("value")
+    if isinstance(value, str) and value in NON_FINITE.values():
+        value = float(value)  # written as "NaN" (JSON has no such number): never passes
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Malformed(f"{where}.value is not a number")
     unit = m.get("unit") or ""

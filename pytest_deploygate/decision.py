@@ -135,6 +135,11 @@ class FiredRule:
                 f"({self.held.count} samples, {start} to {end} into the window) "
                 f"({where}: {self.rule.decision})"
             )
+        if not math.isfinite(self.compared):
+            return (
+                f"{m.name} {summary}is {format_value(self.compared, m.unit)}, not a finite "
+                f"number, so never within {limit} ({where}: {self.rule.decision})"
+            )
         if self.rule.relative:
             return (
                 f"{m.name} {summary}{self.shown}: {self.relative_limit} "

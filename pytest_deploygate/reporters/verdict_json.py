@@ -13,6 +13,7 @@ from pytest_deploygate.masking import masked
 from pytest_deploygate.names import VERDICT_SCHEMA_VERSION as SCHEMA_VERSION
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.samples import SUMMARIES, summarize
+from pytest_deploygate.units import NON_FINITE
 
 
 def verdict_document(result: GateResult) -> dict[str, Any]:
@@ -63,8 +64,7 @@ def _measurement(m: Measurement) -> dict[str, Any]:
     can compare like with like through any rule's ``summary``."""
     data = m.to_dict()
     if m.samples:
-        values = {how: summarize(m.samples, how) for how in SUMMARIES}
-        data["summary"] = {how: v if math.isfinite(v) else None for how, v in values.items()}
+        data["summary"] = {how: summarize(m.samples, how) for how in SUMMARIES}
     return data
 
 
@@ -107,10 +107,24 @@ def _relative(fired: FiredRule) -> dict[str, Any]:
     }
 
 
+def finite_json(value: Any) -> Any:
+    """The document with every float that is not finite replaced by its string form:
+    JSON has no NaN or Infinity (a JavaScript parser throws on Python's bare ``NaN``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return NON_FINITE[str(value)]
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    return value
+
+
 def write_verdict(path: Path, result: GateResult, mask: Callable[[str], str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    document = masked(verdict_document(result), mask)
-    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    document = finite_json(masked(verdict_document(result), mask))
+    # allow_nan=False: should a non-finite number slip past finite_json, no file is
+    # written rather than one that is not JSON.
+    tmp.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     # Atomic: a CI step reading the file never sees half a verdict.
     tmp.replace(path)

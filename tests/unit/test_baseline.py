@@ -365,3 +365,12 @@ def test_the_newest_applied_migration_is_named_as_on_disk(
     )
     obs = MigrationsObservation(tool, "t", available, AppliedMigrations(keys=applied))
     assert newest_applied(obs) == newest
+
+
+def test_a_value_written_as_nan_is_read_and_never_compared() -> None:
+    latency = {"name": "http.latency", "value": "NaN", "unit": "s"}
+    baseline = parsed(doc(checks=[{"id": "health", "measurements": [latency]}]))
+    assert baseline.problem == ""
+    decided = decide_check(record(1.0), [rule(above_baseline="20%")], baseline)
+    assert decided.decision == "investigate"
+    assert "no baseline: http.latency in lkg.json is not a finite number" in decided.reason
