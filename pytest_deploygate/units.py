@@ -25,6 +25,7 @@ _RATIO_RE = re.compile(_NUMBER + r"\s*%")
 DURATION_HELP = "a duration such as 250ms, 5s, 5m or 1h"
 SIZE_HELP = "a size such as 512MB, 10GB or 1GiB"
 RATIO_HELP = "a ratio such as 5% or 0.05"
+MAX_RELATIVE = 100.0  # 10000%
 RELATIVE_HELP = "a share such as 20% (or 0.2) or a factor such as 2x"
 _FACTOR_RE = re.compile(_NUMBER + r"\s*x", re.IGNORECASE)
 
@@ -95,7 +96,9 @@ def parse_relative(value: object) -> tuple[float, str]:
         if match:
             return float(match["num"]), "factor"
     try:
-        return parse_ratio(value), "ratio"
+        # "150%" above a baseline is a real limit (2.5 times it); a share without bound
+        # (inf) would never fire.
+        return parse_ratio(value, at_most=MAX_RELATIVE), "ratio"
     except ValueError:
         raise ValueError(f"expected {RELATIVE_HELP}, got {value!r}") from None
 

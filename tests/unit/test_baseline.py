@@ -374,3 +374,9 @@ def test_a_value_written_as_nan_is_read_and_never_compared() -> None:
     decided = decide_check(record(1.0), [rule(above_baseline="20%")], baseline)
     assert decided.decision == "investigate"
     assert "no baseline: http.latency in lkg.json is not a finite number" in decided.reason
+
+
+@pytest.mark.parametrize("share", [math.inf, math.nan, "inf", -0.2])
+def test_a_share_that_could_never_fire_is_refused(share: Any) -> None:
+    with pytest.raises(ValidationError, match="a share such as 20%"):
+        rule(above_baseline=share)
