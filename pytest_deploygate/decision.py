@@ -71,7 +71,11 @@ class FiredRule:
 
     @property
     def decision(self) -> str:
-        if self.unjudged or self.problem:
+        if self.problem:
+            # SPEC: without a baseline, each relative row fires at investigate, an "ok" row
+            # too: it cannot say the change is the expected one without knowing the change.
+            return UNJUDGED_DECISION
+        if self.unjudged:
             # Never passes silently, but a row meant as "ok" stays a no-op.
             return min(self.rule.decision, UNJUDGED_DECISION, key=RANK.__getitem__)
         if self.threshold is None:

@@ -5,9 +5,6 @@ investigates instead of passing."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +13,6 @@ import pytest
 
 from pytest_deploygate.baseline import NO_BASELINE, NOT_GIVEN
 from tests.plugin.helpers import by_id, http_check, verdict, write_gate
-from tests.support.httpserver import serve
 
 RELATIVE = (
     '[[decision.rules]]\nmeasurement = "http.latency"\ncheck = "api"\n'
@@ -31,41 +27,23 @@ SCHEMA = json.loads(
 DELAY_S, SLOW_S = 0.05, 1.5
 
 
-class Service:
-    """A loopback HTTP service whose answers take ``delay`` seconds (set by the test)."""
-
-    delay = DELAY_S
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        time.sleep(Service.delay)
-        body = b'{"status": "healthy"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
-def service() -> Iterator[str]:
-    Service.delay = DELAY_S
-    with serve(_Handler) as url:
-        yield url
-    Service.delay = DELAY_S
+def service(http_base: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The loopback test service; its /slow answers in API_DELAY seconds (``degrade``)."""
+    monkeypatch.setenv("API_DELAY", str(DELAY_S))
+    return http_base
+
+
+def degrade(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same config, a slower deploy."""
+    monkeypatch.setenv("API_DELAY", str(SLOW_S))
 
 
 def gate(pytester: pytest.Pytester, url: str, *rules: str, target: str = "staging") -> None:
     write_gate(
         pytester,
         url,
-        http_check("api", "/api", timeout="10s"),
+        http_check("api", "/slow?s=${API_DELAY}", timeout="10s"),
         http_check("health", "/health", timeout="10s"),
         extra="".join(rules),
     )
@@ -87,7 +65,7 @@ def relative_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_a_go_run_saves_the_record_and_a_slower_deploy_is_judged_against_it(
-    pytester: pytest.Pytester, service: str
+    pytester: pytest.Pytester, service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = save_good_record(pytester, service)
     saved = json.loads(record.read_text())
@@ -96,7 +74,7 @@ def test_a_go_run_saves_the_record_and_a_slower_deploy_is_judged_against_it(
     saved_latency = by_id(saved)["api"]["measurements"][0]["value"]
 
     gate(pytester, service, ABSOLUTE, RELATIVE)
-    Service.delay = SLOW_S
+    degrade(monkeypatch)
     result = pytester.runpytest(
         "--target=staging", "--baseline=lkg/last-good.json", "--verdict-json=v.json"
     )
@@ -114,12 +92,12 @@ def test_a_go_run_saves_the_record_and_a_slower_deploy_is_judged_against_it(
 
 
 def test_a_run_that_is_not_go_leaves_the_previous_record_untouched(
-    pytester: pytest.Pytester, service: str
+    pytester: pytest.Pytester, service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = save_good_record(pytester, service)
     before = record.read_bytes()
     gate(pytester, service, ABSOLUTE, RELATIVE)
-    Service.delay = SLOW_S
+    degrade(monkeypatch)
     result = pytester.runpytest(
         "--target=staging", "--baseline=lkg/last-good.json", "--save-baseline=lkg/last-good.json"
     )
@@ -226,10 +204,12 @@ def test_a_record_from_another_target_is_not_compared(
     result.stdout.fnmatch_lines(["*no baseline: prod.json is from target 'production'*"])
 
 
-def test_the_same_verdict_with_and_without_xdist(pytester: pytest.Pytester, service: str) -> None:
+def test_the_same_verdict_with_and_without_xdist(
+    pytester: pytest.Pytester, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     save_good_record(pytester, service)
     gate(pytester, service, ABSOLUTE, RELATIVE)
-    Service.delay = SLOW_S
+    degrade(monkeypatch)
     runs = {
         name: pytester.runpytest_subprocess(
             "--target=staging", "--baseline=lkg/last-good.json", f"--verdict-json={name}", *extra

@@ -230,14 +230,16 @@ def test_an_absolute_row_does_not_need_a_baseline() -> None:
     value=st.floats(allow_nan=True, allow_infinity=True),
     share=st.sampled_from(["1%", "20%", "2x", "10x"]),
     above=st.booleans(),
+    level=st.sampled_from(["ok", "investigate", "rollback"]),
     problem=st.sampled_from(["lkg.json does not exist", "lkg.json is not valid JSON"]),
 )
 def test_a_missing_baseline_is_never_ok_whatever_the_value(
-    value: float, share: str, above: bool, problem: str
+    value: float, share: str, above: bool, level: str, problem: str
 ) -> None:
     key = "above_baseline" if above else "below_baseline"
-    decided = decide_check(record(value), [rule(**{key: share})], Baseline("lkg.json", problem))
-    assert decided.decision == "investigate"
+    row = rule(**{key: share, "decision": level})
+    decided = decide_check(record(value), [row], Baseline("lkg.json", problem))
+    assert decided.decision == decided.fired[0].decision == "investigate"
 
 
 @given(
