@@ -83,17 +83,20 @@ class FiredRule:
         return self.rule.decision
 
     @property
+    def versus(self) -> str:
+        """What a relative row compared with: ``baseline 1.10s (+119%)``; "" for others."""
+        if self.baseline is None:
+            return ""
+        change = change_text(self.compared, self.baseline)
+        base = format_value(self.baseline, self.measurement.unit)
+        return f"baseline {base}" + (f" ({change})" if change else "")
+
+    @property
     def shown(self) -> str:
         """The compared value as people read it: ``2.41s, baseline 1.10s (+119%)`` for a
         relative row, ``2.41s`` for any other."""
-        unit = self.measurement.unit
-        shown = format_value(self.compared, unit)
-        if self.baseline is None:
-            return shown
-        change = change_text(self.compared, self.baseline)
-        return f"{shown}, baseline {format_value(self.baseline, unit)}" + (
-            f" ({change})" if change else ""
-        )
+        shown = format_value(self.compared, self.measurement.unit)
+        return f"{shown}, {self.versus}" if self.versus else shown
 
     @property
     def relative_limit(self) -> str:
