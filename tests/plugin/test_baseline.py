@@ -201,7 +201,13 @@ def test_a_record_from_another_target_is_not_compared(
     gate(pytester, service, ABSOLUTE, RELATIVE)
     result = pytester.runpytest("--target=staging", "--baseline=prod.json")
     assert result.ret == 10
-    result.stdout.fnmatch_lines(["*no baseline: prod.json is from target 'production'*"])
+    result.stdout.fnmatch_lines(
+        [
+            "deploygate: no baseline: prod.json is from target 'production', not 'staging': "
+            "every relative rule will investigate",
+            "*INVESTIGATE*api*no baseline: prod.json is from target 'production'*",
+        ]
+    )
 
 
 def test_the_same_verdict_with_and_without_xdist(

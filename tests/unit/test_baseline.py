@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,11 @@ from pytest_deploygate.baseline import (
 from pytest_deploygate.decision import decide_check
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.rules import DecisionRule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 
 def doc(**kw: Any) -> dict[str, Any]:
@@ -382,3 +389,40 @@ def test_a_value_written_as_nan_is_read_and_never_compared() -> None:
 def test_a_share_that_could_never_fire_is_refused(share: Any) -> None:
     with pytest.raises(ValidationError, match="a share such as 20%"):
         rule(above_baseline=share)
+
+
+# -- shown in the HTML report ------------------------------------------------------------
+
+
+def test_the_html_report_shows_the_value_beside_its_baseline() -> None:
+    from pytest_deploygate.decision import conclude
+    from pytest_deploygate.reporters import html
+    from tests.support.htmlreport import text
+
+    decided = decide_check(record(2.41), [rule(above_baseline="20%")], GOOD)
+    _, _, measured, threshold = html.row_cells(decided, None)
+    assert text(measured) == "http.latency 2.41s, baseline 1.10s (+119%)"
+    assert text(threshold) == "rule 1: > baseline +20%"
+    result = conclude(
+        (decided,),
+        pytest_exit=1,
+        target="staging",
+        phases=("smoke",),
+        started_at="",
+        finished_at="",
+    )
+    table = text(html.render_fired_rules(result))
+    assert "2.41s, baseline 1.10s (+119%)" in table and "> baseline +20%" in table
+
+
+def test_the_docs_page_rules_are_valid_config() -> None:
+    from pytest_deploygate.config import load
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "baselines.md"
+    blocks = re.findall(r"```toml\n(.*?)```", page.read_text(), re.S)
+    assert len(blocks) >= 2
+    target = '[targets.docs]\nbase_url = "https://example.com"\n'
+    for block in blocks:
+        data = tomllib.loads(target + block)
+        config = load(data, source="baselines.md", base_dir=page.parent, target="docs", environ={})
+        assert config.rules and all(r.relative for r in config.rules)
