@@ -119,6 +119,8 @@ FAULT_CASES = [
     ("backup-corrupt", "ROLLBACK", 1, "backup"),
     ("host-maintenance", "ROLLBACK", 1, "host"),
     ("host-disk-low", "INVESTIGATE", 10, "host"),
+    ("error-burst", "INVESTIGATE", 10, "prometheus"),
+    ("error-sustained", "ROLLBACK", 1, "prometheus"),
 ]
 
 
@@ -158,6 +160,15 @@ def test_each_fault_gives_its_verdict(
         (row,) = orders["rules"]
         assert (row["decision"], row["baseline"]["value"]) == ("investigate", 1.0)
         assert by_id(doc)["health"]["decision"] == "ok"
+    if fault.startswith("error-"):
+        # Watched over the window: the burst is short of the rollback row's for.
+        errors = by_id(doc)["errors"]
+        rate = next(m for m in errors["measurements"] if m["name"] == "prometheus.error_rate")
+        assert max(v for _, v in rate["samples"]) == pytest.approx(0.30)
+        decisions = {r["decision"] for r in errors["rules"]}
+        assert decisions == (
+            {"investigate"} if fault == "error-burst" else {"investigate", "rollback"}
+        )
     assert_nothing_listens(demo_ports(result.stdout.str()))
 
 
