@@ -161,6 +161,7 @@ def load(
     checks = loader.checks(data.get("checks", ()))
     for index, spec in enumerate(checks):
         loader.refuse_unsound(spec, f"checks[{index}] (id {spec.id!r})")
+    loader.needed_target_keys(checks, resolved)
     rules = loader.rules(data.get("decision", {}))
     secret_names = top.secrets
     return GateConfig(
@@ -315,6 +316,20 @@ class _Loader:
             seen[spec.id] = index
             specs.append(spec)
         return tuple(specs)
+
+    def needed_target_keys(self, checks: Sequence[CheckSpec], target: Target) -> None:
+        """A check type that cannot run without a target key (promql: prometheus_server)
+        is refused here, before anything runs, not as an error in the middle of a run."""
+        for index, spec in enumerate(checks):
+            for key in spec.TARGET_KEYS:
+                if getattr(target, key) is None:
+                    raise self.error(
+                        f"targets.{target.name}.{key}",
+                        f"is not set, and checks[{index}] (id {spec.id!r}, type "
+                        f"{spec.type!r}) needs it.",
+                        fix=f"set {key} in [targets.{target.name}] (or in a target it "
+                        f"extends), or remove the check.",
+                    )
 
     def rules(self, raw: Any) -> tuple[DecisionRule, ...]:
         section = self.interpolate(raw, "decision", strict=True)

@@ -34,6 +34,7 @@ from pytest_deploygate.checks.prometheus import (
     PrometheusObservation,
     where_prometheus,
 )
+from pytest_deploygate.checks.promql import PromqlCheck, PromqlObservation, where_promql
 from pytest_deploygate.checks.sqlite import SqliteCheck
 from pytest_deploygate.checks.tcp import TcpCheck, TcpObservation, where_tcp
 from pytest_deploygate.checks.tls import TlsCheck, TlsObservation, where_tls
@@ -50,6 +51,7 @@ from pytest_deploygate.expect.http import judge_http
 from pytest_deploygate.expect.load import judge_load
 from pytest_deploygate.expect.postgres import judge_postgres
 from pytest_deploygate.expect.prometheus import judge_prometheus, judge_prometheus_window
+from pytest_deploygate.expect.promql import judge_promql
 from pytest_deploygate.expect.sqlite import judge_sqlite
 from pytest_deploygate.expect.tcp import judge_tcp
 from pytest_deploygate.expect.tls import judge_tls
@@ -169,6 +171,12 @@ def _prometheus() -> Callable[[PrometheusCheck, Target, ProbeContext], Prometheu
     return probe_prometheus
 
 
+def _promql() -> Callable[[PromqlCheck, Target, ProbeContext], PromqlObservation]:
+    from pytest_deploygate.probes.promql import probe_promql
+
+    return probe_promql
+
+
 def _websocket() -> Callable[[WebSocketCheck, Target, ProbeContext], WebSocketObservation]:
     from pytest_deploygate.probes.websocket import probe_websocket
 
@@ -209,6 +217,7 @@ CHECK_TYPES = (
         where=where_prometheus,
         window_judge=judge_prometheus_window,
     ),
+    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql),
     CheckType(WebSocketCheck, _websocket, judge_websocket, where=where_websocket),
     CheckType(TlsCheck, _tls, judge_tls, where=where_tls),
     CheckType(TcpCheck, _tcp, judge_tcp, where=where_tcp),

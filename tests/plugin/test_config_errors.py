@@ -11,6 +11,10 @@ from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.rules import ONE_THRESHOLD
 
 BASE = '[targets.staging]\nbase_url = "http://127.0.0.1:9"\n'
+QUANTILE = (
+    '[[checks]]\nid = "m"\ntype = "prometheus"\nphases = ["smoke"]\n'
+    '[[checks.quantiles]]\nname = "p95"\nmetric = "{metric}"\nq = {q}\n'
+)
 CHECK = '[[checks]]\nid = "health"\ntype = "http"\nphases = ["smoke"]\npath = "/health"\n'
 
 
@@ -101,6 +105,28 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
             "checks[0] (id 'w').url: 'http://api.example/ws' has scheme http://, expected ws:// "
             "or wss://; write ws://api.example/ws.",
             id="websocket-check-url-with-http-scheme",
+        ),
+        pytest.param(
+            BASE + '[[checks]]\nid = "err"\ntype = "promql"\nphases = ["postdeploy"]\n'
+            'name = "error_rate"\nquery = "sum(rate(x[5m]))"\nmax = "5%"\n',
+            (),
+            "deploygate.toml: targets.staging.prometheus_server: is not set, and checks[0] "
+            "(id 'err', type 'promql') needs it. Fix: set prometheus_server in "
+            "[targets.staging]",
+            id="promql-without-prometheus-server",
+        ),
+        pytest.param(
+            BASE + QUANTILE.format(q="1.5", metric="http_request_duration_seconds"),
+            (),
+            "checks[0] (id 'm').quantiles[0].q: Input should be less than or equal to 1",
+            id="quantile-q-above-1",
+        ),
+        pytest.param(
+            BASE + QUANTILE.format(q="0.95", metric="http_request_duration_seconds_bucket"),
+            (),
+            "checks[0] (id 'm').quantiles[0].metric: give the histogram's family name, without "
+            "'_bucket' (metric = 'http_request_duration_seconds')",
+            id="quantile-of-a-bucket-series",
         ),
         pytest.param(
             '[targets.staging]\nbase_url = "${NOPE_NOT_SET}"\n',

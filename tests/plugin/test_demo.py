@@ -28,8 +28,14 @@ from tests.plugin.helpers import by_id, verdict
 
 PORT = re.compile(r"127\.0\.0\.1:(\d+)")
 DB_TYPES = {"postgres", "sqlite"}
-# Check types the demo cannot show without their component (host checks: DemoHosts).
-NOT_IN_DEMO = {"host"} - {"host" for c in demo_package.COMPONENTS if c.__name__ == "DemoHosts"}
+# Check types the demo cannot show without their component (host checks: DemoHosts;
+# promql checks need a Prometheus server: DemoPrometheus).
+_NEEDS = {"host": "DemoHosts", "promql": "DemoPrometheus"}
+NOT_IN_DEMO = {
+    kind
+    for kind, component in _NEEDS.items()
+    if all(c.__name__ != component for c in demo_package.COMPONENTS)
+}
 
 
 @pytest.fixture(autouse=True)
