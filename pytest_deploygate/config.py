@@ -9,6 +9,8 @@ Order of work: find the file, parse TOML, resolve ``extends`` between targets, r
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,7 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pytest_deploygate.checks.base import CheckSpec, Model, Target
 from pytest_deploygate.checks.validators import LENIENT
 from pytest_deploygate.errors import ConfigError
-from pytest_deploygate.masking import Masker
+from pytest_deploygate.masking import Masker, masked
 from pytest_deploygate.registry import CHECK_SPECS
 from pytest_deploygate.rules import DecisionRule
 
@@ -517,3 +519,17 @@ def _fix_for(kind: str) -> str:
     if kind == "literal_error":
         return "use one of the allowed values."
     return "correct the value."
+
+
+def config_hash(config: GateConfig, mask: Masker) -> str:
+    """``sha256:...`` of the effective config for the selected target: the target with
+    ``extends`` and ``${VAR}`` resolved, the checks and the rules. Secrets are masked
+    first, so rotating a token does not change it and the hash reveals nothing; paths on
+    disk are left out, so the same config checked out elsewhere hashes the same."""
+    effective = {
+        "target": config.target.model_dump(mode="json"),
+        "checks": [c.model_dump(mode="json") for c in config.checks],
+        "rules": [r.model_dump(mode="json") for r in config.rules],
+    }
+    text = json.dumps(masked(effective, mask), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

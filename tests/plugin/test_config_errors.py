@@ -8,6 +8,7 @@ import pytest
 
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.registry import BY_NAME
+from pytest_deploygate.rules import ONE_THRESHOLD
 
 BASE = '[targets.staging]\nbase_url = "http://127.0.0.1:9"\n'
 QUANTILE = (
@@ -197,7 +198,7 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
         pytest.param(
             BASE + '[[decision.rules]]\nmeasurement = "http.latency"\ndecision = "investigate"\n',
             (),
-            "decision.rules[0]: give exactly one of 'above' or 'below'",
+            f"decision.rules[0]: {ONE_THRESHOLD}",
             id="rule-without-threshold",
         ),
         pytest.param(
@@ -257,13 +258,13 @@ RULE = '[[decision.rules]]\nmeasurement = "http.latency"\ndecision = "investigat
         ),
         pytest.param(
             BASE + RULE,
-            "decision.rules[0]: give exactly one of 'above' or 'below'.",
+            f"decision.rules[0]: {ONE_THRESHOLD}.",
             "docs/decision-matrix.md",
             id="rule-without-threshold",
         ),
         pytest.param(
             BASE + RULE + 'above = "1s"\nbelow = "2s"\n',
-            "decision.rules[0]: give exactly one of 'above' or 'below'.",
+            f"decision.rules[0]: {ONE_THRESHOLD}.",
             "docs/decision-matrix.md",
             id="rule-with-both-thresholds",
         ),

@@ -116,6 +116,7 @@ def test_the_readme_command_needs_no_config_in_an_empty_directory(
 FAULT_CASES = [
     ("health-500", "ROLLBACK", 1, "http"),
     ("slow", "INVESTIGATE", 10, "http"),
+    ("slower", "INVESTIGATE", 10, "http"),
     ("ws-silent", "ROLLBACK", 1, "websocket"),
     ("version-mismatch", "ROLLBACK", 1, "http"),
     ("db-down", "ROLLBACK", 1, "http"),
@@ -146,7 +147,7 @@ def test_each_fault_gives_its_verdict(
     if needs not in CHECK_SPECS or fault not in FAULTS:
         pytest.skip(f"the {needs!r} check type or the {fault} fault is not here yet")
     args = ["--demo-fault", fault]
-    if fault == "slow":
+    if fault in ("slow", "slower"):
         args += ["-m", "smoke"]  # the (postdeploy) load check would add 5 s, same verdict
     result = run_demo(pytester, *args)
     assert result.ret == code, result.stdout.str()
@@ -166,6 +167,12 @@ def test_each_fault_gives_its_verdict(
         (growth,) = memory["measurements"][:1]
         assert growth["name"] == "prometheus.memory_growth"
         assert growth["value"] == pytest.approx(240e6, rel=0.05)
+    if fault == "slower":
+        # Only the baseline row sees it: 1.5 s is far from the matrix's absolute 2 s.
+        orders = by_id(doc)["orders"]
+        (row,) = orders["rules"]
+        assert (row["decision"], row["baseline"]["value"]) == ("investigate", 1.0)
+        assert by_id(doc)["health"]["decision"] == "ok"
     if fault.startswith("error-"):
         # Watched over the window: the burst is short of the rollback row's for.
         errors = by_id(doc)["errors"]
