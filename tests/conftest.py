@@ -18,6 +18,9 @@ import pytest
 import pytest_deploygate.gate  # noqa: F401
 from pytest_deploygate.registry import CHECK_TYPES
 from tests.support.httpserver import http_server, silent_server
+from tests.support.prometheus import prometheus_server
+
+__all__ = ["prometheus_server"]
 
 # Probes are imported when their check type first runs; the same reason applies to the
 # client libraries they bring (psycopg, websockets ...): loaded here, once.

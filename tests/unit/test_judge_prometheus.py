@@ -21,6 +21,9 @@ ERRORS = {"metric": "http_requests_total", "labels": {"code": "5.."}}
 ALL = {"metric": "http_requests_total"}
 
 
+TYPES = (("http_requests", "counter"), ("queue_depth", "gauge"))
+
+
 def scrape(at: float, ok: float, failed: float, queue: float = 3.0) -> Scrape:
     return Scrape(
         at,
@@ -29,11 +32,12 @@ def scrape(at: float, ok: float, failed: float, queue: float = 3.0) -> Scrape:
             Sample("http_requests_total", (("code", "503"),), failed),
             Sample("queue_depth", (), queue),
         ),
+        TYPES,
     )
 
 
-ONE = PrometheusObservation(URL, scrape(0.0, 900.0, 100.0), None)
-WINDOW = PrometheusObservation(URL, scrape(0.0, 900.0, 100.0), scrape(60.0, 1_800.0, 100.0))
+ONE = PrometheusObservation(URL, (scrape(0.0, 900.0, 100.0),))
+WINDOW = PrometheusObservation(URL, (scrape(0.0, 900.0, 100.0), scrape(60.0, 1_800.0, 100.0)))
 
 
 def spec(**keys: Any) -> PrometheusCheck:
@@ -91,13 +95,13 @@ def test_a_value_rule_without_a_matching_sample_fails() -> None:
 def test_over_a_window_a_counter_is_judged_by_its_increase_and_per_second() -> None:
     rules = [{**ALL, "name": "requests", "max": 600}, {**ALL, "name": "rps", "per_second": True}]
     failures, measurements = judged(WINDOW, values=rules)
-    assert failures == ("http_requests_total is 900 over 1.0m, above 600",)
+    assert failures == ("http_requests_total increased by 900 over 1.0m, above 600",)
     assert measurements["prometheus.requests"][0] == 900.0
     assert measurements["prometheus.rps"][0] == 15.0
 
 
 def test_a_counter_that_reset_in_the_window_counts_from_zero() -> None:
-    reset = PrometheusObservation(URL, scrape(0.0, 900.0, 100.0), scrape(60.0, 50.0, 10.0))
+    reset = PrometheusObservation(URL, (scrape(0.0, 900.0, 100.0), scrape(60.0, 50.0, 10.0)))
     _, measurements = judged(reset, values=[{**ALL, "name": "requests"}])
     assert measurements["prometheus.requests"][0] == 60.0
 
@@ -140,6 +144,6 @@ def test_a_ratio_without_a_denominator_sample_fails() -> None:
 
 
 def test_a_ratio_with_no_traffic_is_neither_judged_nor_measured() -> None:
-    idle = PrometheusObservation(URL, scrape(0.0, 900.0, 100.0), scrape(60.0, 900.0, 100.0))
+    idle = PrometheusObservation(URL, (scrape(0.0, 900.0, 100.0), scrape(60.0, 900.0, 100.0)))
     ratio = {"name": "error_rate", "numerator": ERRORS, "denominator": ALL, "max": "5%"}
     assert judged(idle, ratios=[ratio]) == ((), {})

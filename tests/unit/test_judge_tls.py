@@ -79,7 +79,9 @@ def test_a_valid_trusted_matching_certificate_passes_and_measures_days_left() ->
         ),
         (
             {"hostname_matches": False, "names": ()},
-            "hostname mismatch: certificate is for no names, not app.example",
+            "hostname mismatch: certificate has no subjectAltName, so it is for no name (its "
+            "common name CN=app.example is not matched by clients); reissue it with "
+            "app.example as a subjectAltName",
         ),
         (
             {"chain_error": "self-signed certificate", "chain_verified": False},
