@@ -47,6 +47,7 @@ from pytest_deploygate.decision import (
 )
 from pytest_deploygate.errors import one_line
 from pytest_deploygate.outcomes import Measurement
+from pytest_deploygate.reporters.sparkline import svg_sparkline
 from pytest_deploygate.units import format_value
 
 PLUGIN_NAME = "deploygate-html"
@@ -87,6 +88,13 @@ class MeasuredLine:
     measurement: Measurement
     limits: tuple[str, ...]  # what the check held it to, then each rule it tripped
     tripped: bool
+    sparkline: Markup | None = None  # an inline <svg> of the samples, when there are some
+
+    @property
+    def css(self) -> str:
+        """Classes of the line's <div> in both cells (the same, so they stay aligned)."""
+        names = ["dg-tripped"] * self.tripped + ["dg-sampled"] * (self.sparkline is not None)
+        return " ".join(names)
 
 
 @dataclass(frozen=True)
@@ -290,7 +298,21 @@ def _line(m: Measurement, fired: tuple[FiredRule, ...]) -> MeasuredLine:
         sign = _BOUND_SIGN.get(m.bound or "max", "≤")
         limits.append(f"{sign} {format_value(m.threshold, m.unit)}")
     limits.extend(rule_limit(f) for f in tripped)
-    return MeasuredLine(measurement=m, limits=tuple(limits), tripped=bool(tripped))
+    return MeasuredLine(
+        measurement=m, limits=tuple(limits), tripped=bool(tripped), sparkline=sparkline(m, fired)
+    )
+
+
+def sparkline(m: Measurement, fired: tuple[FiredRule, ...]) -> Markup | None:
+    """The samples as a small chart: the threshold of the first rule that fired on them
+    (else the check's own), the span each ``for`` rule held shaded. Only numbers go into
+    it (sparkline.svg_sparkline escapes its text), so it is markup as it is."""
+    if len(m.samples) < 2:
+        return None
+    mine = [f for f in fired if f.measurement == m and f.threshold is not None]
+    threshold = mine[0].threshold if mine else m.threshold
+    spans = [f.held.span for f in mine if f.held is not None and f.held.span and not f.unjudged]
+    return Markup(svg_sparkline(m.samples, unit=m.unit, threshold=threshold, spans=spans))
 
 
 def rule_threshold(fired: FiredRule) -> str:
