@@ -61,6 +61,7 @@ from pytest_deploygate.checks.prometheus import (
     PrometheusObservation,
     where_prometheus,
 )
+from pytest_deploygate.checks.promql import PromqlCheck, PromqlObservation, where_promql
 from pytest_deploygate.checks.sqlite import (
     SqliteCheck,
     SqliteIntegrity,
@@ -109,6 +110,7 @@ from pytest_deploygate.expect.postgres import (
     judge_version,
 )
 from pytest_deploygate.expect.prometheus import judge_prometheus, judge_prometheus_window
+from pytest_deploygate.expect.promql import judge_promql
 from pytest_deploygate.expect.sqlite import judge_integrity
 from pytest_deploygate.expect.tcp import judge_tcp
 from pytest_deploygate.expect.tls import judge_tls
@@ -285,6 +287,12 @@ def _prometheus() -> Callable[[PrometheusCheck, Target, ProbeContext], Prometheu
     return probe_prometheus
 
 
+def _promql() -> Callable[[PromqlCheck, Target, ProbeContext], PromqlObservation]:
+    from pytest_deploygate.probes.promql import probe_promql
+
+    return probe_promql
+
+
 def _websocket() -> Callable[[WebSocketCheck, Target, ProbeContext], WebSocketObservation]:
     from pytest_deploygate.probes.websocket import probe_websocket
 
@@ -364,6 +372,7 @@ CHECK_TYPES = (
         where=where_prometheus,
         window_judge=judge_prometheus_window,
     ),
+    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql),
     CheckType(WebSocketCheck, _websocket, judge_websocket, where=where_websocket),
     CheckType(TlsCheck, _tls, judge_tls, where=where_tls),
     CheckType(TcpCheck, _tcp, judge_tcp, where=where_tcp),
