@@ -134,7 +134,8 @@ def test_a_page_that_is_not_metrics_is_an_error(http_base: str) -> None:
 
 
 def test_a_check_with_nothing_to_check_is_refused() -> None:
-    with pytest.raises(ValueError, match="at least one of 'require', 'values' or 'ratios'"):
+    wanted = "at least one of 'require', 'values', 'ratios' or 'quantiles'"
+    with pytest.raises(ValueError, match=wanted):
         PrometheusCheck.model_validate({"id": "m", "type": "prometheus", "phases": ["smoke"]})
 
 

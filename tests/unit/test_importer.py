@@ -111,6 +111,13 @@ def test_seed_002_decision_matrix() -> None:
     assert ("2s", "investigate") in latency
 
 
+def test_seed_002_ok_rows_need_no_rule() -> None:
+    result = imported(seed("002"))
+    (row,) = [r for r in result.draft.results if r.item.text.startswith("Single error in logs")]
+    assert row.status == "manual"
+    assert "no rule needed" in row.findings[0].reason  # type: ignore[union-attr]
+
+
 def test_seed_002_phases_come_from_sections() -> None:
     result = imported(seed("002"))
     (disk,) = checks_of(result, "host", check="disk")
@@ -156,6 +163,9 @@ def test_seed_001_versions_backups_migrations() -> None:
     assert checks_of(result, "postgres", check="migrations", tool="sql")
     errors = [r.keys for r in rules_for(result, "prometheus.error_rate")]
     assert {"measurement": "prometheus.error_rate", "above": "1%", "decision": "rollback"} in errors
+    statuses = {r.item.text: r.status for r in result.draft.results}
+    assert statuses["Health probes failing"] == "check"  # the health checks' on_fail
+    assert statuses["Error rate > 1% | S2 | Rollback. Investigate."] == "rule"
 
 
 def test_seed_003_database_statements() -> None:
