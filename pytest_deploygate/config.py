@@ -9,6 +9,8 @@ Order of work: find the file, parse TOML, resolve ``extends`` between targets, r
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,7 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pytest_deploygate.checks.base import CheckSpec, Model, Target
 from pytest_deploygate.checks.validators import LENIENT
 from pytest_deploygate.errors import ConfigError
-from pytest_deploygate.masking import Masker
+from pytest_deploygate.masking import Masker, masked
 from pytest_deploygate.registry import CHECK_SPECS
 from pytest_deploygate.rules import DecisionRule
 
@@ -159,6 +161,7 @@ def load(
     checks = loader.checks(data.get("checks", ()))
     for index, spec in enumerate(checks):
         loader.refuse_unsound(spec, f"checks[{index}] (id {spec.id!r})")
+    loader.needed_target_keys(checks, resolved)
     rules = loader.rules(data.get("decision", {}))
     secret_names = top.secrets
     return GateConfig(
@@ -313,6 +316,20 @@ class _Loader:
             seen[spec.id] = index
             specs.append(spec)
         return tuple(specs)
+
+    def needed_target_keys(self, checks: Sequence[CheckSpec], target: Target) -> None:
+        """A check type that cannot run without a target key (promql: prometheus_server)
+        is refused here, before anything runs, not as an error in the middle of a run."""
+        for index, spec in enumerate(checks):
+            for key in spec.TARGET_KEYS:
+                if getattr(target, key) is None:
+                    raise self.error(
+                        f"targets.{target.name}.{key}",
+                        f"is not set, and checks[{index}] (id {spec.id!r}, type "
+                        f"{spec.type!r}) needs it.",
+                        fix=f"set {key} in [targets.{target.name}] (or in a target it "
+                        f"extends), or remove the check.",
+                    )
 
     def rules(self, raw: Any) -> tuple[DecisionRule, ...]:
         section = self.interpolate(raw, "decision", strict=True)
@@ -502,3 +519,17 @@ def _fix_for(kind: str) -> str:
     if kind == "literal_error":
         return "use one of the allowed values."
     return "correct the value."
+
+
+def config_hash(config: GateConfig, mask: Masker) -> str:
+    """``sha256:...`` of the effective config for the selected target: the target with
+    ``extends`` and ``${VAR}`` resolved, the checks and the rules. Secrets are masked
+    first, so rotating a token does not change it and the hash reveals nothing; paths on
+    disk are left out, so the same config checked out elsewhere hashes the same."""
+    effective = {
+        "target": config.target.model_dump(mode="json"),
+        "checks": [c.model_dump(mode="json") for c in config.checks],
+        "rules": [r.model_dump(mode="json") for r in config.rules],
+    }
+    text = json.dumps(masked(effective, mask), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pytest_deploygate.fixtures as fixtures
 import pytest_deploygate.host_fixture as host_fixture
 import pytest_deploygate.reporters.html as html_report
 import pytest_deploygate.suites as builtin_suites  # type: ignore[import-not-found, unused-ignore]
+from pytest_deploygate.baseline import NONE_GIVEN, Baseline, read_baseline
 from pytest_deploygate.config import (
     DEMO_TARGET,
     GateConfig,
@@ -29,7 +31,7 @@ from pytest_deploygate.config import (
     load,
     read_file,
 )
-from pytest_deploygate.decision import EXIT_INTERNAL
+from pytest_deploygate.decision import EXIT_INTERNAL, GO, GateResult
 from pytest_deploygate.distribute import (
     SHARE_KEY,
     SHARES_KEY,
@@ -45,6 +47,7 @@ from pytest_deploygate.plugin import is_xdist_worker, setting
 from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.report_files import prepare as prepare_report
 from pytest_deploygate.report_files import remove_partial, report_paths
+from pytest_deploygate.reporters.progress import progress_line, rule_watch
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
 from pytest_deploygate.runner import CheckInstance, is_exclusive
@@ -52,9 +55,17 @@ from pytest_deploygate.session import GateSession, check_meta, declared_check, m
 from pytest_deploygate.signals import stop_on_sigterm, terminate
 from pytest_deploygate.stash import GATE_KEY
 from pytest_deploygate.units import parse_duration, plural
+from pytest_deploygate.windows import check_windows
 
 SUITES_DIR = Path(builtin_suites.__file__).parent
+# Progress lines while a window runs: about this many per window, at most one every
+# PROGRESS_EVERY_S seconds.
+PROGRESS_LINES = 10
+PROGRESS_EVERY_S = 2.0
 DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
+# The demo's last good deploy, in its work directory: its baseline unless --baseline.
+DEMO_BASELINE_FILE = "demo-baseline.json"
+DEMO_BASELINE_NAME = "the demo's last good deploy"
 
 
 def activate(config: pytest.Config, name: str) -> None:
@@ -65,6 +76,7 @@ def activate(config: pytest.Config, name: str) -> None:
     try:
         controller = not is_xdist_worker(config)
         verdict_file = _verdict_file(config) if controller else None
+        save_file = _save_baseline_file(config) if controller else None
         reports = report_paths(config) if controller else {}
         gate = _build_gate(config, name)
     except ConfigError as exc:
@@ -74,7 +86,9 @@ def activate(config: pytest.Config, name: str) -> None:
     # Registered after testinfra's plugin: our ``host`` (parametrized over the target's
     # hosts) is the one team-written checks get.
     config.pluginmanager.register(host_fixture, "deploygate-host")
-    config.pluginmanager.register(GatePlugin(gate, verdict_file, reports), "deploygate-gate")
+    config.pluginmanager.register(
+        GatePlugin(gate, verdict_file, reports, save_baseline=save_file), "deploygate-gate"
+    )
     html_report.register(config, gate)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(
@@ -90,14 +104,35 @@ def _verdict_file(config: pytest.Config) -> Path | None:
     return prepare_report(config.invocation_params.dir, value, "--verdict-json") if value else None
 
 
+def _save_baseline_file(config: pytest.Config) -> Path | None:
+    """``--save-baseline``, checked before anything runs; unlike the verdict file, the
+    previous record stays until a GO replaces it."""
+    value = setting(config, "deploygate_save_baseline")
+    if not value:
+        return None
+    return prepare_report(config.invocation_params.dir, value, "--save-baseline", remove=False)
+
+
+def _baseline(config: pytest.Config, target: str, demo: Path | None = None) -> Baseline:
+    """``--baseline``, read once here; whatever is wrong with it is the baseline's
+    ``problem``, which the relative rules report (never a usage error: a CI cache that
+    has no record yet must not stop the gate). The demo brings its own."""
+    value = setting(config, "deploygate_baseline")
+    if not value:
+        return NONE_GIVEN if demo is None else read_baseline(demo, DEMO_BASELINE_NAME, target)
+    return read_baseline(config.invocation_params.dir / value, value, target)
+
+
 def _build_gate(config: pytest.Config, name: str) -> GateSession:
     invocation = config.invocation_params.dir
     path = find_config(setting(config, "deploygate_config"), invocation, config.rootpath)
     data: dict[str, Any] | None = read_file(path, display_path(path, invocation)) if path else None
     faults = tuple(config.getoption("deploygate_demo_faults") or ())
     lines: list[str] = []
+    demo_baseline: Path | None = None
     if name == DEMO_TARGET and (data is None or DEMO_TARGET not in data.get("targets", {})):
         data, base_dir, source, lines = _demo_config(config, faults)
+        demo_baseline = base_dir / DEMO_BASELINE_FILE
     elif data is None or path is None:
         raise ConfigError(
             f"no config found for target {name!r}: no deploygate.toml in {invocation} and no "
@@ -115,6 +150,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
                 fix="remove it, or run with --target demo.",
             )
     gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=os.environ)
+    check_windows(gate_config.checks, gate_config.rules, _observe(config), source)
     masker = _masker(gate_config, data)
     gate = GateSession(
         gate_config,
@@ -122,6 +158,12 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
         observe=_observe(config),
         concurrency=_worker_concurrency(config, _concurrency(config, gate_config)),
         is_worker=is_xdist_worker(config),
+        # The controller decides: a worker needs no baseline.
+        baseline=NONE_GIVEN if is_xdist_worker(config) else _baseline(config, name, demo_baseline),
+        abort_on_rollback=bool(
+            config.getoption("deploygate_abort_on_rollback")
+            or config.getini("deploygate_abort_on_rollback")
+        ),
     )
     gate.header_lines = [masker(line) for line in lines]
     return gate
@@ -190,6 +232,7 @@ def _demo_config(
     workdir = Path(tempfile.mkdtemp(prefix="deploygate-demo-"))
     demo = start_demo(frozenset(faults), workdir)
     config.add_cleanup(demo.stop)
+    (workdir / DEMO_BASELINE_FILE).write_text(json.dumps(demo.baseline), encoding="utf-8")
     shared_file = workdir / "demo-config.json"
     shared_file.write_text(
         json.dumps({"config": demo.config, "base_dir": str(workdir)}), encoding="utf-8"
@@ -219,15 +262,23 @@ class GatePlugin:
     """Hooks active when ``--target`` is given."""
 
     def __init__(
-        self, gate: GateSession, verdict_file: Path | None, reports: dict[str, Path]
+        self,
+        gate: GateSession,
+        verdict_file: Path | None,
+        reports: dict[str, Path],
+        *,
+        save_baseline: Path | None = None,
     ) -> None:
         self.gate = gate
         self.verdict_file = verdict_file
         self.reports = reports
+        self.save_baseline = save_baseline
         self._verdict_error = ""
         self._record_factory: Callable[..., logging.LogRecord] | None = None
         # Misused deploygate_suite markers, reported together once collection is done.
         self._bad_suites: list[str] = []
+        self._next_progress = 0.0
+        self._abort_shown = False
 
     # -- configure / header ------------------------------------------------------------
 
@@ -246,6 +297,8 @@ class GatePlugin:
             f"{plural(len(gate_config.checks), 'declared check')}, "
             f"{plural(len(gate_config.rules), 'decision rule')}"
         ]
+        if any(rule.relative for rule in gate_config.rules):
+            lines.append(f"deploygate: {self.gate.baseline.describe()}")
         return lines + [f"deploygate: {line}" for line in getattr(self.gate, "header_lines", [])]
 
     def _mask_log_records(self) -> None:
@@ -341,8 +394,31 @@ class GatePlugin:
             session.testsfailed and not session.config.option.continue_on_collection_errors
         )
         if not collection_failed and _tests_are_called(session.config):
+            if not self.gate.is_worker:
+                self.gate.runner.on_wait = lambda: self._show_progress(session.config)
             self.gate.runner.prefetch(_checks_ahead(self.gate, session))
         return (yield)
+
+    def _show_progress(self, config: pytest.Config) -> None:
+        """While an item waits for a window: a line now and then, so a person watching a
+        15-minute window knows it is alive and how it goes."""
+        progress = self.gate.runner.period.progress()
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if progress is None or reporter is None:
+            return
+        if progress.aborted and not self._abort_shown:
+            self._abort_shown = True
+            reporter.write_line(
+                f"deploygate: stopped observing early (--abort-on-rollback): {progress.aborted}",
+                red=True,
+            )
+        now = time.monotonic()
+        if not progress.sampling or now < self._next_progress:
+            return
+        self._next_progress = now + max(PROGRESS_EVERY_S, progress.total / PROGRESS_LINES)
+        rules = self.gate.config.rules
+        notes = [(key, rule_watch(key, ms, rules)) for key, ms in list(self.gate.watching.items())]
+        reporter.write_line(self.gate.mask(progress_line(progress, notes)))
 
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         # An xdist worker probed its share at collection; items it learns one by one
@@ -391,13 +467,10 @@ class GatePlugin:
         checked = not (option.setuponly or option.setupplan)
         result = self.gate.finish(int(session.exitstatus), markexpr, checked=checked)
         if self.verdict_file is not None:
-            try:
-                write_verdict(self.verdict_file, result, self.gate.mask)
-            except (OSError, ValueError) as exc:
-                self._verdict_error = (
-                    f"deploygate: could not write the verdict file {self.verdict_file}: "
-                    f"{_why(exc)}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
-                )
+            self._write(self.verdict_file, "the verdict file", result)
+        # The last-known-good record moves only on GO: any other verdict keeps the old one.
+        if self.save_baseline is not None and result.verdict == GO:
+            self._write(self.save_baseline, "the baseline record", result)
         try:
             return (yield)
         except OSError as exc:
@@ -415,6 +488,15 @@ class GatePlugin:
             # The one place the exit status is decided: a CI step that cannot read the
             # verdict file must not go on as if it had one.
             session.exitstatus = EXIT_INTERNAL if self._verdict_error else result.exit_code
+
+    def _write(self, path: Path, what: str, result: GateResult) -> None:
+        try:
+            write_verdict(path, result, self.gate.mask)
+        except (OSError, ValueError) as exc:
+            self._verdict_error = (
+                f"deploygate: could not write {what} {path}: "
+                f"{_why(exc)}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
+            )
 
     def _write_banner(self, session: pytest.Session) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -14,7 +14,19 @@ TARGET_HELP = "run the deployment gate against target NAME from the config ('dem
 CONFIG_HELP = "config file (default: ./deploygate.toml, else [tool.deploygate] in pyproject.toml)"
 VERDICT_HELP = "write the machine-readable verdict as JSON to PATH"
 OBSERVE_HELP = f"length of the post-deploy observation window, {DURATION_HELP}"
+ABORT_HELP = (
+    "stop observing as soon as a rollback is certain (a 'for' rule fired at rollback); "
+    "every report is still written, with the samples so far"
+)
 CONCURRENCY_HELP = f"how many declared checks probe at once (default {DEFAULT_CONCURRENCY})"
+BASELINE_HELP = (
+    "compare relative rules (above_baseline, below_baseline) with the verdict file of an "
+    "earlier GO run at PATH"
+)
+SAVE_BASELINE_HELP = (
+    "on GO only, write this run's verdict file to PATH as the next run's baseline "
+    "(atomically; any other verdict leaves PATH as it was)"
+)
 FAULT_HELP = "with --target demo: make the demo misbehave (repeatable; see docs/demo.md)"
 
 
@@ -29,10 +41,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--observe", dest="deploygate_observe", metavar="DURATION", help=OBSERVE_HELP)
     group.addoption(
+        "--abort-on-rollback",
+        dest="deploygate_abort_on_rollback",
+        action="store_true",
+        default=False,
+        help=ABORT_HELP,
+    )
+    group.addoption(
         "--deploygate-concurrency",
         dest="deploygate_concurrency",
         metavar="N",
         help=CONCURRENCY_HELP,
+    )
+    group.addoption("--baseline", dest="deploygate_baseline", metavar="PATH", help=BASELINE_HELP)
+    group.addoption(
+        "--save-baseline",
+        dest="deploygate_save_baseline",
+        metavar="PATH",
+        help=SAVE_BASELINE_HELP,
     )
     group.addoption(
         "--demo-fault",
@@ -45,7 +71,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("deploygate_config", CONFIG_HELP)
     parser.addini("deploygate_verdict_json", VERDICT_HELP)
     parser.addini("deploygate_observe", OBSERVE_HELP)
+    parser.addini("deploygate_abort_on_rollback", ABORT_HELP, type="bool", default=False)
     parser.addini("deploygate_concurrency", CONCURRENCY_HELP)
+    parser.addini("deploygate_baseline", BASELINE_HELP)
+    parser.addini("deploygate_save_baseline", SAVE_BASELINE_HELP)
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:

@@ -19,8 +19,9 @@ from pytest_deploygate.errors import ConfigError
 REPORT_OPTIONS = {"xmlpath": "--junitxml", "htmlpath": "--html"}
 
 
-def prepare(base: Path, value: str, flag: str) -> Path:
-    """``value`` (relative to ``base``) as a path the run can write; stale file removed."""
+def prepare(base: Path, value: str, flag: str, *, remove: bool = True) -> Path:
+    """``value`` (relative to ``base``) as a path the run can write; with ``remove``, a
+    file left by an earlier run is removed."""
     path = base / Path(os.path.expandvars(value)).expanduser()
     fix = f"pass {flag} a file path in a writable directory."
     if path.is_dir():
@@ -28,7 +29,7 @@ def prepare(base: Path, value: str, flag: str) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Only a regular file: a device such as /dev/null is the user's to keep.
-        if path.is_file() and not path.is_symlink():
+        if remove and path.is_file() and not path.is_symlink():
             path.unlink()
     except OSError as exc:
         raise ConfigError(f"cannot write {value}: {exc.strerror}.", source=flag, fix=fix) from None

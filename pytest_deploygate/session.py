@@ -12,10 +12,18 @@ from typing import Any
 
 import pytest
 
+from pytest_deploygate.baseline import NONE_GIVEN, Baseline
 from pytest_deploygate.checks.base import DECISIONS, Target
-from pytest_deploygate.config import GateConfig
-from pytest_deploygate.decision import CheckDecision, GateResult, conclude, decide_check
+from pytest_deploygate.config import GateConfig, config_hash
+from pytest_deploygate.decision import (
+    CheckDecision,
+    GateResult,
+    certain_rollback,
+    conclude,
+    decide_check,
+)
 from pytest_deploygate.errors import ProbeError, one_line
+from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES, suite_nodeid
 from pytest_deploygate.outcomes import CheckRecord, Measurement
@@ -28,6 +36,7 @@ MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
 # A declared check probes ahead of its test item: its own duration is the probe's, not
 # the item's (which is mostly waiting for the result).
 PROBE_DURATION_KEY = pytest.StashKey[float]()
+FINDINGS_KEY = pytest.StashKey[dict[str, str]]()
 CUSTOM_TYPE = "custom"
 _PHASE_ORDER = ("setup", "call", "teardown")
 
@@ -55,8 +64,12 @@ class GateSession:
         observe: float | None,
         concurrency: int,
         is_worker: bool,
+        baseline: Baseline = NONE_GIVEN,
+        abort_on_rollback: bool = False,
     ) -> None:
         self.config = config
+        # Read once at the start (--baseline); relative rules compare with it.
+        self.baseline = baseline
         self.target: Target = config.target
         self.mask = masker
         self.is_worker = is_worker
@@ -64,7 +77,15 @@ class GateSession:
         # checks and the ``host`` fixture, closed with the session (``close``).
         self.hosts = HostPool()
         self.ctx = ProbeContext(base_dir=config.base_dir, observe=observe, hosts=self.hosts)
-        self.runner = Runner(self.target, self.ctx, concurrency)
+        self.abort_on_rollback = abort_on_rollback
+        # What each window's rules see so far (check key -> measurements), for progress.
+        self.watching: dict[str, tuple[Measurement, ...]] = {}
+        self.runner = Runner(
+            self.target,
+            self.ctx,
+            concurrency,
+            on_sample=self.on_sample,
+        )
         self.started_at = now_iso()
         self.result: GateResult | None = None
         self.header_lines: list[str] = []
@@ -76,6 +97,28 @@ class GateSession:
         """Stop probing and close every connection the session opened."""
         self.runner.close()
         self.hosts.close()
+
+    def on_sample(self, check: CheckInstance, so_far: Judgement) -> None:
+        """A windowed check took a sample (called from its window's thread): remember what
+        its rules see, and with ``--abort-on-rollback`` end the observation once a
+        rollback is certain."""
+        self.watching[check.key] = so_far.measurements
+        if not self.abort_on_rollback:
+            return
+        spec = check.spec
+        record = CheckRecord(
+            id=check.key,
+            nodeid="",
+            type=spec.type,
+            phases=tuple(spec.phases),
+            outcome="failed" if so_far.failures else "passed",
+            measurements=so_far.measurements,
+            on_fail=spec.on_fail,
+            on_error=spec.on_error,
+        )
+        why = certain_rollback(decide_check(record, self.config.rules))
+        if why is not None:
+            self.runner.period.abort(self.mask(f"{check.key}: {why}"))
 
     # -- collection --------------------------------------------------------------------
 
@@ -115,6 +158,9 @@ class GateSession:
         if report.when != "setup":
             measured = item.stash.get(MEASUREMENTS_KEY, [])
             facts["measurements"] = [m.to_dict() for m in measured]
+            found: dict[str, str] = item.stash.get(FINDINGS_KEY, {})
+            if found:
+                facts["findings"] = found
             if PROBE_DURATION_KEY in item.stash:
                 facts["duration_s"] = item.stash[PROBE_DURATION_KEY]
         report.deploygate = facts  # type: ignore[attr-defined]
@@ -182,7 +228,7 @@ class GateSession:
     def _finish_check(self, nodeid: str) -> CheckDecision:
         pending = self._pending.pop(nodeid)
         record = build_record(nodeid, pending.parts, pending.duration)
-        decision = decide_check(record, self.config.rules)
+        decision = decide_check(record, self.config.rules, self.baseline)
         self._decisions[nodeid] = decision
         return decision
 
@@ -246,7 +292,7 @@ class GateSession:
                 )
                 part = {**meta, "phase_outcome": "error", "reason": reason, "error_kind": "missing"}
                 self._decisions[nodeid] = decide_check(
-                    build_record(nodeid, [part], 0.0), self.config.rules
+                    build_record(nodeid, [part], 0.0), self.config.rules, self.baseline
                 )
         # Collection order, not the order results arrived in: the same with and without xdist.
         order = {nodeid: index for index, nodeid in enumerate(self._expected)}
@@ -263,6 +309,8 @@ class GateSession:
             phases=phases_run([c.record for c in checks], markexpr),
             started_at=self.started_at,
             finished_at=now_iso(),
+            expected_version=self.target.expected_version or None,
+            config_hash=config_hash(self.config, self.mask),
         )
         return self.result
 
@@ -370,6 +418,7 @@ def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> C
     measured: list[dict[str, Any]] = next(
         (p["measurements"] for p in reversed(ordered) if p.get("measurements")), []
     )
+    found: dict[str, Any] = next((p["findings"] for p in ordered if p.get("findings")), {})
     return CheckRecord(
         id=str(meta.get("id") or nodeid),
         nodeid=nodeid,
@@ -383,6 +432,7 @@ def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> C
         on_error=str(meta.get("on_error", "rollback")),
         error_kind=str(decisive.get("error_kind", "")) if decisive else "",
         description=str(meta.get("description", "")),
+        findings=tuple((str(k), str(v)) for k, v in found.items()),
     )
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 from urllib.parse import urljoin
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration, Model, Quantity, Target
+from pytest_deploygate.checks.base import CheckSpec, Model, Quantity, Target, WindowKeys
 from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url
 from pytest_deploygate.errors import ProbeProtocolError
 from pytest_deploygate.exposition import Sample
@@ -130,14 +130,16 @@ class RatioRule(Model):
     min: Quantity | None = None
 
 
-class PrometheusCheck(CheckSpec):
+class PrometheusCheck(CheckSpec, WindowKeys):
+    # Metrics are watched whenever the run has --observe, with or without a window.
+    observes_by_default: ClassVar[bool] = True
+
     type: Literal["prometheus"] = "prometheus"
     url: str | None = None
     path: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     verify: bool | None = None
     ca_bundle: Path | None = None
-    window: Duration | None = None
     require: tuple[str, ...] = ()
     values: tuple[ValueRule, ...] = ()
     ratios: tuple[RatioRule, ...] = ()
@@ -208,8 +210,3 @@ def where_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -
     window = window_of(spec, ctx)
     over = f" over {window:g}s" if window else ""
     return f"metrics {display_url(metrics_url(spec, target))}{over}"
-
-
-def deadline_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -> float:
-    timeout = spec.effective_timeout(target)
-    return (window_of(spec, ctx) or 0.0) + 2 * timeout + 1.0

@@ -53,8 +53,7 @@ def judge_postgres(spec: PostgresCheck, target: Target, obs: Any) -> Judgement:
     if isinstance(spec, PgConnections) and isinstance(obs, ConnectionsObservation):
         return _connections(spec, obs)
     if isinstance(spec, PgMigrations) and isinstance(obs, MigrationsObservation):
-        failures, measurements = judge_migrations(spec, obs)
-        return Judgement(tuple(failures), measurements)
+        return judge_migrations(spec, obs)
     if isinstance(spec, PgPrimaryKeys) and isinstance(obs, TablesObservation):
         return judge_primary_keys(obs)
     if isinstance(spec, PgForeignKeys) and isinstance(obs, ForeignKeysObservation):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.prometheus import (
@@ -39,6 +39,7 @@ from pytest_deploygate.exposition import Labels, kind_of
 from pytest_deploygate.outcomes import Bound, Measurement
 from pytest_deploygate.prommath import histogram_quantile, slope, step_increases
 from pytest_deploygate.units import format_value
+from pytest_deploygate.windows import Taken, combine
 
 Point = tuple[float, float]
 
@@ -47,6 +48,37 @@ def judge_prometheus(
     spec: PrometheusCheck, target: Target, obs: PrometheusObservation
 ) -> Judgement:
     return judge_scrapes(spec, obs.scrapes)
+
+
+def judge_prometheus_window(
+    spec: PrometheusCheck, target: Target, taken: Sequence[Taken[PrometheusObservation]]
+) -> Judgement:
+    """A window of scrapes (one per sample): every scrape that answered, judged together
+    (``judge_scrapes``), and ``prometheus.up``, 0 where a scrape failed; raises the first
+    error when no scrape answered."""
+    up = combine(
+        "prometheus",
+        [(s.t, None if s.observation is None else Judgement(), s.error) for s in taken],
+    )  # raises when no scrape answered
+    # Each scrape at the moment its sample was taken (seconds into the window): a slow
+    # first scrape must not shift every sample's time.
+    scrapes = [
+        replace(scrape, at=s.t)
+        for s in taken
+        if s.observation is not None
+        for scrape in s.observation.scrapes
+    ]
+    judged = judge_scrapes(spec, scrapes)
+    errors = [s for s in taken if s.error is not None]
+    failures = judged.failures + (
+        (
+            f"{len(errors)} of {len(taken)} scrapes failed "
+            f"(first at {format_value(errors[0].t, 's')}: {errors[0].error})",
+        )
+        if errors
+        else ()
+    )
+    return Judgement(failures, (*judged.measurements, *up.measurements))
 
 
 def judge_scrapes(spec: PrometheusCheck, scrapes: Sequence[Scrape]) -> Judgement:

@@ -35,8 +35,7 @@ def judge_sqlite(spec: SqliteCheck, target: Target, obs: Any) -> Judgement:
     if isinstance(spec, SqliteRowCounts) and isinstance(obs, RowCountsObservation):
         return judge_row_counts(spec.min_rows, obs)
     if isinstance(spec, SqliteMigrations) and isinstance(obs, MigrationsObservation):
-        failures, measurements = judge_migrations(spec, obs)
-        return Judgement(tuple(failures), measurements)
+        return judge_migrations(spec, obs)
     if isinstance(spec, SqliteQuery) and isinstance(obs, QueryObservation):
         return judge_query(spec, obs)
     raise TypeError(f"no judge for {type(spec).__name__} with {type(obs).__name__}")

@@ -1,4 +1,4 @@
-"""Scraping a Prometheus text endpoint: once, or at both ends of a window."""
+"""Scraping a Prometheus text endpoint once (a window is a scrape per sample)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pytest_deploygate.checks.prometheus import (
     PrometheusObservation,
     Scrape,
     metrics_url,
-    window_of,
 )
 from pytest_deploygate.errors import ProbeProtocolError
 from pytest_deploygate.exposition import parse
@@ -24,13 +23,9 @@ from pytest_deploygate.probes.http import USER_AGENT, tls_verify
 def probe_prometheus(
     spec: PrometheusCheck, target: Target, ctx: ProbeContext
 ) -> PrometheusObservation:
+    """One scrape. Over a window, the runner calls this at every sample (observer.py)."""
     url = metrics_url(spec, target)
-    first = scrape(spec, target, ctx, url)
-    window = window_of(spec, ctx)
-    if not window:
-        return PrometheusObservation(url, (first,))
-    time.sleep(window)
-    return PrometheusObservation(url, (first, scrape(spec, target, ctx, url)))
+    return PrometheusObservation(url, (scrape(spec, target, ctx, url),))
 
 
 def scrape(spec: PrometheusCheck, target: Target, ctx: ProbeContext, url: str) -> Scrape:

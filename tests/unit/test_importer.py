@@ -91,6 +91,7 @@ def test_seed_002_http_and_metrics() -> None:
     assert launch.keys["json"] == {"bot_id": "TEST-BOT-SMOKE"}
     (errors,) = [c for c in checks_of(result, "prometheus") if c.id == "error-rate"]
     assert errors.keys["require"] == ["http_requests_total"]
+    assert checks_of(result, "prometheus", require=["http_request_duration_seconds_count"])
     ratio = errors.keys["ratios"][0]
     assert ratio["name"] == "error_rate" and ratio["max"] == "0.5%"
     assert ratio["numerator"]["labels"] == {"status": "5.."}

@@ -20,7 +20,7 @@ else:  # pragma: no cover - Python 3.10
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "checks"
-PAGES = ("websocket.md", "tls.md", "tcp.md", "http.md")
+PAGES = ("websocket.md", "tls.md", "tcp.md", "http.md", "promql.md")
 TARGET = '[targets.docs]\nbase_url = "https://example.com"\n'
 ENV = {"API_TOKEN": "t", "GIT_SHA": "3f2a9c1"}
 
