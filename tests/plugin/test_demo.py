@@ -127,6 +127,7 @@ FAULT_CASES = [
     ("host-disk-low", "INVESTIGATE", 10, "host"),
     ("error-burst", "INVESTIGATE", 10, "prometheus"),
     ("error-sustained", "ROLLBACK", 1, "prometheus"),
+    ("memory-leak", "ROLLBACK", 1, "prometheus"),
 ]
 
 
@@ -160,6 +161,12 @@ def test_each_fault_gives_its_verdict(
         health = by_id(doc)["health"]
         assert (health["outcome"], health["decision"]) == ("passed", "investigate")
         assert [r["measurement"] for r in health["rules"]] == ["http.latency"]
+    if fault == "memory-leak":
+        memory = by_id(doc)["memory"]
+        assert (memory["outcome"], memory["decision"]) == ("failed", "rollback")
+        (growth,) = memory["measurements"][:1]
+        assert growth["name"] == "prometheus.memory_growth"
+        assert growth["value"] == pytest.approx(240e6, rel=0.05)
     if fault == "slower":
         # Only the baseline row sees it: 1.5 s is far from the matrix's absolute 2 s.
         orders = by_id(doc)["orders"]
