@@ -79,7 +79,13 @@ def test_a_go_run_saves_the_record_and_a_slower_deploy_is_judged_against_it(
         "--target=staging", "--baseline=lkg/last-good.json", "--verdict-json=v.json"
     )
     assert result.ret == 10, result.stdout.str()
-    result.stdout.fnmatch_lines(["*INVESTIGATE*api*http.latency *s, baseline *ms (+*%)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "deploygate: baseline lkg/last-good.json (GO run finished *Z): relative rules "
+            "compare with its values",
+            "*INVESTIGATE*api*http.latency *s, baseline *ms (+*%)*",
+        ]
+    )
     doc = verdict(pytester, "v.json")
     jsonschema.validate(saved, SCHEMA)
     jsonschema.validate(doc, SCHEMA)
