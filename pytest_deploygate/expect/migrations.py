@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.migrations import Migration, MigrationsObservation, version_key
 from pytest_deploygate.checks.postgres import MigrationKeys
 from pytest_deploygate.expect.base import Judgement
@@ -134,3 +135,10 @@ def _names(items: tuple[str, ...]) -> str:
     shown = ", ".join(items[:MAX_NAMED])
     more = len(items) - MAX_NAMED
     return shown + (f" and {more} more" if more > 0 else "")
+
+
+def judge_migrations_check(
+    spec: MigrationKeys, target: Target, obs: MigrationsObservation
+) -> Judgement:
+    """A migrations check of any database type."""
+    return judge_migrations(spec, obs)

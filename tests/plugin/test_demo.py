@@ -127,6 +127,7 @@ FAULT_CASES = [
     ("host-disk-low", "INVESTIGATE", 10, "host"),
     ("error-burst", "INVESTIGATE", 10, "prometheus"),
     ("error-sustained", "ROLLBACK", 1, "prometheus"),
+    ("memory-leak", "ROLLBACK", 1, "prometheus"),
 ]
 
 
@@ -160,6 +161,12 @@ def test_each_fault_gives_its_verdict(
         health = by_id(doc)["health"]
         assert (health["outcome"], health["decision"]) == ("passed", "investigate")
         assert [r["measurement"] for r in health["rules"]] == ["http.latency"]
+    if fault == "memory-leak":
+        memory = by_id(doc)["memory"]
+        assert (memory["outcome"], memory["decision"]) == ("failed", "rollback")
+        (growth,) = memory["measurements"][:1]
+        assert growth["name"] == "prometheus.memory_growth"
+        assert growth["value"] == pytest.approx(240e6, rel=0.05)
     if fault == "slower":
         # Only the baseline row sees it: 1.5 s is far from the matrix's absolute 2 s.
         orders = by_id(doc)["orders"]
@@ -302,3 +309,39 @@ def test_a_component_that_cannot_start_stops_the_others_and_says_why(
     assert len(ports) == 3
     assert_nothing_listens(ports)
     assert not workdir.exists()
+
+
+@pytest.mark.usefixtures("machine_db")
+def test_the_next_demo_run_removes_what_a_killed_one_left(scratch: Path) -> None:
+    command = [sys.executable, "-m", "pytest", "--target=demo", "-p", "no:cacheprovider"]
+    command += ["-p", "no:xdist", "--demo-fault=slow"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
+    proc = subprocess.Popen(
+        command, cwd=scratch, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            if line.startswith("collected"):
+                break
+    finally:
+        proc.kill()  # SIGKILL: no cleanup of its own at all
+        proc.wait()
+    assert list(scratch.glob("deploygate-demo-*"))
+    postgres = bool(find_binary("initdb"))
+    if postgres:
+        assert processes_mentioning(str(scratch))  # its PostgreSQL outlived it
+    # The next demo run (collecting only: starting the demo is what cleans up).
+    done = subprocess.run(
+        [*command[:-1], "--collect-only"],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "removed what an earlier demo run (process" in done.stdout
+    assert not list(scratch.glob("deploygate-*"))
+    if sys.platform == "linux":
+        assert processes_mentioning(str(scratch)) == []
