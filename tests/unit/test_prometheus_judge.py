@@ -308,3 +308,34 @@ def test_counter_or_gauge_comes_from_the_type_line_else_the_total_suffix(
     name: str, types: dict[str, str], kind: str
 ) -> None:
     assert kind_of(name, types) == kind
+
+
+def test_the_cpu_share_recipes_of_the_docs() -> None:
+    def cpu(at: float, busy: float, idle: float, process: float) -> Scrape:
+        return scrape(
+            at,
+            "# TYPE node_cpu_seconds_total counter\n"
+            f'node_cpu_seconds_total{{cpu="0",mode="user"}} {busy}\n'
+            f'node_cpu_seconds_total{{cpu="0",mode="idle"}} {idle}\n'
+            f'node_cpu_seconds_total{{cpu="0",mode="iowait"}} {idle / 10}\n'
+            "# TYPE process_cpu_seconds_total counter\n"
+            f"process_cpu_seconds_total {process}\n",
+        )
+
+    spec = check(
+        values=[{"metric": "process_cpu_seconds_total", "name": "cpu", "per_second": True}],
+        ratios=[
+            {
+                "name": "host_cpu",
+                "numerator": {
+                    "metric": "node_cpu_seconds_total",
+                    "labels": {"mode": "(?!idle|iowait).*"},
+                },
+                "denominator": {"metric": "node_cpu_seconds_total"},
+            }
+        ],
+    )
+    judged = judge_scrapes(spec, [cpu(0, 100, 1000, 50), cpu(10, 106, 1002, 54)])
+    process, host = judged.measurements
+    assert process.value == pytest.approx(0.4)  # 4 CPU seconds in 10 s: 40% of a core
+    assert host.value == pytest.approx(6 / (6 + 2 + 0.2))
