@@ -202,6 +202,9 @@ class QueryKeys(DatabaseKeys):
     max: float | None = None
     max_latency: Duration | None = None
     measurement: str = Field(default="db.query", pattern=r"^[A-Za-z0-9_.-]+$")
+    # The value's unit in reports and rules: "s", "bytes", "ratio", "count" compare with
+    # a rule's "5s"/"10MB"/"5%" notation; any other short label is shown as it is.
+    unit: str = Field(default="", pattern=r"^[A-Za-z%/_]{0,16}$")
 
 
 class PgQuery(PostgresCheck, QueryKeys):

@@ -246,7 +246,9 @@ def judge_query(spec: QueryKeys, target: Target, obs: QueryObservation) -> Judge
     ]
     if obs.numeric is not None:
         threshold, bound = _query_bound(spec)
-        measurements.insert(0, Measurement(spec.measurement, obs.numeric, "", threshold, bound))
+        measurements.insert(
+            0, Measurement(spec.measurement, obs.numeric, spec.unit, threshold, bound)
+        )
     return Judgement(tuple(failures), tuple(measurements))
 
 
