@@ -27,7 +27,7 @@ from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES, suite_nodeid
 from pytest_deploygate.outcomes import CheckRecord, Measurement
-from pytest_deploygate.probes.base import ProbeContext, classify
+from pytest_deploygate.probes.base import ProbeContext, classify, is_network_error
 from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Runner
@@ -164,7 +164,8 @@ class GateSession:
             if PROBE_DURATION_KEY in item.stash:
                 facts["duration_s"] = item.stash[PROBE_DURATION_KEY]
         report.deploygate = facts  # type: ignore[attr-defined]
-        if call.excinfo is not None and isinstance(call.excinfo.value, ProbeError):
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if exc is not None and (isinstance(exc, ProbeError) or is_network_error(exc)):
             report.longrepr = f"{kind}: {facts['reason']}"
         self.mask_report(report)
 

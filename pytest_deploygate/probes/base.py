@@ -27,6 +27,7 @@ from pytest_deploygate.errors import (
     ProbeTLSError,
     one_line,
 )
+from pytest_deploygate.masking import display_url
 
 if TYPE_CHECKING:
     from pytest_deploygate.probes.hostconn import HostPool
@@ -117,6 +118,7 @@ def classify(exc: BaseException, where: str = "", timeout: Timeout = None) -> Pr
         mapped = classify_psycopg(exc)
         if mapped is not None:
             return mapped
+    where = where or request_where(exc)
     suffix = f" ({where})" if where else ""
     requests = sys.modules.get("requests")  # not imported: exc cannot be one of its errors
     if requests is not None and isinstance(exc, requests.RequestException):
@@ -138,6 +140,29 @@ def classify(exc: BaseException, where: str = "", timeout: Timeout = None) -> Pr
     if isinstance(exc, (ValueError, UnicodeError)):
         return ProbeProtocolError(f"{one_line(exc)}{suffix}")
     return ProbeError(f"{type(exc).__name__}: {one_line(exc)}{suffix}")
+
+
+def request_where(exc: BaseException) -> str:
+    """``GET https://host/path`` of the request a requests error was raised for (no query
+    string, no credentials), or "": a team test's error then names what it called."""
+    requests = sys.modules.get("requests")
+    if requests is None or not isinstance(exc, requests.RequestException):
+        return ""
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None)
+    if not url:
+        return ""
+    method = getattr(request, "method", None)
+    return f"{method} {display_url(url)}" if method else display_url(url)
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """A requests or socket-level error: its traceback (hundreds of lines through urllib3)
+    says nothing the one-line reason does not."""
+    requests = sys.modules.get("requests")
+    if requests is not None and isinstance(exc, requests.RequestException):
+        return True
+    return isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror, ssl.SSLError))
 
 
 def _classify_requests(exc: BaseException, suffix: str, timeout: Timeout) -> ProbeError:

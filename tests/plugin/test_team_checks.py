@@ -74,6 +74,30 @@ def test_api(http):
     assert "connection refused" in check["reason"]
 
 
+def test_a_team_tests_own_requests_call_that_fails_prints_one_line_with_its_url(
+    pytester: pytest.Pytester,
+) -> None:
+    port = closed_port()
+    team_gate(
+        pytester,
+        f"http://127.0.0.1:{port}",
+        f"""
+import requests
+
+@pytest.mark.smoke
+def test_api():
+    requests.get("http://user:pw@127.0.0.1:{port}/stats?token=abc", timeout=5)
+""",
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
+    assert result.ret == 1
+    reason = verdict(pytester)["checks"][0]["reason"]
+    assert reason == f"connection refused (GET http://127.0.0.1:{port}/stats)"
+    output = result.stdout.str()
+    assert "urllib3" not in output and "Traceback" not in output
+    assert "abc" not in output and ":pw@" not in output
+
+
 def test_a_rule_acts_on_a_team_measurement(pytester: pytest.Pytester, http_base: str) -> None:
     rule = '[[decision.rules]]\nmeasurement = "queue.*"\nabove = 100\ndecision = "rollback"\n'
     team_gate(
