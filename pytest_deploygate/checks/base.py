@@ -60,6 +60,9 @@ Quantity = Annotated[
     BeforeValidator(parse_quantity),
     _notation(r"^.+$", "a number, or a duration (2s), size (10GB) or ratio (5%) in base units"),
 ]
+# The unit a check may declare for a value it reads (a query result, a metric), so rules
+# and messages treat it as a duration, a size or a ratio: "512MB" then fits a rule on it.
+MeasurementUnit = Literal["", "s", "bytes", "ratio", "count", "days"]
 CheckId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=100)]
 
 DEFAULT_TIMEOUT = 10.0
