@@ -138,7 +138,7 @@ def in_unit(value: float, kind: str, unit: str) -> float | None:
 def _seconds(value: float) -> str:
     """250ms, 2.50s; long spans (a backup's age) in the unit people think in: 5.0m, 1.0d."""
     size = abs(value)
-    if size < 1:
+    if round(size * 1000) < 1000:  # 0.9996 s reads 1.00s, not 1000ms
         return f"{value * 1000:.0f}ms"
     for name, span in (("d", 86400), ("h", 3600), ("m", 60)):
         if size >= 2 * span or (size >= span and value % span == 0):
