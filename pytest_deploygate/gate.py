@@ -22,6 +22,7 @@ import pytest_deploygate.fixtures as fixtures
 import pytest_deploygate.host_fixture as host_fixture
 import pytest_deploygate.reporters.html as html_report
 import pytest_deploygate.suites as builtin_suites  # type: ignore[import-not-found, unused-ignore]
+from pytest_deploygate.baseline import NONE_GIVEN, Baseline, read_baseline
 from pytest_deploygate.config import (
     DEMO_TARGET,
     GateConfig,
@@ -30,7 +31,7 @@ from pytest_deploygate.config import (
     load,
     read_file,
 )
-from pytest_deploygate.decision import EXIT_INTERNAL
+from pytest_deploygate.decision import EXIT_INTERNAL, GO, GateResult
 from pytest_deploygate.distribute import (
     SHARE_KEY,
     SHARES_KEY,
@@ -39,16 +40,19 @@ from pytest_deploygate.distribute import (
     uses_shares,
     worker_share,
 )
-from pytest_deploygate.errors import ConfigError
+from pytest_deploygate.errors import ConfigError, one_line
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
 from pytest_deploygate.names import DEFAULT_CONCURRENCY, SUITE_NODE_PREFIX
 from pytest_deploygate.plugin import is_xdist_worker, setting
 from pytest_deploygate.registry import BY_NAME
+from pytest_deploygate.report_files import prepare as prepare_report
+from pytest_deploygate.report_files import remove_partial, report_paths
 from pytest_deploygate.reporters.progress import progress_line, rule_watch
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
 from pytest_deploygate.runner import CheckInstance, is_exclusive
 from pytest_deploygate.session import GateSession, check_meta, declared_check, marker_problem
+from pytest_deploygate.signals import stop_on_sigterm, terminate
 from pytest_deploygate.stash import GATE_KEY
 from pytest_deploygate.units import parse_duration, plural
 from pytest_deploygate.windows import check_windows
@@ -59,12 +63,21 @@ SUITES_DIR = Path(builtin_suites.__file__).parent
 PROGRESS_LINES = 10
 PROGRESS_EVERY_S = 2.0
 DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
+# The demo's last good deploy, in its work directory: its baseline unless --baseline.
+DEMO_BASELINE_FILE = "demo-baseline.json"
+DEMO_BASELINE_NAME = "the demo's last good deploy"
 
 
 def activate(config: pytest.Config, name: str) -> None:
     """Build the gate for target ``name`` and wire it into pytest's hooks."""
+    restore = stop_on_sigterm()
+    if restore is not None:
+        config.add_cleanup(restore)
     try:
-        verdict_file = None if is_xdist_worker(config) else _verdict_file(config)
+        controller = not is_xdist_worker(config)
+        verdict_file = _verdict_file(config) if controller else None
+        save_file = _save_baseline_file(config) if controller else None
+        reports = report_paths(config) if controller else {}
         gate = _build_gate(config, name)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -73,7 +86,9 @@ def activate(config: pytest.Config, name: str) -> None:
     # Registered after testinfra's plugin: our ``host`` (parametrized over the target's
     # hosts) is the one team-written checks get.
     config.pluginmanager.register(host_fixture, "deploygate-host")
-    config.pluginmanager.register(GatePlugin(gate, verdict_file), "deploygate-gate")
+    config.pluginmanager.register(
+        GatePlugin(gate, verdict_file, reports, save_baseline=save_file), "deploygate-gate"
+    )
     html_report.register(config, gate)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(
@@ -86,26 +101,26 @@ def _verdict_file(config: pytest.Config) -> Path | None:
     """``--verdict-json``, checked before anything runs; a verdict file left from an
     earlier run is removed, so a run that stops early never leaves an old GO behind."""
     value = setting(config, "deploygate_verdict_json")
+    return prepare_report(config.invocation_params.dir, value, "--verdict-json") if value else None
+
+
+def _save_baseline_file(config: pytest.Config) -> Path | None:
+    """``--save-baseline``, checked before anything runs; unlike the verdict file, the
+    previous record stays until a GO replaces it."""
+    value = setting(config, "deploygate_save_baseline")
     if not value:
         return None
-    path = config.invocation_params.dir / value
-    fix = "pass a file path in a writable directory."
-    if path.is_dir():
-        raise ConfigError(f"{value} is a directory.", source="--verdict-json", fix=fix)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write {value}: {exc.strerror}.", source="--verdict-json", fix=fix
-        ) from None
-    if not os.access(path.parent, os.W_OK):
-        raise ConfigError(
-            f"cannot write {value}: its directory is not writable.",
-            source="--verdict-json",
-            fix=fix,
-        )
-    return path
+    return prepare_report(config.invocation_params.dir, value, "--save-baseline", remove=False)
+
+
+def _baseline(config: pytest.Config, target: str, demo: Path | None = None) -> Baseline:
+    """``--baseline``, read once here; whatever is wrong with it is the baseline's
+    ``problem``, which the relative rules report (never a usage error: a CI cache that
+    has no record yet must not stop the gate). The demo brings its own."""
+    value = setting(config, "deploygate_baseline")
+    if not value:
+        return NONE_GIVEN if demo is None else read_baseline(demo, DEMO_BASELINE_NAME, target)
+    return read_baseline(config.invocation_params.dir / value, value, target)
 
 
 def _build_gate(config: pytest.Config, name: str) -> GateSession:
@@ -114,8 +129,10 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
     data: dict[str, Any] | None = read_file(path, display_path(path, invocation)) if path else None
     faults = tuple(config.getoption("deploygate_demo_faults") or ())
     lines: list[str] = []
+    demo_baseline: Path | None = None
     if name == DEMO_TARGET and (data is None or DEMO_TARGET not in data.get("targets", {})):
         data, base_dir, source, lines = _demo_config(config, faults)
+        demo_baseline = base_dir / DEMO_BASELINE_FILE
     elif data is None or path is None:
         raise ConfigError(
             f"no config found for target {name!r}: no deploygate.toml in {invocation} and no "
@@ -141,6 +158,8 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
         observe=_observe(config),
         concurrency=_worker_concurrency(config, _concurrency(config, gate_config)),
         is_worker=is_xdist_worker(config),
+        # The controller decides: a worker needs no baseline.
+        baseline=NONE_GIVEN if is_xdist_worker(config) else _baseline(config, name, demo_baseline),
         abort_on_rollback=bool(
             config.getoption("deploygate_abort_on_rollback")
             or config.getini("deploygate_abort_on_rollback")
@@ -213,6 +232,7 @@ def _demo_config(
     workdir = Path(tempfile.mkdtemp(prefix="deploygate-demo-"))
     demo = start_demo(frozenset(faults), workdir)
     config.add_cleanup(demo.stop)
+    (workdir / DEMO_BASELINE_FILE).write_text(json.dumps(demo.baseline), encoding="utf-8")
     shared_file = workdir / "demo-config.json"
     shared_file.write_text(
         json.dumps({"config": demo.config, "base_dir": str(workdir)}), encoding="utf-8"
@@ -241,9 +261,18 @@ def _collect_builtin_suites(config: pytest.Config, gate_config: GateConfig) -> N
 class GatePlugin:
     """Hooks active when ``--target`` is given."""
 
-    def __init__(self, gate: GateSession, verdict_file: Path | None) -> None:
+    def __init__(
+        self,
+        gate: GateSession,
+        verdict_file: Path | None,
+        reports: dict[str, Path],
+        *,
+        save_baseline: Path | None = None,
+    ) -> None:
         self.gate = gate
         self.verdict_file = verdict_file
+        self.reports = reports
+        self.save_baseline = save_baseline
         self._verdict_error = ""
         self._record_factory: Callable[..., logging.LogRecord] | None = None
         # Misused deploygate_suite markers, reported together once collection is done.
@@ -268,6 +297,8 @@ class GatePlugin:
             f"{plural(len(gate_config.checks), 'declared check')}, "
             f"{plural(len(gate_config.rules), 'decision rule')}"
         ]
+        if any(rule.relative for rule in gate_config.rules):
+            lines.append(f"deploygate: {self.gate.baseline.describe()}")
         return lines + [f"deploygate: {line}" for line in getattr(self.gate, "header_lines", [])]
 
     def _mask_log_records(self) -> None:
@@ -420,6 +451,11 @@ class GatePlugin:
         if not self.gate.is_worker:
             self.gate.on_report(report)
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # Under xdist the controller gets the workers' failed collections here too.
+        if report.failed and not self.gate.is_worker:
+            self.gate.collection_failed(report)
+
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_sessionfinish(
         self, session: pytest.Session, exitstatus: int
@@ -431,20 +467,36 @@ class GatePlugin:
         checked = not (option.setuponly or option.setupplan)
         result = self.gate.finish(int(session.exitstatus), markexpr, checked=checked)
         if self.verdict_file is not None:
-            try:
-                write_verdict(self.verdict_file, result, self.gate.mask)
-            except OSError as exc:
-                self._verdict_error = (
-                    f"deploygate: could not write the verdict file {self.verdict_file}: "
-                    f"{exc.strerror}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
-                )
+            self._write(self.verdict_file, "the verdict file", result)
+        # The last-known-good record moves only on GO: any other verdict keeps the old one.
+        if self.save_baseline is not None and result.verdict == GO:
+            self._write(self.save_baseline, "the baseline record", result)
         try:
             return (yield)
+        except OSError as exc:
+            # pytest's junitxml or pytest-html could not write (a full disk): one line and
+            # exit 3, not a traceback after a banner that said GO.
+            remove_partial(self.reports)
+            written = ", ".join(f"{flag} {path}" for flag, path in self.reports.items())
+            self._verdict_error = (
+                f"deploygate: could not write the reports ({written or 'a report'}): "
+                f"{_why(exc)}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
+            )
+            return None
         finally:
             self._write_banner(session)
             # The one place the exit status is decided: a CI step that cannot read the
             # verdict file must not go on as if it had one.
             session.exitstatus = EXIT_INTERNAL if self._verdict_error else result.exit_code
+
+    def _write(self, path: Path, what: str, result: GateResult) -> None:
+        try:
+            write_verdict(path, result, self.gate.mask)
+        except (OSError, ValueError) as exc:
+            self._verdict_error = (
+                f"deploygate: could not write {what} {path}: "
+                f"{_why(exc)}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
+            )
 
     def _write_banner(self, session: pytest.Session) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -459,6 +511,10 @@ class GatePlugin:
                 reporter.write_line(self.gate.mask(line.text), **style)
         if self._verdict_error:
             reporter.write_line(self._verdict_error, red=True, bold=True)
+
+
+def _why(exc: Exception) -> str:
+    return one_line(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)
 
 
 def _checks_ahead(gate: GateSession, session: pytest.Session) -> list[CheckInstance]:
@@ -499,6 +555,7 @@ class XdistPlugin:
         # ``--dist load``, which our scheduling replaces.
         self.shares = shares
         self._shares_given = 0
+        self.worker_pids: list[int] = []
 
     def pytest_configure_node(self, node: Any) -> None:
         """Each of the workers xdist starts first gets a share of the declared checks; a
@@ -515,6 +572,25 @@ class XdistPlugin:
         from pytest_deploygate.xdist_scheduling import make_scheduler
 
         return make_scheduler(config, log, exclusive_by_nodeid(self.gate))
+
+    def pytest_xdist_newgateway(self, gateway: Any) -> None:
+        """Learn the process id of each local worker, to stop it when the run is
+        interrupted (a worker busy in a check would otherwise finish it first)."""
+        spec = gateway.spec
+        if not getattr(spec, "popen", False) or getattr(spec, "via", None):
+            return  # not a child process of this machine: not ours to signal
+        try:
+            self.worker_pids.append(
+                int(gateway.remote_exec("import os; channel.send(os.getpid())").receive(30))
+            )
+        except Exception:  # an unusual gateway: it is stopped the way xdist stops it
+            return
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # Before xdist's own teardown, which waits up to 10 s for busy workers.
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            terminate(self.worker_pids)
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         known = self.gate.declared_meta()

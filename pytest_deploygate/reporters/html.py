@@ -88,6 +88,7 @@ class MeasuredLine:
     measurement: Measurement
     limits: tuple[str, ...]  # what the check held it to, then each rule it tripped
     tripped: bool
+    versus: str = ""  # "baseline 1.10s (+119%)" when a relative rule compared it
     sparkline: Markup | None = None  # an inline <svg> of the samples, when there are some
 
     @property
@@ -298,8 +299,13 @@ def _line(m: Measurement, fired: tuple[FiredRule, ...]) -> MeasuredLine:
         sign = _BOUND_SIGN.get(m.bound or "max", "≤")
         limits.append(f"{sign} {format_value(m.threshold, m.unit)}")
     limits.extend(rule_limit(f) for f in tripped)
+    versus = next((f.versus for f in tripped if f.versus), "")
     return MeasuredLine(
-        measurement=m, limits=tuple(limits), tripped=bool(tripped), sparkline=sparkline(m, fired)
+        measurement=m,
+        limits=tuple(limits),
+        tripped=bool(tripped),
+        versus=versus,
+        sparkline=sparkline(m, fired),
     )
 
 
@@ -316,10 +322,13 @@ def sparkline(m: Measurement, fired: tuple[FiredRule, ...]) -> Markup | None:
 
 
 def rule_threshold(fired: FiredRule) -> str:
-    """A fired rule's threshold as the rule table shows it: ``> 2.00s``."""
+    """A fired rule's threshold as the rule table shows it: ``> 2.00s``,
+    ``> baseline +20%``."""
+    if fired.rule.relative:
+        return fired.relative_limit + (f" ({fired.problem})" if fired.problem else "")
     if fired.threshold is None:
         return f"{fired.rule.raw_threshold} (does not fit the unit)"
-    sign = ">" if fired.rule.above is not None else "<"
+    sign = ">" if fired.rule.is_above else "<"
     persistence = fired.rule.persistence
     held = f" {persistence.describe()}" if persistence is not None else ""
     return f"{sign} {format_value(fired.threshold, fired.measurement.unit)}{held}"
