@@ -162,6 +162,8 @@ def _value(view: _View, rule: ValueRule) -> Result:
         return None, f"no sample of {rule.describe()}"
     counter = view.kind(rule.metric) == "counter"
     name, label = f"prometheus.{rule.label}", rule.describe()
+    unit = unit_of(rule.metric, rule.per_second)
+    show = _formatter(unit)
     if rule.per is not None:
         per_what = "second" if rule.per == 1 else "minute"
         if len(points) < 2 or points[-1][0] <= points[0][0]:
@@ -173,22 +175,35 @@ def _value(view: _View, rule: ValueRule) -> Result:
             steps = step_increases(view.series(rule))
             value = sum(steps) / view.times[-1] * rule.per
             samples = _interval_rates(view.times, steps, rule.per)
-            what = f"grew {value:g} per {per_what}{view.over}"
+            what = f"grew {show(value)} per {per_what}{view.over}"
         else:
             value = (slope(points) or 0.0) * rule.per
             samples = ()
-            what = f"changed by {value:g} per {per_what}{view.over} (least-squares slope)"
-        return _held(name, "", value, samples, rule.min, rule.max, label, what, _g)
+            what = f"changed by {show(value)} per {per_what}{view.over} (least-squares slope)"
+        return _held(name, unit, value, samples, rule.min, rule.max, label, what, show)
     if not view.windowed:
         value = points[0][1]
-        return _held(name, "", value, (), rule.min, rule.max, label, f"is {value:g}", _g)
+        return _held(name, unit, value, (), rule.min, rule.max, label, f"is {show(value)}", show)
     if counter:
         steps = step_increases(view.series(rule))
         samples = tuple(_running(view.times, steps))
         value = samples[-1][1]
-        what = f"increased by {value:g}{view.over}"
-        return _held(name, "", value, samples, rule.min, rule.max, label, what, _g)
-    return _worst(name, "", tuple(points), rule.min, rule.max, label, view.over, _g)
+        what = f"increased by {show(value)}{view.over}"
+        return _held(name, unit, value, samples, rule.min, rule.max, label, what, show)
+    return _worst(name, unit, tuple(points), rule.min, rule.max, label, view.over, show)
+
+
+def unit_of(metric: str, per_second: bool = False) -> str:
+    """The unit Prometheus' naming conventions put in a metric's name: ``_bytes``,
+    ``_seconds``, ``_ratio``; CPU seconds per second are a share of one core."""
+    base = metric.removesuffix("_total")
+    if base.endswith("_bytes"):
+        return "bytes"
+    if base.endswith("_seconds"):
+        return "ratio" if per_second and metric.endswith("_total") else "s"
+    if base.endswith("_ratio"):
+        return "ratio"
+    return ""
 
 
 # -- ratios ------------------------------------------------------------------------------
