@@ -156,6 +156,11 @@ class WindowKeys(Model):
                 f"({format_value(self.window, 's')}): the window would hold one sample; "
                 "make the interval shorter or the window longer"
             )
+        if self.window is not None and getattr(self, "wait", None) is not None:
+            raise ValueError(
+                "wait retries a check run once; over a window every probe is a sample and "
+                "rules with for decide how long a failure may last: remove wait"
+            )
         if not self.observes_by_default and self.window is None:
             given = [k for k in ("interval", "initial_delay") if getattr(self, k) is not None]
             if given:

@@ -37,7 +37,7 @@ from pytest_deploygate.checks.host import (
     SocketObservation,
     version_tuple,
 )
-from pytest_deploygate.expect.base import Judgement, snippet
+from pytest_deploygate.expect.base import Judgement, snippet, tail_snippet
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_duration, format_value
 
@@ -195,7 +195,7 @@ def judge_command(spec: CommandCheck, target: Target, obs: CommandObservation) -
     failures = []
     expected = spec.expected_exits()
     if obs.exit_status not in expected:
-        said = snippet(obs.stderr or obs.stdout, 160)
+        said = tail_snippet(obs.stderr or obs.stdout, 160)
         wanted = " or ".join(str(c) for c in expected)
         failures.append(
             f"`{snippet(spec.command, 60)}` exited {obs.exit_status}, expected {wanted}"

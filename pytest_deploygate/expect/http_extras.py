@@ -10,6 +10,7 @@ from typing import Any
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.http import HttpCheck, HttpObservation
 from pytest_deploygate.expect.base import snippet, subset_mismatch
+from pytest_deploygate.expect.http_bounds import bound_failures
 from pytest_deploygate.expect.jsonpath import MISSING, as_text, lookup
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import plural
@@ -43,6 +44,9 @@ def body_failures(
             failures.append(f"body is not JSON: {_body(obs)}")
     if parsed is not _NOT_PARSED:
         failures.extend(_path_failures(spec, parsed))
+        bounded, measured = bound_failures(spec, parsed)
+        failures.extend(bounded)
+        measurements.extend(measured)
         if spec.expect_version:
             failures.extend(version_failures(spec, target, parsed))
 
@@ -68,6 +72,8 @@ def _needs_json(spec: HttpCheck) -> bool:
     return bool(
         spec.expect_json_path
         or spec.match_json_path
+        or spec.max_json_path
+        or spec.min_json_path
         or spec.expect_version
         or spec.body_length_path is not None
     )

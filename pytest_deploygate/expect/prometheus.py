@@ -161,8 +161,10 @@ def _value(view: _View, rule: ValueRule) -> Result:
     if not points:
         return None, f"no sample of {rule.describe()}"
     counter = view.kind(rule.metric) == "counter"
-    unit, show = rule.unit, _formatter(rule.unit)
     name, label = f"prometheus.{rule.label}", rule.describe()
+    # A declared unit wins over the one the metric's name suggests.
+    unit = rule.unit or unit_of(rule.metric, rule.per_second)
+    show = _formatter(unit)
     if rule.per is not None:
         per_what = "second" if rule.per == 1 else "minute"
         if len(points) < 2 or points[-1][0] <= points[0][0]:
@@ -190,6 +192,19 @@ def _value(view: _View, rule: ValueRule) -> Result:
         what = f"increased by {show(value)}{view.over}"
         return _held(name, unit, value, samples, rule.min, rule.max, label, what, show)
     return _worst(name, unit, tuple(points), rule.min, rule.max, label, view.over, show)
+
+
+def unit_of(metric: str, per_second: bool = False) -> str:
+    """The unit Prometheus' naming conventions put in a metric's name: ``_bytes``,
+    ``_seconds``, ``_ratio``; CPU seconds per second are a share of one core."""
+    base = metric.removesuffix("_total")
+    if base.endswith("_bytes"):
+        return "bytes"
+    if base.endswith("_seconds"):
+        return "ratio" if per_second and metric.endswith("_total") else "s"
+    if base.endswith("_ratio"):
+        return "ratio"
+    return ""
 
 
 # -- ratios ------------------------------------------------------------------------------

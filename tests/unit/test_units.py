@@ -126,3 +126,8 @@ def test_a_ratio_beyond_the_whole_is_refused(bad: object) -> None:
 def test_a_ratio_may_allow_more_than_the_whole_when_asked() -> None:
     assert parse_ratio("150%", at_most=10) == pytest.approx(1.5)
     assert parse_ratio("100%") == 1.0
+
+
+def test_just_under_a_second_reads_as_seconds_not_1000ms() -> None:
+    assert format_value(0.9996, "s") == "1.00s"
+    assert format_value(0.9994, "s") == "999ms"
