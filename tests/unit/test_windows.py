@@ -144,7 +144,8 @@ def test_stop_ends_a_window_waiting_for_its_next_sample() -> None:
 
 def test_text_sparkline_shows_the_shape_and_not_a_number() -> None:
     assert text_sparkline([(0, 0.0), (1, 1.0), (2, 0.5), (3, math.nan)]) == "▁█▅×"
-    assert text_sparkline([(0, 3.0), (1, 3.0)]) == "▁▁"
+    assert text_sparkline([(0, 3.0), (1, 3.0)]) == "██"  # steady, drawn against zero
+    assert text_sparkline([(0, 0.0), (1, 0.0)]) == "▁▁"
     assert len(text_sparkline([(t, float(t)) for t in range(100)], width=10)) == 10
     # Grouped: the group's worst, so a one-sample spike stays visible.
     assert "█" in text_sparkline([(t, 1.0 if t == 37 else 0.0) for t in range(100)], width=10)
