@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
@@ -106,8 +106,6 @@ class HttpObservation:
     body: str
     latency: float
     truncated: bool = False
-    redirects: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_url(spec: RequestSpec, target: Target) -> str:

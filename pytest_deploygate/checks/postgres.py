@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Target
+from pytest_deploygate.checks.base import (
+    CheckSpec,
+    Duration,
+    MeasurementUnit,
+    Quantity,
+    Ratio,
+    Target,
+)
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
     from pytest_deploygate.probes.base import ProbeContext
@@ -198,13 +205,11 @@ class QueryKeys(DatabaseKeys):
 
     sql: str = Field(min_length=1)
     expect: Scalar | None = None
-    min: float | None = None
-    max: float | None = None
+    min: Quantity | None = None
+    max: Quantity | None = None
+    unit: MeasurementUnit = ""
     max_latency: Duration | None = None
     measurement: str = Field(default="db.query", pattern=r"^[A-Za-z0-9_.-]+$")
-    # The value's unit in reports and rules: "s", "bytes", "ratio", "count" compare with
-    # a rule's "5s"/"10MB"/"5%" notation; any other short label is shown as it is.
-    unit: str = Field(default="", pattern=r"^[A-Za-z%/_]{0,16}$")
 
 
 class PgQuery(PostgresCheck, QueryKeys):

@@ -26,6 +26,7 @@ from websockets.sync.server import Server, ServerConnection, serve
 
 from pytest_deploygate.demo.base import ComponentInfo
 from pytest_deploygate.demo.certs import make_certificates
+from pytest_deploygate.units import format_duration
 
 HOST = "127.0.0.1"
 VERSION = "1.4.2"
@@ -42,7 +43,8 @@ FAULTS: dict[str, str] = {
         "/health answers 500 Internal Server Error: the health and load checks fail -> ROLLBACK"
     ),
     "slow": (
-        f"every HTTP answer takes {SLOW_S:g} s: latency in the matrix's 2-5 s band -> INVESTIGATE"
+        f"every HTTP answer takes {format_duration(SLOW_S)}: latency in the matrix's 2-5 s "
+        "band -> INVESTIGATE"
     ),
     "ws-silent": "the WebSocket accepts the connection but never answers the ping -> ROLLBACK",
     "version-mismatch": (

@@ -38,7 +38,7 @@ from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.exposition import Labels, kind_of
 from pytest_deploygate.outcomes import Bound, Measurement
 from pytest_deploygate.prommath import histogram_quantile, slope, step_increases
-from pytest_deploygate.units import format_value
+from pytest_deploygate.units import format_number, format_value
 from pytest_deploygate.windows import Taken, combine
 
 Point = tuple[float, float]
@@ -162,7 +162,8 @@ def _value(view: _View, rule: ValueRule) -> Result:
         return None, f"no sample of {rule.describe()}"
     counter = view.kind(rule.metric) == "counter"
     name, label = f"prometheus.{rule.label}", rule.describe()
-    unit = unit_of(rule.metric, rule.per_second)
+    # A declared unit wins over the one the metric's name suggests.
+    unit = rule.unit or unit_of(rule.metric, rule.per_second)
     show = _formatter(unit)
     if rule.per is not None:
         per_what = "second" if rule.per == 1 else "minute"
@@ -231,8 +232,8 @@ def _ratio(view: _View, rule: RatioRule) -> Result:
             return None, ""
         if not view.windowed:
             (_, value), *_ = points
-            num = numerators[0] or 0.0
-            what = f"is {_pct(value)} ({num:g} of {denominators[0]:g})"
+            num, den = numerators[0] or 0.0, denominators[0] or 0.0
+            what = f"is {_pct(value)} ({format_number(num)} of {format_number(den)})"
             return _held(name, "ratio", value, (), rule.min, rule.max, rule.name, what, _pct)
         return _worst(name, "ratio", points, rule.min, rule.max, rule.name, view.over, _pct)
     num_steps = step_increases(view.series(rule.numerator))
@@ -246,7 +247,9 @@ def _ratio(view: _View, rule: RatioRule) -> Result:
         for t, n, d in zip(view.times[1:], num_steps[1:], den_steps[1:], strict=True)
         if d
     )
-    what = f"is {_pct(value)}{view.over} ({numerator:g} of {denominator:g})"
+    what = (
+        f"is {_pct(value)}{view.over} ({format_number(numerator)} of {format_number(denominator)})"
+    )
     return _held(name, "ratio", value, samples, rule.min, rule.max, rule.name, what, _pct)
 
 
@@ -263,7 +266,11 @@ def _quantile(view: _View, rule: QuantileRule) -> Result:
     per_le = _buckets(view.series(rule.buckets))
     if not per_le:
         return None, f"no buckets of {rule.metric} ({rule.buckets.describe()} with an 'le' label)"
-    name, label, unit = f"prometheus.{rule.name}", f"{rule.name} (q={rule.q:g})", rule.unit
+    name, label, unit = (
+        f"prometheus.{rule.name}",
+        f"{rule.name} (q={format_number(rule.q)})",
+        rule.unit,
+    )
     show = _formatter(unit)
     if not view.windowed:
         value = histogram_quantile(rule.q, [(le, counts[0]) for le, counts in per_le.items()])
@@ -404,13 +411,9 @@ def _bound(
     return ("min", low) if low is not None else (None, None)
 
 
-def _g(value: float) -> str:
-    return f"{value:g}"
-
-
 def _pct(value: float) -> str:
     return format_value(value, "ratio")
 
 
 def _formatter(unit: str) -> Callable[[float], str]:
-    return (lambda v: format_value(v, unit)) if unit else _g
+    return lambda v: format_value(v, unit)

@@ -208,25 +208,3 @@ def test_each_unmet_expectation_is_one_line(
     type_name: str, table: dict[str, Any], obs: object, expected: tuple[str, ...]
 ) -> None:
     assert failures(type_name, table, obs) == expected
-
-
-@pytest.mark.parametrize("type_name", ["postgres", "sqlite"])
-def test_a_query_measurement_carries_its_unit(type_name: str) -> None:
-    kind = BY_NAME[type_name]
-    table = {"check": "query", "sql": "SELECT 12", "max": 50, "unit": "s", "path": "app.db"}
-    if type_name == "postgres":
-        del table["path"]
-    spec = kind.parse({"id": "db", "type": type_name, "phases": ["predeploy"], **table})
-    measured = kind.judge(spec, Target(), QueryObservation(12, 12.0, 0.01, 1)).measurements
-    assert [(m.name, m.unit) for m in measured] == [("db.query", "s"), ("db.query_latency", "s")]
-    default = kind.parse(
-        {
-            "id": "db",
-            "type": type_name,
-            "phases": ["predeploy"],
-            "check": "query",
-            "sql": "SELECT 1",
-            **({"path": "app.db"} if type_name == "sqlite" else {}),
-        }
-    )
-    assert default.unit == ""  # type: ignore[attr-defined]

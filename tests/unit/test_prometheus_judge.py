@@ -59,7 +59,7 @@ def test_a_gauge_over_a_window_is_judged_on_its_samples_not_its_increase() -> No
     assert m.value == 900 * MB
     assert m.samples == ((0.0, 900 * MB), (2.0, 900 * MB))
     assert judged.failures == (
-        "process_resident_memory_bytes reached 900.0MB over 2.00s, above 512.0MB",
+        "process_resident_memory_bytes reached 900 MB over 2.00s, above 512 MB",
     )
 
 
@@ -73,7 +73,7 @@ def test_a_gauge_held_to_a_minimum_reports_its_lowest_sample() -> None:
     judged = judge_scrapes(check(**rule), [memory(0, 200 * MB), memory(1, 50 * MB)])
     assert only(judged).value == 50 * MB
     assert judged.failures == (
-        "process_resident_memory_bytes fell to 50.0MB over 1.00s, below 100.0MB",
+        "process_resident_memory_bytes fell to 50 MB over 1.00s, below 100 MB",
     )
 
 
@@ -105,8 +105,8 @@ def test_a_leak_is_measured_per_minute_and_one_dip_does_not_hide_it() -> None:
     assert m.name == "prometheus.growth"
     assert m.value == pytest.approx(120 * MB)
     assert judged.failures == (
-        "process_resident_memory_bytes changed by 120.0MB per minute over 9.00s "
-        "(least-squares slope), above 100.0MB",
+        "process_resident_memory_bytes changed by 120 MB per minute over 9.00s "
+        "(least-squares slope), above 100 MB",
     )
 
 
