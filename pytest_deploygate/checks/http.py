@@ -101,6 +101,9 @@ class HttpObservation:
     truncated: bool = False
     redirects: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # Whether the request opened its connection (the latency then includes connecting,
+    # and TLS); False: it reused the gate's open connection to that host; None: unknown.
+    new_connection: bool | None = None
 
 
 def resolve_url(spec: RequestSpec, target: Target) -> str:

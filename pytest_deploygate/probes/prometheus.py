@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from pytest_deploygate.checks.base import Target
@@ -19,6 +18,7 @@ from pytest_deploygate.checks.prometheus import (
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError
 from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.probes.http import USER_AGENT, tls_verify
+from pytest_deploygate.probes.httpconn import http_sessions
 
 
 def probe_prometheus(
@@ -37,12 +37,9 @@ def scrape(spec: PrometheusCheck, target: Target, ctx: ProbeContext, url: str) -
     headers = {"User-Agent": USER_AGENT, **target.headers, **spec.headers}
     timeout = spec.effective_timeout(target)
     try:
-        response = requests.get(
-            url,
-            headers=headers,
-            timeout=timeout,
-            verify=tls_verify(spec.verify, spec.ca_bundle, target, ctx),
-        )
+        with http_sessions(ctx) as sessions:
+            settings = sessions.settings(url, tls_verify(spec.verify, spec.ca_bundle, target, ctx))
+            response = sessions.session(url).get(url, headers=headers, timeout=timeout, **settings)
     except Exception as exc:
         raise classify(exc, "GET " + url.split("?", 1)[0], timeout) from exc
     if response.status_code != 200:
