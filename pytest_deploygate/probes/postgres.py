@@ -54,6 +54,7 @@ from pytest_deploygate.probes.migrations import (
     scan,
 )
 from pytest_deploygate.probes.pgconn import PgSettings, connect, map_error, pg_reason
+from pytest_deploygate.probes.pgpool import pg_session
 
 Conn = psycopg.Connection[Any]
 
@@ -82,24 +83,25 @@ def settings_for(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> PgSe
 def probe_postgres(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> Any:
     settings = settings_for(spec, target, ctx)
     masker = settings.masker()
-    start = time.perf_counter()
-    conn = connect(settings)
-    connect_time = time.perf_counter() - start
     try:
-        return _gather(spec, conn, ctx, settings, connect_time)
+        if isinstance(spec, PgReachable):
+            # It measures connecting: always a session of its own.
+            start = time.perf_counter()
+            conn = connect(settings)
+            try:
+                return _reachable(spec, conn, time.perf_counter() - start)
+            finally:
+                conn.close()
+        # The other checks of a database share one session (probes/pgpool.py).
+        with pg_session(ctx, settings) as conn:
+            return _gather(spec, conn, ctx, settings)
     except ProbeError:
         raise
     except psycopg.Error as exc:
         raise map_error(exc, masker, settings.where(), settings.statement_timeout) from None
-    finally:
-        conn.close()
 
 
-def _gather(
-    spec: PostgresCheck, conn: Conn, ctx: ProbeContext, settings: PgSettings, connect_time: float
-) -> Any:
-    if isinstance(spec, PgReachable):
-        return _reachable(spec, conn, connect_time)
+def _gather(spec: PostgresCheck, conn: Conn, ctx: ProbeContext, settings: PgSettings) -> Any:
     if isinstance(spec, PgVersion):
         row = _one(conn, "SELECT current_setting('server_version_num')::int, version()")
         return VersionObservation(int(row[0]), str(row[1]).split(" on ")[0].split(",")[0])
