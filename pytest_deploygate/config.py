@@ -81,6 +81,12 @@ def find_config(explicit: str | None, invocation_dir: Path, rootdir: Path) -> Pa
     if explicit:
         path = Path(explicit).expanduser()
         path = path if path.is_absolute() else invocation_dir / path
+        if path.is_dir():
+            raise ConfigError(
+                f"{explicit} is a directory, not a config file.",
+                source="--deploygate-config",
+                fix=f"pass the file itself: --deploygate-config {Path(explicit, CONFIG_FILE)}.",
+            )
         if not path.is_file():
             raise ConfigError(
                 f"config file {explicit} does not exist.",
@@ -149,7 +155,10 @@ def load(
             fix=f"add a [targets.{target}] table or pass one of the defined names to --target.",
         )
     resolved = loader.target(raw_targets, target)
+    loader.refuse_unsound(resolved, f"targets.{target}")
     checks = loader.checks(data.get("checks", ()))
+    for index, spec in enumerate(checks):
+        loader.refuse_unsound(spec, f"checks[{index}] (id {spec.id!r})")
     rules = loader.rules(data.get("decision", {}))
     secret_names = top.secrets
     return GateConfig(
@@ -193,6 +202,14 @@ def _read_toml(path: Path, shown: str) -> dict[str, Any]:
             f"is not valid TOML: {exc}.",
             source=shown,
             fix="correct the syntax at that line and column.",
+        ) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"is not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at line {line} "
+            "cannot be decoded.",
+            source=shown,
+            fix="save the file as UTF-8 (TOML files are UTF-8).",
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot be read: {exc.strerror}.", source=shown) from None
@@ -302,6 +319,30 @@ class _Loader:
         decision: DecisionSection = self.validated(DecisionSection, section, "decision")
         return decision.rules
 
+    def refuse_unsound(self, model: BaseModel, prefix: str) -> None:
+        """Values that pass validation but would make a check mean nothing: a timeout or
+        interval of zero, a URL whose password hides its host."""
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            key = f"{prefix}.{name}"
+            if name.endswith(("timeout", "interval")) and value == 0:
+                raise self.error(
+                    key,
+                    "must be longer than 0s: a zero timeout or interval gives the check "
+                    "no time at all (some clients even read it as 'no timeout').",
+                    fix=f'write a duration such as {name} = "5s", or remove the key.',
+                )
+            url_like = name.endswith(("url", "dsn")) and isinstance(value, str)
+            if url_like and ambiguous_credentials(value):
+                raise self.error(
+                    key,
+                    "the user or password in this URL holds an unencoded '@' or '/', "
+                    "so its host cannot be told apart from the password (the value is "
+                    "not shown: it holds a secret).",
+                    fix="percent-encode the user and password: '@' is %40, '/' is %2F, "
+                    "':' is %3A (Python: urllib.parse.quote(password, safe='')).",
+                )
+
     def secrets(self, names: Sequence[str]) -> set[str]:
         """Values of the variables the config names as secret."""
         return {self.environ[n] for n in names if self.environ.get(n)}
@@ -375,6 +416,20 @@ class _Loader:
             return self.error(key, mask(f"{message}.{more}"), fix=f"see {_docs_for(model, key)}.")
         got = f" (got {_short(first.get('input'))})" if loc else ""
         return self.error(key, mask(f"{message}{got}.{more}"), fix=_fix_for(kind))
+
+
+def ambiguous_credentials(url: str) -> bool:
+    """True when ``scheme://user:pass@host`` has an '@' that is not the one ending the
+    credentials: more than one in the authority, or one after a '/' following a ':'."""
+    _, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return False
+    before_query = rest.split("?", 1)[0].split("#", 1)[0]
+    authority, _, path = before_query.partition("/")
+    if authority.count("@") > 1:
+        return True
+    # ``user:pa/ss@host``: the authority ends at the '/', and '@host' lands in the path.
+    return "@" not in authority and ":" in authority and "@" in path.split("/", 1)[0]
 
 
 def _join(prefix: str, loc: tuple[Any, ...]) -> str:

@@ -6,6 +6,7 @@ become decisions and decisions become the verdict and the exit code.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -88,6 +89,11 @@ class FiredRule:
                 f"({where}: {self.rule.decision})"
             )
         summary = f"{self.summary_name} " if m.samples else ""
+        if not math.isfinite(self.compared):
+            return (
+                f"{m.name} {summary}is {format_value(self.compared, m.unit)}, not a finite "
+                f"number, so never within {limit} ({where}: {self.rule.decision})"
+            )
         return (
             f"{m.name} {summary}{format_value(self.compared, m.unit)} {limit} "
             f"({where}: {self.rule.decision})"

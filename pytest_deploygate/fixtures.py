@@ -5,6 +5,7 @@ Registered as a plugin only when ``--target`` is given, so an unrelated run sees
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,6 +17,7 @@ from pytest_deploygate.outcomes import Bound, Measurement
 from pytest_deploygate.runner import CheckInstance
 from pytest_deploygate.session import MEASUREMENTS_KEY, PROBE_DURATION_KEY, GateSession
 from pytest_deploygate.stash import GATE_KEY
+from pytest_deploygate.units import format_value
 
 if TYPE_CHECKING:
     from pytest_deploygate.probes.http import BaseUrlSession
@@ -67,7 +69,9 @@ def http(pytestconfig: pytest.Config, target: Target) -> Iterator[BaseUrlSession
 def measure(request: pytest.FixtureRequest) -> Measure:
     """Record a measurement for this check: ``measure("orders.latency", 0.3, "s", 1.0)``.
     Decision rules act on it like on the built-in checks' measurements; pass
-    ``samples=[(seconds, value), ...]`` for values taken over time (rules with ``for``)."""
+    ``samples=[(seconds, value), ...]`` for values taken over time (rules with ``for``).
+    A value that is not a finite number (NaN, ±Inf) is never within a threshold: the
+    check fails."""
     found = request.node.stash.setdefault(MEASUREMENTS_KEY, [])
 
     def record(
@@ -78,6 +82,8 @@ def measure(request: pytest.FixtureRequest) -> Measure:
         bound: Bound | None = "max",
         samples: Sequence[tuple[float, float]] = (),
     ) -> Measurement:
+        if threshold is not None and not math.isfinite(threshold):
+            raise ValueError(f"measure({name!r}): threshold {threshold} is not a finite number")
         measurement = Measurement(
             name,
             float(value),
@@ -87,6 +93,13 @@ def measure(request: pytest.FixtureRequest) -> Measure:
             tuple(sorted((float(t), float(v)) for t, v in samples)),
         )
         found.append(measurement)
+        if threshold is not None and not math.isfinite(measurement.value):
+            pytest.fail(
+                f"{name} is {format_value(measurement.value, unit)}, not a finite number, "
+                "so not within "
+                f"{bound or 'max'} {threshold:g}",
+                pytrace=False,
+            )
         return measurement
 
     return record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -31,6 +32,9 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            # nan compares false with everything: a check held to it could never fail.
+            raise ValueError(f"expected {DURATION_HELP}, got {value!r}, which is not finite")
         if value < 0:
             raise ValueError(f"expected {DURATION_HELP}, got a negative number")
         return float(value)
@@ -52,7 +56,7 @@ def parse_size(value: object) -> int:
     """Bytes from ``"512MB"`` (decimal), ``"1GiB"`` (binary) or a bare number of bytes."""
     if isinstance(value, bool):
         raise ValueError(f"expected {SIZE_HELP}, got {value!r}")
-    if isinstance(value, (int, float)) and value >= 0:
+    if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0:
         return int(value)
     if isinstance(value, str):
         match = _SIZE_RE.fullmatch(value.strip())
@@ -61,18 +65,21 @@ def parse_size(value: object) -> int:
     raise ValueError(f"expected {SIZE_HELP}, got {value!r}")
 
 
-def parse_ratio(value: object) -> float:
-    """A fraction from ``"5%"`` or ``0.05``."""
+def parse_ratio(value: object, at_most: float = 1.0) -> float:
+    """A fraction from ``"5%"`` or ``0.05``, from 0 to ``at_most`` (100%: a share above
+    the whole, ``max_ratio = "150%"``, would hold a check to a bound it can never cross)."""
     if isinstance(value, bool):
         raise ValueError(f"expected {RATIO_HELP}, got {value!r}")
-    if isinstance(value, (int, float)) and 0 <= value <= 1:
+    if isinstance(value, (int, float)) and 0 <= value <= at_most:
         return float(value)
     if isinstance(value, str):
         match = _RATIO_RE.fullmatch(value.strip())
-        if match:
+        if match and float(match["num"]) / 100 <= at_most:
             return float(match["num"]) / 100
+        if match:
+            raise ValueError(f"expected a ratio from 0% to {at_most:.0%}, got {value!r}")
         try:
-            return parse_ratio(float(value))
+            return parse_ratio(float(value), at_most)
         except ValueError:
             pass
     raise ValueError(f"expected {RATIO_HELP}, got {value!r}")
@@ -82,7 +89,7 @@ def parse_quantity(value: object) -> float:
     """A rule threshold in base units: a duration, size, ratio or plain number."""
     if isinstance(value, bool):
         raise ValueError(f"expected a number, {DURATION_HELP}, {SIZE_HELP} or {RATIO_HELP}")
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and math.isfinite(value):
         return float(value)
     if isinstance(value, str):
         for parser in (parse_duration, parse_size, parse_ratio):
@@ -91,9 +98,11 @@ def parse_quantity(value: object) -> float:
             except ValueError:
                 continue
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
-            pass
+            number = math.nan
+        if math.isfinite(number):
+            return number
     raise ValueError(
         f"expected a number, {DURATION_HELP}, {SIZE_HELP} or {RATIO_HELP}; got {value!r}"
     )
@@ -137,8 +146,14 @@ def _seconds(value: float) -> str:
     return f"{value:.2f}s"
 
 
+# How a value that is not a finite number is written, in every output (JSON has no NaN).
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
 def format_value(value: float, unit: str) -> str:
     """Human form of a measured value in its unit, for terminal and report."""
+    if not math.isfinite(value):
+        return NON_FINITE[str(value)]
     if unit == "s":
         return _seconds(value)
     if unit == "bytes":

@@ -45,10 +45,10 @@ def decision_of(action: str) -> str | None:
         return "investigate"
     if re.search(r"roll\s?back|revert", lower):
         return "rollback"
+    if re.search(r"\bok\b|continue|proceed|\bgo\b|no action", lower):
+        return "ok"  # before "monitor": "OK (monitor, but don't rollback)"
     if re.search(r"investigate|monitor|escalate|alert|page", lower):
         return "investigate"
-    if re.search(r"\bok\b|continue|proceed|\bgo\b|no action", lower):
-        return "ok"
     return None
 
 
@@ -70,9 +70,14 @@ def rule_for(condition: str, decision: str, criterion: bool = False) -> list[Fin
     side, threshold = bound
     keys: dict[str, Any] = {"measurement": measurement, side: threshold, "decision": decision}
     span = _FOR.search(condition)
+    rule = DraftRule(keys)
     if span and not re.search(r"for\s*<", lower):
         keys["for"] = duration(span["n"], span["u"])
-    rule = DraftRule(keys)
+        rule.notes.append(
+            f"'for' is judged on samples over a window: run this phase with --observe "
+            f"{keys['for']} (or give the check a window); without one the row cannot be "
+            "judged and reads investigate"
+        )
     if note:
         rule.notes.append(note)
     return [rule]

@@ -19,6 +19,7 @@ _ENV_NAME = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]\b")
 
 # Words that mark an item a person does, and why; the first that matches is given.
 _MANUAL_REASONS: tuple[tuple[str, str], ...] = (
+    (r"on-call|\blead\b|owner|manager|engineer\b", "people to call: not a check"),
     (
         r"notif|stakeholder|announce|communicat|slack|email|channel|contact|escalat",
         "communication: a person's step",

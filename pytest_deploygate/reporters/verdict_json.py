@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pytest_deploygate.decision import CheckDecision, FiredRule, GateResult
+from pytest_deploygate.units import NON_FINITE
 
 SCHEMA_VERSION = 1
 
@@ -83,10 +85,24 @@ def masked(value: Any, mask: Callable[[str], str]) -> Any:
     return value
 
 
+def finite_json(value: Any) -> Any:
+    """The document with every float that is not finite replaced by its string form:
+    JSON has no NaN or Infinity (a JavaScript parser throws on Python's bare ``NaN``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return NON_FINITE[str(value)]
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    return value
+
+
 def write_verdict(path: Path, result: GateResult, mask: Callable[[str], str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    document = masked(verdict_document(result), mask)
-    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    document = finite_json(masked(verdict_document(result), mask))
+    # allow_nan=False: should a non-finite number slip past finite_json, no file is
+    # written rather than one that is not JSON.
+    tmp.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     # Atomic: a CI step reading the file never sees half a verdict.
     tmp.replace(path)

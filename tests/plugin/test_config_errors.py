@@ -349,3 +349,75 @@ def test_config_error_text_is_one_paragraph() -> None:
     )
     assert str(error) == "deploygate.toml: checks[0].x: unknown key 'x'. Fix: remove it."
     assert "\n" not in str(error)
+
+
+def test_a_config_that_is_not_utf8_names_the_file_and_the_fix(pytester: pytest.Pytester) -> None:
+    (pytester.path / "deploygate.toml").write_bytes(BASE.encode() + b"# caf\xe9 \xff\n")
+    text = usage_error(pytester, "--target=staging")
+    assert "deploygate.toml: is not UTF-8 text: byte 0xe9 at line 3" in text
+    assert "Fix: save the file as UTF-8" in text
+
+
+def test_a_config_path_that_is_a_directory_says_so(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("conf")
+    text = usage_error(pytester, "--target=staging", "--deploygate-config=conf")
+    assert "--deploygate-config: conf is a directory, not a config file." in text
+    assert "does not exist" not in text
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("targets.staging.database_url", "postgresql://app:pa@ss-word@db.example:5432/shop"),
+        ("targets.staging.database_url", "postgresql://app:pa/ss-word@db.example:5432/shop"),
+        ("checks[0] (id 'health').url", "http://app:pa@ss-word@db.example/health"),
+    ],
+)
+def test_a_url_with_an_unencoded_at_in_its_password_is_refused_unshown(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, key: str, value: str
+) -> None:
+    monkeypatch.setenv("GATE_URL_UNDER_TEST", value)
+    if key.startswith("targets"):
+        toml = BASE + 'database_url = "${GATE_URL_UNDER_TEST}"\n'
+    else:
+        toml = BASE + CHECK.replace('path = "/health"', 'url = "${GATE_URL_UNDER_TEST}"')
+    pytester.makefile(".toml", deploygate=toml)
+    text = usage_error(pytester, "--target=staging")
+    assert f"{key}: the user or password in this URL holds an unencoded '@'" in text
+    assert "Fix: percent-encode the user and password: '@' is %40" in text
+    assert "ss-word" not in text
+    assert "pa@" not in text
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        pytest.param('timeout = "0s"\n', "(id 'health').timeout: must be longer", id="0s"),
+        pytest.param("timeout = 0\n", "(id 'health').timeout: must be longer", id="0"),
+        pytest.param("timeout = inf\n", "(id 'health').timeout: expected a dur", id="inf"),
+        pytest.param("max_latency = nan\n", "max_latency: expected a duration", id="nan-latency"),
+        pytest.param('wait_interval = "0ms"\n', "wait_interval: must be longer", id="0-interval"),
+    ],
+)
+def test_a_value_that_would_disable_a_check_is_a_config_error(
+    pytester: pytest.Pytester, keys: str, expected: str
+) -> None:
+    pytester.makefile(".toml", deploygate=BASE + CHECK + keys)
+    assert expected in usage_error(pytester, "--target=staging")
+
+
+def test_a_zero_target_timeout_is_a_config_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", deploygate=BASE + 'timeout = "0s"\n' + CHECK)
+    assert "targets.staging.timeout: must be longer than 0s" in usage_error(
+        pytester, "--target=staging"
+    )
+
+
+def test_a_ratio_above_the_whole_is_a_config_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(
+        ".toml",
+        deploygate=BASE + '[[checks]]\nid = "conns"\ntype = "postgres"\nphases = ["smoke"]\n'
+        'dsn = "postgresql://127.0.0.1:9/x"\ncheck = "connections"\nmax_ratio = "150%"\n',
+    )
+    text = usage_error(pytester, "--target=staging")
+    assert "max_ratio: expected a ratio from 0% to 100%, got '150%'" in text

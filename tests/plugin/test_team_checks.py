@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import jsonschema
 import pytest
 
 from tests.plugin.helpers import by_id, verdict, write_gate
@@ -131,3 +135,39 @@ def test_a_mistake_in_the_marker_is_a_usage_error(
     assert "checks/test_team.py::test_x: @pytest.mark.deploygate" in text
     assert message in text
     assert "Traceback" not in text + result.stdout.str()
+
+
+def _no_bare_constants(name: str) -> None:
+    raise AssertionError(f"the verdict file holds a bare {name}, which is not JSON")
+
+
+def test_a_measurement_that_is_not_a_number_is_never_a_go(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    rule = '[[decision.rules]]\nmeasurement = "queue.*"\nabove = 100\ndecision = "investigate"\n'
+    team_gate(
+        pytester,
+        http_base,
+        """
+@pytest.mark.postdeploy
+def test_ruled(measure):
+    measure("queue.length", float("nan"), "count")
+
+@pytest.mark.postdeploy
+def test_bounded(measure):
+    measure("mem.bytes", float("inf"), "bytes", threshold=512e6)
+""",
+        extra=rule,
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
+    assert result.ret == 1
+    text = (pytester.path / "verdict.json").read_text()
+    doc = json.loads(text, parse_constant=_no_bare_constants)
+    checks = {c["nodeid"].rsplit("::", 1)[1]: c for c in doc["checks"]}
+    assert checks["test_ruled"]["decision"] == "investigate"
+    assert checks["test_ruled"]["measurements"][0]["value"] == "NaN"
+    assert "queue.length is NaN, not a finite number" in checks["test_ruled"]["reason"]
+    assert checks["test_bounded"]["outcome"] == "failed"
+    assert "mem.bytes is Infinity, not a finite number" in checks["test_bounded"]["reason"]
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "verdict.schema.json").read_text())
+    jsonschema.validate(doc, schema)

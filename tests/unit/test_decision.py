@@ -199,3 +199,15 @@ def test_a_plain_number_applies_to_any_unit() -> None:
     rows = [rule(measurement="queue.length", above=100, decision="rollback")]
     decided = decide_check(record(measurements=(Measurement("queue.length", 250, "count"),)), rows)
     assert decided.decision == "rollback"
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("row", [{"above": "2s"}, {"below": "2s"}])
+def test_a_value_that_is_not_finite_fires_every_rule_on_it(
+    value: float, row: dict[str, str]
+) -> None:
+    measured = Measurement("http.latency", value, "s")
+    decided = decide_check(record(measurements=(measured,)), [rule(**row)])
+    assert decided.decision == "investigate"
+    shown = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[str(value)]
+    assert f"http.latency is {shown}, not a finite number" in decided.reason

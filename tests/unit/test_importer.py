@@ -111,6 +111,13 @@ def test_seed_002_decision_matrix() -> None:
     assert ("2s", "investigate") in latency
 
 
+def test_seed_002_ok_rows_need_no_rule() -> None:
+    result = imported(seed("002"))
+    (row,) = [r for r in result.draft.results if r.item.text.startswith("Single error in logs")]
+    assert row.status == "manual"
+    assert "no rule needed" in row.findings[0].reason  # type: ignore[union-attr]
+
+
 def test_seed_002_phases_come_from_sections() -> None:
     result = imported(seed("002"))
     (disk,) = checks_of(result, "host", check="disk")

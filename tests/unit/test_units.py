@@ -71,3 +71,32 @@ def test_long_durations_are_shown_in_minutes_hours_days() -> None:
     assert format_value(300, "s") == "5.0m"
     assert format_value(90, "s") == "90.00s"
     assert format_value(7200, "s") == "2.0h"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_duration_that_is_not_finite_is_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="not finite"):
+        parse_duration(bad)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "nan", "inf", "-inf", "Infinity"])
+def test_a_threshold_that_is_not_finite_is_refused(bad: object) -> None:
+    with pytest.raises(ValueError, match="expected a number"):
+        parse_quantity(bad)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_size_that_is_not_finite_is_refused_as_a_value_error(bad: float) -> None:
+    with pytest.raises(ValueError, match="size such as"):
+        parse_size(bad)
+
+
+@pytest.mark.parametrize("bad", ["150%", "100.5%", float("nan"), "nan"])
+def test_a_ratio_beyond_the_whole_is_refused(bad: object) -> None:
+    with pytest.raises(ValueError, match="ratio"):
+        parse_ratio(bad)
+
+
+def test_a_ratio_may_allow_more_than_the_whole_when_asked() -> None:
+    assert parse_ratio("150%", at_most=10) == pytest.approx(1.5)
+    assert parse_ratio("100%") == 1.0

@@ -1,0 +1,194 @@
+"""A stand-in for the DEIA bot controller (checklist 002): its HTTP API with metrics and
+TLS, a PostgreSQL database with a gzip backup, Ollama's API, a Redis port that answers
+PONG, the daemons a host check looks for, and the checklist's faults.
+
+    python examples/deia-bot-controller/standin.py [--fault NAME ...]
+
+prints the variables to export, then serves until Ctrl-C; in another shell:
+
+    pytest --target production --deploygate-config examples/deia-bot-controller/deploygate.toml
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pytest_deploygate.demo.pgserver import find_binary
+from pytest_deploygate.demo.standin import (
+    Databases,
+    Reply,
+    Request,
+    Running,
+    StandIn,
+    serve_main,
+    stand_in_process,
+    tls_context,
+)
+
+NEEDS_POSTGRES = True
+# fault -> (the checklist's words, the verdict the checklist asks for)
+FAULTS: dict[str, tuple[str, str]] = {
+    "error-rate-high": ("Error rate >5% for >5 min: ROLLBACK", "ROLLBACK"),
+    "slow": ("Response time P95 2-5 seconds: INVESTIGATE", "INVESTIGATE"),
+    "app-crashed": ("Application crashes: ROLLBACK", "ROLLBACK"),
+    "db-unreachable": ("Database unreachable: ROLLBACK", "ROLLBACK"),
+}
+SLOW_S = 2.3
+SCHEMA = """
+CREATE TABLE bots (id text PRIMARY KEY, status text NOT NULL DEFAULT 'idle');
+CREATE TABLE chat_messages (id serial PRIMARY KEY, bot_id text, body text);
+INSERT INTO bots (id) VALUES ('BOT-001'), ('BOT-002');
+INSERT INTO chat_messages (bot_id, body)
+SELECT 'BOT-001', 'hello ' || g FROM generate_series(1, 50) g;
+"""
+
+
+def _delay(request: Request) -> float:
+    return SLOW_S if "slow" in request.faults else 0.0
+
+
+def _health(request: Request) -> Reply:
+    if "app-crashed" in request.faults:
+        return Reply(502, {"error": "bad gateway: no upstream"})
+    return Reply(200, {"status": "healthy", "active_connections": 2}, _delay(request))
+
+
+def _health_db(request: Request) -> Reply:
+    if "db-unreachable" in request.faults:
+        return Reply(503, {"database": "unreachable"})
+    return Reply(200, {"database": "ok", "latency_ms": 3}, _delay(request))
+
+
+def _launch(request: Request) -> Reply:
+    body = request.body if isinstance(request.body, dict) else {}
+    if "app-crashed" in request.faults:
+        return Reply(502, {"error": "bad gateway: no upstream"})
+    return Reply(200, {"bot_id": body.get("bot_id"), "status": "launched"}, _delay(request))
+
+
+ROUTES = {
+    ("GET", "/health"): _health,
+    ("GET", "/health/db"): _health_db,
+    ("POST", "/api/bot/launch"): _launch,
+}
+OLLAMA_ROUTES = {("GET", "/api/tags"): lambda r: Reply(200, {"models": [{"name": "llama3"}]})}
+
+
+def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
+    running = Running({})
+    try:
+        _start(faults, workdir, databases, running)
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
+def _start(
+    faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
+) -> None:
+    env = running.env
+    context, ca = tls_context(workdir, 90)
+    app = StandIn(ROUTES, tls=context)
+    app.faults = faults
+    app.start()
+    running.stops.append(app.stop)
+    if "error-rate-high" in faults:  # the traffic since the deploy: 8% answered 500
+        app.count("/api/bot/launch", 200, 920)
+        app.count("/api/bot/launch", 500, 80)
+    else:
+        app.count("/api/bot/launch", 200, 1000)
+    ollama = StandIn(OLLAMA_ROUTES).start()
+    running.stops.append(ollama.stop)
+    redis_port, stop_redis = _redis(workdir)
+    running.stops.append(stop_redis)
+    daemons = ["ollama", "redis-server"]
+    if "app-crashed" not in faults:
+        daemons.append("deia-bot-controller")
+    running.stops.extend(stand_in_process(workdir, name) for name in daemons)
+    dsn = databases.create(SCHEMA) if databases is not None else "postgresql://127.0.0.1:1/none"
+    backups = workdir / "backups"
+    backups.mkdir(exist_ok=True)
+    _backup(dsn, backups / f"deia_prod_backup_{int(time.time())}.sql.gz")
+    if "db-unreachable" in faults:
+        dsn = f"postgresql://deia@127.0.0.1:{_closed_port()}/deia_prod"
+    status = workdir / "db-status"
+    status.write_text("#!/bin/sh\necho 'No pending migrations'\n")
+    status.chmod(0o755)
+    env.update(
+        {
+            "BASE_URL": app.base_url,
+            "OLLAMA_URL": ollama.base_url,
+            "DATABASE_URL": dsn,
+            "DEPLOY_HOST": "local://",
+            "REDIS_ADDRESS": f"127.0.0.1:{redis_port}",
+            "TLS_HOST": "127.0.0.1",
+            "TLS_PORT": str(app.tls_port),
+            "CA_BUNDLE": str(ca),
+            "BACKUP_DIR": str(backups),
+            "DB_STATUS_COMMAND": str(status),
+            "MAINTENANCE_FLAG": str(workdir / "MAINTENANCE_MODE"),
+            # the stand-in runs where the gate runs; the production host wants 10GB free
+            "DISK_MIN_FREE": "50MB",
+            "SERVICE_MANAGER": "process",
+            "JWT_SECRET": "stand-in-jwt-secret",
+            "OLLAMA_HOST": ollama.base_url,
+        }
+    )
+
+
+def _backup(dsn: str, target: Path) -> None:
+    """``pg_dump | gzip > deia_prod_backup_<time>.sql.gz``, as the checklist takes it."""
+    pg_dump = find_binary("pg_dump")
+    if pg_dump is None or dsn.endswith("/none"):
+        return
+    with target.open("wb") as out:
+        dump = subprocess.Popen([pg_dump, "--no-owner", dsn], stdout=subprocess.PIPE)
+        subprocess.run(["gzip", "-c"], stdin=dump.stdout, stdout=out, check=True, timeout=60)
+        dump.wait(timeout=60)
+
+
+def _redis(workdir: Path) -> tuple[int, Any]:
+    """A port that answers ``+PONG`` to anything: enough for "redis-cli ping"."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stopped = threading.Event()
+
+    def serve() -> None:
+        while not stopped.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    if conn.recv(1024):
+                        conn.sendall(b"+PONG\r\n")
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, name="standin-redis", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopped.set()
+        thread.join(timeout=5)
+        server.close()
+
+    return int(server.getsockname()[1]), stop
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+if __name__ == "__main__":
+    serve_main(__doc__.split("\n\n")[0], FAULTS, start)

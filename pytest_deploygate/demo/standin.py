@@ -1,0 +1,357 @@
+"""A stand-in service for the examples: the demo's web parts with routes of your own.
+
+Each example in ``examples/`` describes the system its checklist deploys as a table of
+routes (``("GET", "/health") -> handler``) and a set of faults; :class:`StandIn` serves
+them on free loopback ports in threads of the current process, with Prometheus metrics
+(``http_requests_total{path,status}``, ``http_request_duration_seconds``) counted for
+every answer, an optional WebSocket, and faults switched on and off while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import ssl
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Protocol, cast
+from urllib.parse import parse_qsl, urlsplit
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import Server, ServerConnection, serve
+
+from pytest_deploygate.demo.pgserver import PgServer, start_server
+from pytest_deploygate.demo.service import CLIENT_TIMEOUT_S, HOST, POLL_S
+
+# As root, initdb needs an unprivileged owner (as for the demo's database).
+ROOT_OS_USER = "nobody"
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any  # parsed JSON, else the text, else None
+    faults: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: Any = None  # JSON-encoded unless it is a str
+    delay: float = 0.0
+
+
+Handler = Callable[[Request], Reply]
+WsHandler = Callable[[Any, frozenset[str]], Any]  # (message, faults) -> reply or None
+
+
+@dataclass
+class _State:
+    routes: Mapping[tuple[str, str], Handler]
+    faults: frozenset[str] = frozenset()
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.requests = Counter(
+            "http_requests",
+            "HTTP requests answered",
+            ["path", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds", "Time to answer", registry=self.registry
+        )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, state: _State) -> None:
+        super().__init__((HOST, 0), _Handler)
+        self.state = state
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up is not the stand-in's problem."""
+
+
+class _TLSServer(_Server):
+    def __init__(self, state: _State, context: ssl.SSLContext) -> None:
+        super().__init__(state)
+        self.context = context
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.settimeout(CLIENT_TIMEOUT_S)  # a stalled handshake holds one thread, briefly
+        with self.context.wrap_socket(request, server_side=True) as tls:
+            super().finish_request(tls, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    timeout = CLIENT_TIMEOUT_S
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._answer("GET")
+
+    def do_POST(self) -> None:
+        self._answer("POST")
+
+    def do_HEAD(self) -> None:
+        self._answer("HEAD")
+
+    def _answer(self, method: str) -> None:
+        state = cast(_Server, self.server).state
+        started = time.perf_counter()
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        request = Request(method, parts.path, dict(parse_qsl(parts.query)), _parse(raw),
+                          state.faults)  # fmt: skip
+        status, body, content_type = self._route(state, request)
+        state.requests.labels(path=parts.path, status=str(status)).inc()
+        state.latency.observe(time.perf_counter() - started)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(body)
+
+    def _route(self, state: _State, request: Request) -> tuple[int, bytes, str]:
+        if request.path == "/metrics" and ("GET", "/metrics") not in state.routes:
+            return 200, generate_latest(state.registry), CONTENT_TYPE_LATEST
+        handler = state.routes.get((request.method if request.method != "HEAD" else "GET",
+                                    request.path))  # fmt: skip
+        if handler is None:
+            return 404, b'{"error": "not found"}', "application/json"
+        reply = handler(request)
+        if reply.delay:
+            time.sleep(reply.delay)
+        if isinstance(reply.body, str):
+            return reply.status, reply.body.encode(), "text/plain; charset=utf-8"
+        return reply.status, json.dumps(reply.body).encode(), "application/json"
+
+
+def _parse(raw: str) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+class StandIn:
+    """HTTP (and optionally WebSocket) on free loopback ports; ``faults`` switch at will."""
+
+    def __init__(
+        self,
+        routes: Mapping[tuple[str, str], Handler],
+        websocket: WsHandler | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self._state = _State(routes)
+        self._ws_handler = websocket
+        self._tls_context = tls
+        self._tls: _Server | None = None
+        self._http: _Server | None = None
+        self._ws: Server | None = None
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def faults(self) -> frozenset[str]:
+        return self._state.faults
+
+    @faults.setter
+    def faults(self, value: frozenset[str]) -> None:
+        self._state.faults = frozenset(value)
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """The metrics the service exposes on /metrics: examples add their own."""
+        return self._state.registry
+
+    def count(self, path: str, status: int, times: int) -> None:
+        """Record answers that were not served here (traffic before the gate ran)."""
+        self._state.requests.labels(path=path, status=str(status)).inc(times)
+
+    def start(self) -> StandIn:
+        try:
+            server = _Server(self._state)
+            self._run("http", lambda: server.serve_forever(poll_interval=POLL_S))
+            self._http = server  # only a server whose loop runs: shutdown() waits for it
+            if self._tls_context is not None:
+                secure = _TLSServer(self._state, self._tls_context)
+                self._run("https", lambda: secure.serve_forever(poll_interval=POLL_S))
+                self._tls = secure
+            if self._ws_handler is not None:
+                self._ws = serve(self._ws_connection, HOST, 0, open_timeout=CLIENT_TIMEOUT_S)
+                self._run("ws", self._ws.serve_forever)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def base_url(self) -> str:
+        assert self._http is not None, "start() first"
+        return f"http://{HOST}:{self._http.server_address[1]}"
+
+    @property
+    def tls_port(self) -> int:
+        assert self._tls is not None, "start() with a TLS context first"
+        return int(self._tls.server_address[1])
+
+    @property
+    def websocket_url(self) -> str:
+        assert self._ws is not None, "start() with a websocket handler first"
+        return f"ws://{HOST}:{self._ws.socket.getsockname()[1]}/ws"
+
+    def _ws_connection(self, connection: ServerConnection) -> None:
+        assert self._ws_handler is not None
+        try:
+            for message in connection:
+                reply = self._ws_handler(_parse(str(message)), self._state.faults)
+                if reply is not None:
+                    connection.send(reply if isinstance(reply, str) else json.dumps(reply))
+        except ConnectionClosed:
+            pass
+
+    def _run(self, name: str, loop: Callable[[], None]) -> None:
+        thread = threading.Thread(target=loop, name=f"deploygate-standin-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        if self._ws is not None:
+            self._ws.shutdown()
+            self._ws = None
+        for server in (self._http, self._tls):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+        self._http = self._tls = None
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def tls_context(workdir: Path, days_valid: int) -> tuple[ssl.SSLContext, Path]:
+    """A server context with a certificate valid ``days_valid`` days (the demo's CA);
+    the CA file to trust."""
+    from pytest_deploygate.demo.certs import make_certificates
+
+    certs = make_certificates(workdir, days_valid)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.cert, certs.key)
+    return context, certs.ca
+
+
+def stand_in_process(workdir: Path, name: str) -> Callable[[], None]:
+    """A process whose name (and command line) is ``name``: what a host ``service`` or
+    ``process`` check sees of a daemon. Returns its stop."""
+    import shutil
+    import subprocess
+
+    binary = workdir / "bin" / name
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    sleep = shutil.which("sleep") or "/bin/sleep"
+    shutil.copy(sleep, binary)
+    child = subprocess.Popen([str(binary), "3600"])
+
+    def stop() -> None:
+        child.kill()
+        child.wait(timeout=10)
+
+    return stop
+
+
+class Databases(Protocol):
+    """Where a stand-in gets its PostgreSQL databases."""
+
+    def create(self, sql: str) -> str:
+        """A fresh database set up by ``sql``; its DSN."""
+        ...
+
+
+class ScratchPostgres:
+    """A throwaway PostgreSQL cluster (the demo's), one database per :meth:`create`."""
+
+    def __init__(self) -> None:
+        os_user = ROOT_OS_USER if os.geteuid() == 0 else None
+        self.server: PgServer = start_server(secrets.token_urlsafe(16), os_user)
+        self._count = 0
+
+    def create(self, sql: str) -> str:
+        import psycopg
+
+        self._count += 1
+        name = f"standin{self._count}"
+        with psycopg.connect(self.server.dsn(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}".encode())
+        with psycopg.connect(self.server.dsn(name), autocommit=True) as conn:
+            conn.execute(sql.encode())
+        return self.server.dsn(name)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+@dataclass
+class Running:
+    """A started stand-in: the variables its example's config names, and how to stop it."""
+
+    env: dict[str, str]
+    stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for stop in reversed(self.stops):
+            stop()
+        self.stops = []
+
+
+Starter = Callable[[frozenset[str], Path, "Databases | None"], Running]
+
+
+def serve_main(description: str, faults: Mapping[str, object], start: Starter) -> None:
+    """The ``python examples/<name>/standin.py [--fault NAME]`` command of an example."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--fault", action="append", default=[], choices=sorted(faults))
+    args = parser.parse_args()
+    postgres: ScratchPostgres | None = None
+    try:
+        postgres = ScratchPostgres()
+    except Exception as exc:  # the example still runs; its database checks will error
+        print(f"# no PostgreSQL here ({exc}): database checks will error")
+    running = start(frozenset(args.fault), Path(tempfile.mkdtemp(prefix="standin-")), postgres)
+    if postgres is not None:
+        running.stops.insert(0, postgres.stop)
+    for name, value in running.env.items():
+        print(f"export {name}='{value}'")
+    print("# serving; Ctrl-C stops", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()

@@ -1,0 +1,139 @@
+"""Properties of the decision: evidence that is missing, broken or cut short never
+lowers the verdict (issue: never GO on what was not verified)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_deploygate.decision import (
+    EXIT_INTERRUPTED,
+    GO,
+    INCOMPLETE,
+    INVESTIGATE,
+    ROLLBACK,
+    GateResult,
+    decide,
+)
+from pytest_deploygate.outcomes import CheckRecord, Measurement
+from pytest_deploygate.rules import DecisionRule
+
+SEVERITY = {GO: 0, INVESTIGATE: 1, ROLLBACK: 2}
+DECISIONS = ("ok", "investigate", "rollback")
+NAMES = ("http.latency", "http.status", "custom.value")
+
+measurements = st.builds(
+    Measurement,
+    name=st.sampled_from(NAMES),
+    value=st.floats(min_value=-1e6, max_value=1e6),
+    unit=st.sampled_from(("s", "", "bytes")),
+)
+records = st.builds(
+    CheckRecord,
+    id=st.sampled_from(("health", "db", "disk@web-1")),
+    nodeid=st.text(alphabet="abc", min_size=1, max_size=5),
+    type=st.just("http"),
+    phases=st.just(("smoke",)),
+    outcome=st.sampled_from(("passed", "failed", "error", "skipped")),
+    measurements=st.lists(measurements, max_size=3).map(tuple),
+    on_fail=st.sampled_from(DECISIONS),
+    on_error=st.sampled_from(DECISIONS),
+)
+rules = st.builds(
+    lambda name, op, threshold, decision: DecisionRule.model_validate(
+        {"measurement": name, op: threshold, "decision": decision}
+    ),
+    st.sampled_from((*NAMES, "http.*", "*")),
+    st.sampled_from(("above", "below")),
+    st.floats(min_value=-1e6, max_value=1e6),
+    st.sampled_from(DECISIONS),
+)
+runs = st.tuples(st.lists(records, max_size=5), st.lists(rules, max_size=4))
+PROPERTY = settings(max_examples=150, deadline=None)
+
+
+def verdict(
+    checks: list[CheckRecord], rows: list[DecisionRule], pytest_exit: int = 0
+) -> GateResult:
+    return decide(
+        checks,
+        rows,
+        pytest_exit=pytest_exit,
+        target="t",
+        phases=("smoke",),
+        started_at="2026-01-01T00:00:00Z",
+        finished_at="2026-01-01T00:00:01Z",
+    )
+
+
+def never_lower(before: GateResult, after: GateResult) -> None:
+    """Among GO, INVESTIGATE and ROLLBACK the verdict only rises; nothing turns a
+    verdict that was not GO into GO."""
+    if before.verdict in SEVERITY and after.verdict in SEVERITY:
+        assert SEVERITY[after.verdict] >= SEVERITY[before.verdict], (before, after)
+    if after.verdict == GO:
+        assert before.verdict in (GO, INCOMPLETE)
+
+
+@PROPERTY
+@given(runs, st.sampled_from(("investigate", "rollback")))
+def test_an_added_error_never_lowers_the_verdict(
+    run: tuple[list[CheckRecord], list[DecisionRule]], on_error: str
+) -> None:
+    checks, rows = run
+    broken = CheckRecord("new", "n.py::new", "custom", ("smoke",), "error", on_error=on_error)
+    after = verdict([*checks, broken], rows)
+    never_lower(verdict(checks, rows), after)
+    assert after.verdict != GO
+
+
+@PROPERTY
+@given(runs, st.data())
+def test_a_missing_result_never_passes_where_a_pass_would(
+    run: tuple[list[CheckRecord], list[DecisionRule]], data: st.DataObject
+) -> None:
+    checks, rows = run
+    if not checks:
+        return
+    index = data.draw(st.integers(0, len(checks) - 1))
+    passed = list(checks)
+    passed[index] = dataclasses.replace(checks[index], outcome="passed", measurements=())
+    missing = list(checks)
+    missing[index] = dataclasses.replace(
+        checks[index], outcome="error", error_kind="missing", measurements=()
+    )
+    never_lower(verdict(passed, rows), verdict(missing, rows))
+
+
+@PROPERTY
+@given(runs, st.data(), st.sampled_from((math.nan, math.inf, -math.inf)))
+def test_a_value_that_is_not_finite_never_lowers_the_verdict(
+    run: tuple[list[CheckRecord], list[DecisionRule]], data: st.DataObject, bad: float
+) -> None:
+    checks, rows = run
+    measured = [(i, j) for i, c in enumerate(checks) for j in range(len(c.measurements))]
+    if not measured:
+        return
+    i, j = data.draw(st.sampled_from(measured))
+    values = list(checks[i].measurements)
+    values[j] = dataclasses.replace(values[j], value=bad)
+    broken = list(checks)
+    broken[i] = dataclasses.replace(checks[i], measurements=tuple(values))
+    before, after = verdict(checks, rows), verdict(broken, rows)
+    never_lower(before, after)
+    hit = [r for r in rows if r.applies_to(checks[i].id, values[j].name) and r.decision != "ok"]
+    if hit and checks[i].outcome != "skipped" and after.verdict != INCOMPLETE:
+        assert after.verdict != GO
+
+
+@PROPERTY
+@given(runs)
+def test_an_interrupted_run_is_never_a_verdict(
+    run: tuple[list[CheckRecord], list[DecisionRule]],
+) -> None:
+    checks, rows = run
+    after = verdict(checks, rows, pytest_exit=EXIT_INTERRUPTED)
+    assert (after.verdict, after.exit_code) == (INCOMPLETE, EXIT_INTERRUPTED)
