@@ -409,7 +409,13 @@ class GatePlugin:
     def pytest_sessionfinish(
         self, session: pytest.Session, exitstatus: int
     ) -> Generator[None, None, None]:
-        if self.gate.is_worker or session.config.option.collectonly:
+        if self.gate.is_worker:
+            # Now, not at unconfigure: once this hook is done the worker reports itself
+            # finished, and xdist may end the process before its unconfigure has stopped
+            # the ssh masters.
+            self.gate.close()
+            return (yield)
+        if session.config.option.collectonly:
             return (yield)
         markexpr = str(session.config.getoption("markexpr", "") or "")
         option = session.config.option
