@@ -210,6 +210,22 @@ def summary_value(rule: DecisionRule, m: Measurement) -> float:
     return worst(m.samples, rule.is_above)
 
 
+def certain_rollback(decided: CheckDecision) -> str | None:
+    """Why a check observed over a window will be ``rollback`` however the rest of its
+    window goes, or None: a ``for`` / ``consecutive`` row fired at rollback (a span that
+    held stays held), or a row comparing the worst sample did (more samples can only make
+    the worst worse). What ``--abort-on-rollback`` stops on."""
+    for f in decided.fired:
+        if f.decision != "rollback" or f.unjudged or f.threshold is None:
+            continue
+        rule = f.rule
+        worst_side = "max" if rule.is_above else "min"
+        on_worst = f.measurement.samples and rule.summary in (None, worst_side)
+        if rule.persistence is not None or on_worst:
+            return f.text
+    return None
+
+
 def verdict_of(decisions: Iterable[str | None], *, interrupted: bool = False) -> str:
     """ROLLBACK over INVESTIGATE over GO; INCOMPLETE if interrupted or nothing decided."""
     made = [d for d in decisions if d is not None]

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -47,14 +48,20 @@ from pytest_deploygate.masking import Masker, passwords_in, secret_values
 from pytest_deploygate.names import DEFAULT_CONCURRENCY, SUITE_NODE_PREFIX
 from pytest_deploygate.plugin import is_xdist_worker, setting
 from pytest_deploygate.registry import BY_NAME
+from pytest_deploygate.reporters.progress import progress_line, rule_watch
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
 from pytest_deploygate.runner import CheckInstance, is_exclusive
 from pytest_deploygate.session import GateSession, check_meta, declared_check, marker_problem
 from pytest_deploygate.stash import GATE_KEY
 from pytest_deploygate.units import parse_duration, plural
+from pytest_deploygate.windows import check_windows
 
 SUITES_DIR = Path(builtin_suites.__file__).parent
+# Progress lines while a window runs: about this many per window, at most one every
+# PROGRESS_EVERY_S seconds.
+PROGRESS_LINES = 10
+PROGRESS_EVERY_S = 2.0
 DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
 
 
@@ -131,6 +138,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
             )
     gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=os.environ)
     gate_config = _with_fleets(config, gate_config)
+    check_windows(gate_config.checks, gate_config.rules, _observe(config), source)
     masker = _masker(gate_config, data)
     gate = GateSession(
         gate_config,
@@ -138,6 +146,10 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
         observe=_observe(config),
         concurrency=_worker_concurrency(config, _concurrency(config, gate_config)),
         is_worker=is_xdist_worker(config),
+        abort_on_rollback=bool(
+            config.getoption("deploygate_abort_on_rollback")
+            or config.getini("deploygate_abort_on_rollback")
+        ),
     )
     gate.header_lines = [masker(line) for line in lines]
     return gate
@@ -258,6 +270,8 @@ class GatePlugin:
         self._record_factory: Callable[..., logging.LogRecord] | None = None
         # Misused deploygate_suite markers, reported together once collection is done.
         self._bad_suites: list[str] = []
+        self._next_progress = 0.0
+        self._abort_shown = False
 
     # -- configure / header ------------------------------------------------------------
 
@@ -371,8 +385,31 @@ class GatePlugin:
             session.testsfailed and not session.config.option.continue_on_collection_errors
         )
         if not collection_failed and _tests_are_called(session.config):
+            if not self.gate.is_worker:
+                self.gate.runner.on_wait = lambda: self._show_progress(session.config)
             self.gate.runner.prefetch(_checks_ahead(self.gate, session))
         return (yield)
+
+    def _show_progress(self, config: pytest.Config) -> None:
+        """While an item waits for a window: a line now and then, so a person watching a
+        15-minute window knows it is alive and how it goes."""
+        progress = self.gate.runner.period.progress()
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if progress is None or reporter is None:
+            return
+        if progress.aborted and not self._abort_shown:
+            self._abort_shown = True
+            reporter.write_line(
+                f"deploygate: stopped observing early (--abort-on-rollback): {progress.aborted}",
+                red=True,
+            )
+        now = time.monotonic()
+        if not progress.sampling or now < self._next_progress:
+            return
+        self._next_progress = now + max(PROGRESS_EVERY_S, progress.total / PROGRESS_LINES)
+        rules = self.gate.config.rules
+        notes = [(key, rule_watch(key, ms, rules)) for key, ms in list(self.gate.watching.items())]
+        reporter.write_line(self.gate.mask(progress_line(progress, notes)))
 
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         # An xdist worker probed its share at collection; items it learns one by one

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from pytest_deploygate.errors import ProbeError
@@ -33,19 +33,17 @@ class _Window:
     start: float
     samples: int = 0
     done: bool = False
-    note: str = ""
 
 
 @dataclass(frozen=True)
 class Progress:
     """Where the observation stands: seconds elapsed of the period's total, the windows
-    still sampling, and one note per window (the worst values so far against its rules)."""
+    still sampling, the samples taken, and why it stopped early if it did."""
 
     elapsed: float
     total: float
     sampling: tuple[str, ...]
     samples: int
-    notes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     aborted: str = ""
 
 
@@ -156,11 +154,6 @@ class ObservationPeriod:
         """Why the observation ended early, or ''."""
         return self._abort_reason if self._abort.is_set() else ""
 
-    def note(self, key: str, text: str) -> None:
-        with self._lock:
-            if key in self._windows:
-                self._windows[key].note = text
-
     def progress(self) -> Progress | None:
         """A snapshot, or None before the first window started."""
         with self._lock:
@@ -174,7 +167,6 @@ class ObservationPeriod:
                 total=end - self._start,
                 sampling=tuple(w.key for w in windows if not w.done),
                 samples=sum(w.samples for w in windows),
-                notes=tuple((w.key, w.note) for w in windows if w.note and not w.done),
                 aborted=self.aborted,
             )
 

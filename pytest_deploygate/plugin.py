@@ -14,6 +14,10 @@ TARGET_HELP = "run the deployment gate against target NAME from the config ('dem
 CONFIG_HELP = "config file (default: ./deploygate.toml, else [tool.deploygate] in pyproject.toml)"
 VERDICT_HELP = "write the machine-readable verdict as JSON to PATH"
 OBSERVE_HELP = f"length of the post-deploy observation window, {DURATION_HELP}"
+ABORT_HELP = (
+    "stop observing as soon as a rollback is certain (a 'for' rule fired at rollback); "
+    "every report is still written, with the samples so far"
+)
 CONCURRENCY_HELP = f"how many declared checks probe at once (default {DEFAULT_CONCURRENCY})"
 FAULT_HELP = "with --target demo: make the demo misbehave (repeatable; see docs/demo.md)"
 
@@ -28,6 +32,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--verdict-json", dest="deploygate_verdict_json", metavar="PATH", help=VERDICT_HELP
     )
     group.addoption("--observe", dest="deploygate_observe", metavar="DURATION", help=OBSERVE_HELP)
+    group.addoption(
+        "--abort-on-rollback",
+        dest="deploygate_abort_on_rollback",
+        action="store_true",
+        default=False,
+        help=ABORT_HELP,
+    )
     group.addoption(
         "--deploygate-concurrency",
         dest="deploygate_concurrency",
@@ -45,6 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("deploygate_config", CONFIG_HELP)
     parser.addini("deploygate_verdict_json", VERDICT_HELP)
     parser.addini("deploygate_observe", OBSERVE_HELP)
+    parser.addini("deploygate_abort_on_rollback", ABORT_HELP, type="bool", default=False)
     parser.addini("deploygate_concurrency", CONCURRENCY_HELP)
 
 

@@ -19,9 +19,11 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 Point = tuple[float, float]
+K = TypeVar("K", bound=Hashable)
 
 # PromQL's bucketQuantile treats counts this close to their neighbour as equal
 # (float sums of rates can be off in the last bits): the same tolerance here.
@@ -43,6 +45,27 @@ def increase(values: Sequence[float]) -> float:
         total += value if value < previous else value - previous
         previous = value
     return total
+
+
+def step_increases(scrapes: Sequence[Mapping[K, float]]) -> list[float]:
+    """The increase of a sum of counters from each scrape to the next (index 0 is 0).
+
+    Each scrape maps a series (its labels) to its value. As PromQL's
+    ``sum(increase(...))``, each series is followed on its own, so one series restarting
+    does not make the whole sum look restarted; a series that appears after the first
+    scrape has counted from zero (the first 500 response creates ``code="500"``); a
+    series missing from a scrape adds nothing there and resumes from its last value.
+    """
+    steps = [0.0] * len(scrapes)
+    last: dict[K, float] = {}
+    for index, values in enumerate(scrapes):
+        for key, value in values.items():
+            if key in last:
+                steps[index] += increase((last[key], value))
+            elif index > 0:
+                steps[index] += increase((0.0, value))
+            last[key] = value
+    return steps
 
 
 def cumulative_increase(points: Sequence[Point]) -> tuple[Point, ...]:

@@ -32,7 +32,6 @@ from pytest_deploygate.checks.postgres import PostgresCheck, postgres_deadline
 from pytest_deploygate.checks.prometheus import (
     PrometheusCheck,
     PrometheusObservation,
-    deadline_prometheus,
     where_prometheus,
 )
 from pytest_deploygate.checks.sqlite import SqliteCheck
@@ -50,12 +49,13 @@ from pytest_deploygate.expect.host import judge_host
 from pytest_deploygate.expect.http import judge_http
 from pytest_deploygate.expect.load import judge_load
 from pytest_deploygate.expect.postgres import judge_postgres
-from pytest_deploygate.expect.prometheus import judge_prometheus
+from pytest_deploygate.expect.prometheus import judge_prometheus, judge_prometheus_window
 from pytest_deploygate.expect.sqlite import judge_sqlite
 from pytest_deploygate.expect.tcp import judge_tcp
 from pytest_deploygate.expect.tls import judge_tls
 from pytest_deploygate.expect.websocket import judge_websocket
 from pytest_deploygate.probes.base import ProbeContext
+from pytest_deploygate.windows import Taken, by_sample
 
 S = TypeVar("S", bound=CheckSpec)
 O = TypeVar("O")  # noqa: E741 - the observation type, as in Probe[S, O]
@@ -87,6 +87,11 @@ class CheckType(Generic[S, O]):
     ``instances`` fans a check out (a host check runs once per host); ``None``: once.
     ``exclusive`` checks run alone: nothing else is in flight while one runs (a load test
     would otherwise slow down the checks that measure latency).
+    ``window_judge`` judges a check observed over a window (its spec has
+    ``checks.base.WindowKeys``): it sees every sample, (seconds into the window, the
+    observation or the error), and returns one judgement whose measurements carry their
+    samples; it raises a ProbeError when the check could not run at all. ``None``: built
+    from ``judge``, one judgement per sample (``windows.by_sample``).
     """
 
     spec: type[S]
@@ -96,6 +101,7 @@ class CheckType(Generic[S, O]):
     where: Callable[[S, Target, ProbeContext], str] = default_where
     instances: Callable[[S, Target], Sequence[str]] | None = None
     exclusive: bool = False
+    window_judge: Callable[[S, Target, Sequence[Taken[O]]], Judgement] | None = None
 
     @property
     def name(self) -> str:
@@ -104,6 +110,11 @@ class CheckType(Generic[S, O]):
 
     def probe(self, spec: S, target: Target, ctx: ProbeContext) -> O:
         return self.load_probe()(spec, target, ctx)
+
+    def judge_window(self, spec: S, target: Target, taken: Sequence[Taken[O]]) -> Judgement:
+        if self.window_judge is not None:
+            return self.window_judge(spec, target, taken)
+        return by_sample(self.judge, self.name)(spec, target, taken)
 
 
 # -- the probes, imported on first use ---------------------------------------------------
@@ -189,11 +200,14 @@ CHECK_TYPES = (
     CheckType(BackupCheck, _backup, judge_backup, backup_deadline),
     # Exclusive: its traffic would show up in every latency measured at the same time.
     CheckType(LoadCheck, _load, judge_load, load_deadline, where_load, exclusive=True),
-    # Not exclusive, even over a window: it only scrapes twice, and running it alone
-    # would hold every other check back for the whole window (--observe 5m: five minutes).
-    # A load check never overlaps its window: exclusive checks wait for it to end.
+    # Over a window every check of this list samples on the run's observation period, in
+    # threads of its own, while the others run; a load check waits for every window to end.
     CheckType(
-        PrometheusCheck, _prometheus, judge_prometheus, deadline_prometheus, where_prometheus
+        PrometheusCheck,
+        _prometheus,
+        judge_prometheus,
+        where=where_prometheus,
+        window_judge=judge_prometheus_window,
     ),
     CheckType(WebSocketCheck, _websocket, judge_websocket, where=where_websocket),
     CheckType(TlsCheck, _tls, judge_tls, where=where_tls),

@@ -15,8 +15,15 @@ import pytest
 
 from pytest_deploygate.checks.base import DECISIONS, Target
 from pytest_deploygate.config import GateConfig
-from pytest_deploygate.decision import CheckDecision, GateResult, conclude, decide_check
+from pytest_deploygate.decision import (
+    CheckDecision,
+    GateResult,
+    certain_rollback,
+    conclude,
+    decide_check,
+)
 from pytest_deploygate.errors import ProbeError, one_line
+from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES, suite_nodeid
 from pytest_deploygate.outcomes import CheckRecord, Measurement
@@ -56,6 +63,7 @@ class GateSession:
         observe: float | None,
         concurrency: int,
         is_worker: bool,
+        abort_on_rollback: bool = False,
     ) -> None:
         self.config = config
         self.target: Target = config.target
@@ -69,7 +77,15 @@ class GateSession:
         self.ctx = ProbeContext(
             base_dir=config.base_dir, observe=observe, hosts=self.hosts, resources=self.resources
         )
-        self.runner = Runner(self.target, self.ctx, concurrency)
+        self.abort_on_rollback = abort_on_rollback
+        # What each window's rules see so far (check key -> measurements), for progress.
+        self.watching: dict[str, tuple[Measurement, ...]] = {}
+        self.runner = Runner(
+            self.target,
+            self.ctx,
+            concurrency,
+            on_sample=self.on_sample,
+        )
         self.started_at = now_iso()
         self.result: GateResult | None = None
         self.header_lines: list[str] = []
@@ -82,6 +98,28 @@ class GateSession:
         self.runner.close()
         self.hosts.close()
         self.resources.close()
+
+    def on_sample(self, check: CheckInstance, so_far: Judgement) -> None:
+        """A windowed check took a sample (called from its window's thread): remember what
+        its rules see, and with ``--abort-on-rollback`` end the observation once a
+        rollback is certain."""
+        self.watching[check.key] = so_far.measurements
+        if not self.abort_on_rollback:
+            return
+        spec = check.spec
+        record = CheckRecord(
+            id=check.key,
+            nodeid="",
+            type=spec.type,
+            phases=tuple(spec.phases),
+            outcome="failed" if so_far.failures else "passed",
+            measurements=so_far.measurements,
+            on_fail=spec.on_fail,
+            on_error=spec.on_error,
+        )
+        why = certain_rollback(decide_check(record, self.config.rules))
+        if why is not None:
+            self.runner.period.abort(self.mask(f"{check.key}: {why}"))
 
     # -- collection --------------------------------------------------------------------
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any, Generic, TypeVar
 
-from pytest_deploygate.errors import ProbeError
+from pytest_deploygate.checks.base import CheckSpec, WindowKeys
+from pytest_deploygate.errors import ConfigError, ProbeError
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Bound, Measurement
+from pytest_deploygate.rules import DecisionRule
 from pytest_deploygate.samples import summarize
 from pytest_deploygate.units import format_value
 
@@ -71,6 +74,60 @@ class WindowPlan:
     def total(self) -> float:
         """Seconds from the period's start to this window's end."""
         return self.initial_delay + self.window
+
+
+def window_plan(spec: Any, observe: float | None) -> WindowPlan | None:
+    """The window a check is observed over in this run, or None: a check type that
+    samples, with a ``window`` of its own or (for types that watch by default, such as
+    ``prometheus``) under ``--observe``. ``--observe`` sets every window's length."""
+    if not isinstance(spec, WindowKeys):
+        return None
+    if spec.window is None and not (spec.observes_by_default and observe is not None):
+        return None
+    length = observe if observe is not None else spec.window
+    if not length:
+        return None
+    return WindowPlan.of(length, spec.interval, spec.initial_delay)
+
+
+def check_windows(
+    checks: Sequence[CheckSpec], rules: Sequence[DecisionRule], observe: float | None, source: str
+) -> None:
+    """Bad input the windows make visible only together, before anything runs: an
+    ``interval`` longer than ``--observe``, a rule's ``for`` longer than the window of a
+    check it applies to."""
+    plans = {spec.id: (spec, window_plan(spec, observe)) for spec in checks}
+    for spec, plan in plans.values():
+        interval = spec.interval if isinstance(spec, WindowKeys) else None
+        if plan is not None and observe is not None and interval is not None and interval > observe:
+            raise ConfigError(
+                f"--observe {format_value(observe, 's')} is shorter than the interval "
+                f"({format_value(spec.interval, 's')}) of check {spec.id!r}.",
+                source="--observe",
+                fix="observe longer, or give the check a shorter interval.",
+            )
+    for index, rule in enumerate(rules):
+        if rule.for_ is None:
+            continue
+        for spec, plan in plans.values():
+            if plan is None or not _may_apply(rule, spec):
+                continue
+            if rule.for_ > plan.window:
+                where = "--observe" if observe is not None else "its window"
+                raise ConfigError(
+                    f"for ({format_value(rule.for_, 's')}) is longer than the "
+                    f"{format_value(plan.window, 's')} window of check {spec.id!r} ({where}): "
+                    "the rule could never fire.",
+                    source=source,
+                    key=f"decision.rules[{index}].for",
+                    fix="observe at least as long as the rule's for, or shorten the for.",
+                )
+
+
+def _may_apply(rule: DecisionRule, spec: CheckSpec) -> bool:
+    """Whether the rule can match one of the check's measurements (``<type>.<what>``)."""
+    prefix = rule.measurement.split(".", 1)[0]
+    return fnmatchcase(spec.type, prefix) and fnmatchcase(spec.id, rule.check)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from pytest_deploygate.demo.pgserver import find_binary
 from pytest_deploygate.demo.standin import (
@@ -25,6 +23,7 @@ from pytest_deploygate.demo.standin import (
     Request,
     Running,
     StandIn,
+    pong_port,
     serve_main,
     stand_in_process,
     tls_context,
@@ -105,7 +104,7 @@ def _start(
         app.count("/api/bot/launch", 200, 1000)
     ollama = StandIn(OLLAMA_ROUTES).start()
     running.stops.append(ollama.stop)
-    redis_port, stop_redis = _redis(workdir)
+    redis_port, stop_redis = pong_port()
     running.stops.append(stop_redis)
     daemons = ["ollama", "redis-server"]
     if "app-crashed" not in faults:
@@ -151,37 +150,6 @@ def _backup(dsn: str, target: Path) -> None:
         dump = subprocess.Popen([pg_dump, "--no-owner", dsn], stdout=subprocess.PIPE)
         subprocess.run(["gzip", "-c"], stdin=dump.stdout, stdout=out, check=True, timeout=60)
         dump.wait(timeout=60)
-
-
-def _redis(workdir: Path) -> tuple[int, Any]:
-    """A port that answers ``+PONG`` to anything: enough for "redis-cli ping"."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    stopped = threading.Event()
-
-    def serve() -> None:
-        while not stopped.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(1)
-                try:
-                    if conn.recv(1024):
-                        conn.sendall(b"+PONG\r\n")
-                except OSError:
-                    pass
-
-    thread = threading.Thread(target=serve, name="standin-redis", daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        stopped.set()
-        thread.join(timeout=5)
-        server.close()
-
-    return int(server.getsockname()[1]), stop
 
 
 def _closed_port() -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -13,11 +13,18 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from pytest_deploygate.checks.validators import HTTP_SCHEMES, WS_SCHEMES, check_url
 from pytest_deploygate.names import Phase
-from pytest_deploygate.units import parse_duration, parse_quantity, parse_ratio, parse_size
+from pytest_deploygate.units import (
+    format_value,
+    parse_duration,
+    parse_quantity,
+    parse_ratio,
+    parse_size,
+)
 
 Decision = Literal["ok", "investigate", "rollback"]
 DECISIONS: tuple[Decision, ...] = ("ok", "investigate", "rollback")
@@ -116,3 +123,36 @@ class CheckSpec(Model):
         if target.timeout is not None:
             return target.timeout
         return DEFAULT_TIMEOUT
+
+
+class WindowKeys(Model):
+    """Keys of a check type that can be observed over a window: with ``window`` (or, for a
+    type that ``observes_by_default``, under ``--observe``) it probes every ``interval``
+    across the window instead of once, and each probe is one sample of its measurements.
+    ``--observe`` sets the length of every window of the run."""
+
+    # Types that watch whenever the run has --observe, window or not (metrics).
+    observes_by_default: ClassVar[bool] = False
+
+    window: Duration | None = None
+    interval: Duration | None = None
+    initial_delay: Duration | None = None
+
+    @model_validator(mode="after")
+    def _fits_the_window(self) -> WindowKeys:
+        if self.interval is not None and self.interval <= 0:
+            raise ValueError("interval must be longer than 0s")
+        if self.window is not None and self.interval is not None and self.interval > self.window:
+            raise ValueError(
+                f"interval ({format_value(self.interval, 's')}) is longer than the window "
+                f"({format_value(self.window, 's')}): the window would hold one sample; "
+                "make the interval shorter or the window longer"
+            )
+        if not self.observes_by_default and self.window is None:
+            given = [k for k in ("interval", "initial_delay") if getattr(self, k) is not None]
+            if given:
+                raise ValueError(
+                    f"{given[0]} applies to a check observed over a window: add window = "
+                    '"5m" (or remove it)'
+                )
+        return self

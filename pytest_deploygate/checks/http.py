@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration, Target
+from pytest_deploygate.checks.base import CheckSpec, Duration, Target, WindowKeys
 from pytest_deploygate.checks.http_extras import validate_extras
 from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url, flatten_paths
 from pytest_deploygate.errors import ProbeProtocolError
@@ -62,7 +62,7 @@ class RequestSpec(CheckSpec):
         return (status,) if isinstance(status, int) else status
 
 
-class HttpCheck(RequestSpec):
+class HttpCheck(RequestSpec, WindowKeys):
     type: Literal["http"] = "http"
     expect_json: dict[str, JsonValue] | list[JsonValue] | None = None
     expect_headers: dict[str, str] = Field(default_factory=dict)

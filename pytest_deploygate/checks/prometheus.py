@@ -1,8 +1,8 @@
 """``type = "prometheus"``: metrics a service exposes in the Prometheus text format.
 
-Without an observation window one scrape is judged. With one (``window`` or the run's
-``--observe``), the endpoint is scraped at the start and at the end of the window and
-counters are judged by their increase over it: "error rate above 5% for 5 minutes".
+Without an observation window one scrape is judged. Over a window the endpoint is scraped
+at every sample: a gauge is judged on its samples, a counter on its increase (resets
+counted as PromQL counts them), a histogram's quantile on its buckets' increase.
 """
 
 from __future__ import annotations
@@ -10,18 +10,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 from urllib.parse import urljoin
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration, Model, Quantity, Target
+from pytest_deploygate.checks.base import CheckSpec, Model, Quantity, Target, WindowKeys
 from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url
 from pytest_deploygate.errors import ProbeProtocolError
+from pytest_deploygate.exposition import Sample
 from pytest_deploygate.masking import display_url
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
     from pytest_deploygate.probes.base import ProbeContext
+
+
+def label_patterns(value: dict[str, str]) -> dict[str, str]:
+    """Label matchers are full-match regexes: each must compile."""
+    for name, pattern in value.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"label {name}: {pattern!r} is not a valid regex: {exc}") from exc
+    return value
 
 
 class SeriesSelector(Model):
@@ -33,12 +44,7 @@ class SeriesSelector(Model):
     @field_validator("labels")
     @classmethod
     def _labels_compile(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, pattern in value.items():
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"label {name}: {pattern!r} is not a valid regex: {exc}") from exc
-        return value
+        return label_patterns(value)
 
     def describe(self) -> str:
         if not self.labels:
@@ -48,17 +54,70 @@ class SeriesSelector(Model):
 
 
 class ValueRule(SeriesSelector):
-    """A metric's value (or, over a window, its increase), held to bounds if given;
-    without bounds it is only measured, for ``[[decision.rules]]`` to act on."""
+    """A metric's value, held to bounds if given; without bounds it is only measured, for
+    ``[[decision.rules]]`` to act on. Over a window: a gauge's samples, a counter's
+    increase; ``per_second`` / ``per_minute``: a counter's rate, a gauge's growth (the
+    least-squares slope of its samples)."""
 
     name: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]*$")
     min: Quantity | None = None
     max: Quantity | None = None
     per_second: bool = False
+    per_minute: bool = False
 
     @property
     def label(self) -> str:
         return self.name or self.metric
+
+    @property
+    def per(self) -> float | None:
+        """Seconds the value is counted per (1, 60), None for the value itself."""
+        return 1.0 if self.per_second else 60.0 if self.per_minute else None
+
+    @model_validator(mode="after")
+    def _one_per(self) -> ValueRule:
+        if self.per_second and self.per_minute:
+            raise ValueError("give at most one of 'per_second' and 'per_minute'")
+        return self
+
+
+_NOT_A_FAMILY = ("_bucket", "_count", "_sum", "_total", "_created")
+
+
+class QuantileRule(Model):
+    """``histogram_quantile(q, ...)`` of a histogram family's buckets (summed over the
+    series whose labels match), over a window from the buckets' increase."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    metric: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    q: float = Field(ge=0, le=1)
+    labels: dict[str, str] = Field(default_factory=dict)
+    min: Quantity | None = None
+    max: Quantity | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _family_name(cls, value: str) -> str:
+        for suffix in _NOT_A_FAMILY:
+            if value.endswith(suffix):
+                raise ValueError(
+                    f"give the histogram's family name, without {suffix!r} "
+                    f"(metric = {value.removesuffix(suffix)!r}): a quantile needs its buckets"
+                )
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_compile(cls, value: dict[str, str]) -> dict[str, str]:
+        return label_patterns(value)
+
+    @property
+    def buckets(self) -> SeriesSelector:
+        return SeriesSelector(metric=f"{self.metric}_bucket", labels=self.labels)
+
+    @property
+    def unit(self) -> str:
+        return "s" if self.metric.endswith("_seconds") else ""
 
 
 class RatioRule(Model):
@@ -71,17 +130,20 @@ class RatioRule(Model):
     min: Quantity | None = None
 
 
-class PrometheusCheck(CheckSpec):
+class PrometheusCheck(CheckSpec, WindowKeys):
+    # Metrics are watched whenever the run has --observe, with or without a window.
+    observes_by_default: ClassVar[bool] = True
+
     type: Literal["prometheus"] = "prometheus"
     url: str | None = None
     path: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     verify: bool | None = None
     ca_bundle: Path | None = None
-    window: Duration | None = None
     require: tuple[str, ...] = ()
     values: tuple[ValueRule, ...] = ()
     ratios: tuple[RatioRule, ...] = ()
+    quantiles: tuple[QuantileRule, ...] = ()
 
     @field_validator("url")
     @classmethod
@@ -92,8 +154,8 @@ class PrometheusCheck(CheckSpec):
     def _something_to_check(self) -> PrometheusCheck:
         if self.url is not None and self.path is not None:
             raise ValueError("give at most one of 'path' and 'url'")
-        if not (self.require or self.values or self.ratios):
-            raise ValueError("give at least one of 'require', 'values' or 'ratios'")
+        if not (self.require or self.values or self.ratios or self.quantiles):
+            raise ValueError("give at least one of 'require', 'values', 'ratios' or 'quantiles'")
         return self
 
 
@@ -101,27 +163,26 @@ DEFAULT_PATH = "/metrics"
 
 
 @dataclass(frozen=True)
-class Sample:
-    name: str
-    labels: tuple[tuple[str, str], ...]
-    value: float
-
-
-@dataclass(frozen=True)
 class Scrape:
+    """One scrape: when (monotonic seconds), every sample, and the TYPE lines."""
+
     at: float
     samples: tuple[Sample, ...]
+    types: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class PrometheusObservation:
+    """The scrapes of one run: one without a window, one per sample over a window."""
+
     url: str
-    first: Scrape
-    last: Scrape | None  # None: no window, one scrape
+    scrapes: tuple[Scrape, ...]
 
     @property
     def window(self) -> float | None:
-        return None if self.last is None else self.last.at - self.first.at
+        if len(self.scrapes) < 2:
+            return None
+        return self.scrapes[-1].at - self.scrapes[0].at
 
 
 def metrics_url(spec: PrometheusCheck, target: Target) -> str:
@@ -149,8 +210,3 @@ def where_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -
     window = window_of(spec, ctx)
     over = f" over {window:g}s" if window else ""
     return f"metrics {display_url(metrics_url(spec, target))}{over}"
-
-
-def deadline_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -> float:
-    timeout = spec.effective_timeout(target)
-    return (window_of(spec, ctx) or 0.0) + 2 * timeout + 1.0

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration, Target
+from pytest_deploygate.checks.base import CheckSpec, Duration, Target, WindowKeys
 from pytest_deploygate.errors import ProbeProtocolError
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
@@ -26,7 +26,7 @@ def split_address(address: str) -> tuple[str, int]:
     return host.strip("[]"), number
 
 
-class TcpCheck(CheckSpec):
+class TcpCheck(CheckSpec, WindowKeys):
     type: Literal["tcp"] = "tcp"
     host: str | None = None
     port: int | None = Field(default=None, ge=1, le=65535)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration, Target
+from pytest_deploygate.checks.base import CheckSpec, Duration, Target, WindowKeys
 from pytest_deploygate.checks.validators import WS_SCHEMES, check_regex, check_url
 from pytest_deploygate.errors import ProbeProtocolError
 from pytest_deploygate.masking import display_url
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
 JsonValue = Any
 
 
-class WebSocketCheck(CheckSpec):
+class WebSocketCheck(CheckSpec, WindowKeys):
     type: Literal["websocket"] = "websocket"
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)

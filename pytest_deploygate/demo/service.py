@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -55,7 +55,56 @@ FAULTS: dict[str, str] = {
         f"the TLS certificate expires in {EXPIRING_CERT_DAYS} days, under the 30 required "
         "-> INVESTIGATE"
     ),
+    "error-burst": (
+        "30% of requests fail for a moment inside the observation window, then recover: "
+        "short of the rollback row's 'for' -> INVESTIGATE"
+    ),
+    "error-sustained": (
+        "30% of requests fail from early in the observation window to its end -> ROLLBACK"
+    ),
 }
+
+# The demo's observation window, the seed checklists' minutes scaled to fractions of a
+# second (one minute is 0.3 s): "error rate above 5% for 5 minutes" holds for 1.5 s.
+WINDOW_S = 3.0
+INTERVAL_S = 0.25
+FOR_S = 1.5
+# Simulated traffic behind /metrics, on a clock that starts at the first scrape: the
+# requests a real service would be answering while the gate watches it.
+TRAFFIC_RATE = 50.0
+HEALTHY_ERROR_RATIO = 0.002
+FAULT_ERROR_RATIO = 0.30
+BURST_S = (1.0, 1.5)  # about a minute and a half, at the demo's scale
+SUSTAINED_FROM_S = 0.75
+
+
+# Seed 002's error-rate rows, at the demo's scale.
+WINDOW_RULES: list[dict[str, Any]] = [
+    {
+        "measurement": "prometheus.error_rate",
+        "check": "errors",
+        "above": 0.05,
+        "for": f"{FOR_S:g}s",
+        "decision": "rollback",
+        "description": "error rate above 5% for more than 5 minutes (the demo: 1.5 s)",
+    },
+    {
+        "measurement": "prometheus.error_rate",
+        "check": "errors",
+        "above": 0.01,
+        "decision": "investigate",
+        "description": "error rate above 1% at any sample, for less than 5 minutes",
+    },
+]
+
+
+def error_ratio(faults: frozenset[str], t: float) -> float:
+    """The share of simulated requests that fail, ``t`` seconds after the first scrape."""
+    if "error-sustained" in faults and t >= SUSTAINED_FROM_S:
+        return FAULT_ERROR_RATIO
+    if "error-burst" in faults and BURST_S[0] <= t < BURST_S[1]:
+        return FAULT_ERROR_RATIO
+    return HEALTHY_ERROR_RATIO
 
 
 @dataclass
@@ -80,6 +129,34 @@ class _State:
             "Time to answer an HTTP request",
             registry=self.registry,
         )
+        self.traffic = Counter(
+            "demo_orders_requests",
+            "Simulated requests to /api/orders, by status",
+            ["status"],
+            registry=self.registry,
+        )
+        self.error_gauge = Gauge(
+            "demo_http_error_ratio",
+            "Share of requests answered 5xx over the last scrape interval",
+            registry=self.registry,
+        )
+        self._clock: float | None = None
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def simulate(self) -> None:
+        """Advance the simulated traffic to now (called on every scrape)."""
+        with self._lock:
+            now = time.monotonic()
+            if self._clock is None:
+                self._clock = now
+            t = now - self._clock
+            ratio = error_ratio(self.faults, t)
+            requests = TRAFFIC_RATE * (t - self._last)
+            self.traffic.labels(status="200").inc(requests * (1 - ratio))
+            self.traffic.labels(status="500").inc(requests * ratio)
+            self.error_gauge.set(ratio)
+            self._last = t
 
 
 class _Server(ThreadingHTTPServer):
@@ -146,6 +223,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/version":
             return _json(200, {"version": _version(faults), "service": "deploygate-demo"})
         if path == "/metrics":
+            state.simulate()
             return 200, generate_latest(state.registry), CONTENT_TYPE_LATEST
         return _json(404, {"error": "not found", "path": path})
 
@@ -231,6 +309,7 @@ class WebService:
                 "ca_bundle": str(certs.ca),
             },
             checks=_checks(https_url, ws_url, https_port, http_port),
+            rules=WINDOW_RULES,
             lines=[
                 f"web service {base_url} (version {VERSION}), TLS {https_url}, WebSocket {ws_url}",
                 f"TLS certificate from a CA generated at start ({certs.ca}), "
@@ -315,6 +394,16 @@ def _checks(https_url: str, ws_url: str, https_port: int, http_port: int) -> lis
             "description": "Prometheus metrics are exposed",
             "path": "/metrics",
             "require": ["demo_http_requests_total", "demo_http_request_duration_seconds_count"],
+        },
+        {
+            "id": "errors",
+            "type": "prometheus",
+            "phases": ["postdeploy"],
+            "description": "the share of failing requests, watched over the observation window",
+            "path": "/metrics",
+            "window": f"{WINDOW_S:g}s",
+            "interval": f"{INTERVAL_S * 1000:g}ms",
+            "values": [{"name": "error_rate", "metric": "demo_http_error_ratio"}],
         },
         {
             "id": "health-tls",

@@ -10,6 +10,7 @@ every answer, an optional WebSocket, and faults switched on and off while it run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -283,6 +284,35 @@ def stand_in_process(workdir: Path, name: str) -> Callable[[], None]:
         child.wait(timeout=10)
 
     return stop
+
+
+def pong_port() -> tuple[int, Callable[[], None]]:
+    """A loopback port that answers ``+PONG`` to whatever it is sent (``redis-cli ping``,
+    or a tcp check's connect); returns its port and its stop."""
+    import socket
+
+    server = socket.create_server((HOST, 0))
+    server.settimeout(POLL_S * 4)
+    stopped = threading.Event()
+
+    def serve() -> None:
+        while not stopped.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn, contextlib.suppress(OSError):  # a client that left early
+                conn.sendall(b"+PONG\r\n")
+
+    thread = threading.Thread(target=serve, name="deploygate-standin-pong", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopped.set()
+        thread.join(timeout=5)
+        server.close()
+
+    return int(server.getsockname()[1]), stop
 
 
 class Databases(Protocol):

@@ -25,8 +25,7 @@ def judge_tls(spec: TlsCheck, target: Target, obs: TlsObservation) -> Judgement:
             f"below min_days_left {spec.min_days_left:g}"
         )
     if obs.hostname_matches is False:
-        shown = ", ".join(obs.names[:5]) or "no names"
-        failures.append(f"hostname mismatch: certificate is for {shown}, not {obs.server_name}")
+        failures.append(_mismatch(obs))
     if obs.chain_error is not None:
         failures.append(
             f"untrusted chain: {obs.chain_error} (issuer {obs.issuer}); "
@@ -41,3 +40,16 @@ def _days(days: float) -> str:
         return f"{days:.0f} days"
     hours = days * 24
     return f"{hours:.0f} hours" if hours >= 1 else "less than an hour"
+
+
+def _mismatch(obs: TlsObservation) -> str:
+    if obs.names:
+        shown = ", ".join(obs.names[:5])
+        return f"hostname mismatch: certificate is for {shown}, not {obs.server_name}"
+    # Browsers, urllib3 (the http check) and OpenSSL as the websocket check runs it
+    # ignore the common name: say why a certificate "for" the name still does not match.
+    return (
+        f"hostname mismatch: certificate has no subjectAltName, so it is for no name "
+        f"(its common name {obs.subject} is not matched by clients); reissue it with "
+        f"{obs.server_name} as a subjectAltName"
+    )

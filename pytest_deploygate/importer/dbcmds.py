@@ -24,7 +24,7 @@ def psql(segment: Segment, expect: Expectations) -> list[Finding]:
         return [Manual("applies a SQL file: a deploy step, not a check")]
     sql = (opts.get("-c") or opts.get("--command") or [""])[-1]
     if not sql:
-        return []  # an interactive session: the statements below it are read one by one
+        return [Manual("opens an interactive session: the statements below it are read one by one")]
     return sql_statement(sql, expect, "postgres")
 
 

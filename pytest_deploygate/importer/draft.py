@@ -201,7 +201,9 @@ def _settle_covered(result: ItemResult, checks: list[Check]) -> ItemResult:
     ids = {c.id for c in checks}
     settled: list[Finding] = []
     for finding in result.findings:
-        if isinstance(finding, Covered) and finding.stem and finding.stem not in ids:
+        stem = finding.stem if isinstance(finding, Covered) else ""
+        if stem and not any(i == stem or i.startswith(stem + "-") for i in ids):
+            assert isinstance(finding, Covered)
             settled.append(Manual(f"{finding.reason}, but no such check was drafted"))
         else:
             settled.append(finding)

@@ -141,7 +141,9 @@ def _prometheus(url: str, greps: list[Segment], expect: Expectations) -> DraftCh
     keys: dict[str, Any] = {"url": url}
     patterns = [p for p in (_grep_pattern(s) for s in greps) if p]
     names = sorted({m.group(0) for p in patterns for m in [_METRIC_NAME.match(p)] if m})
-    keys["require"] = names
+    # `require` names samples: a histogram's family (`..._duration_seconds`) has none of its
+    # own, so grep's prefix match becomes its _count sample.
+    keys["require"] = [_sample_name(n) for n in names]
     error_rate = [p for p in patterns if re.search(r"status=\\?\"?5", p)]
     if error_rate and names:
         name = names[0]
@@ -156,6 +158,12 @@ def _prometheus(url: str, greps: list[Segment], expect: Expectations) -> DraftCh
         keys["ratios"] = [ratio]
         return DraftCheck("prometheus", "error-rate", keys)
     return DraftCheck("prometheus", "metrics", keys)
+
+
+def _sample_name(name: str) -> str:
+    if name.endswith(("_total", "_count", "_sum", "_bucket", "_info", "_created")):
+        return name
+    return f"{name}_count" if re.search(r"duration|latency|_seconds$", name) else name
 
 
 def _grep_pattern(segment: Segment) -> str:

@@ -113,13 +113,14 @@ def row_findings(row: tuple[tuple[str, str], ...], level: tuple[str, bool] | Non
     headers = [h for h, _ in row]
     cells = dict(row)
     condition = next((c for h, c in row if _CONDITION_HEADERS.search(h)), row[0][1] if row else "")
-    action_header = next((h for h in headers if _ACTION_HEADERS.search(h)), None)
+    actions = [h for h in headers if _ACTION_HEADERS.search(h)]
     threshold_header = next((h for h in headers if _THRESHOLD_HEADERS.search(h)), None)
-    if action_header is not None:
-        decision = decision_of(cells[action_header])
-        if decision is None:
+    if actions:
+        # "Finding | Severity | Action": the first column that names a decision says it.
+        decisions = [d for d in (decision_of(cells[h]) for h in actions) if d is not None]
+        if not decisions:
             return [Manual("the row names no decision (rollback, investigate, ok)")]
-        return rule_for(condition, decision)
+        return rule_for(condition, decisions[0])
     if threshold_header is not None:
         phrase = f"{condition} {cells[threshold_header]}"
         return rule_for(phrase, "investigate", criterion=True)

@@ -237,6 +237,9 @@ def ssl_reason(exc: ssl.SSLError) -> str:
     """OpenSSL's reason in words, without the C file and line number."""
     reason = getattr(exc, "reason", None)
     text = str(reason).replace("_", " ").lower() if reason else one_line(exc)
+    detail = getattr(exc, "verify_message", None)  # SSLCertVerificationError: which check
+    if detail and detail not in text:
+        text = f"{text}: {one_line(str(detail))}"
     if "wrong version number" in text or "record layer failure" in text:
         return f"{text} (is this port speaking TLS?)"
     return text

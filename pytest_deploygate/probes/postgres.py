@@ -53,7 +53,13 @@ from pytest_deploygate.probes.migrations import (
     read_applied,
     scan,
 )
-from pytest_deploygate.probes.pgconn import PgSettings, connect, map_error, pg_reason
+from pytest_deploygate.probes.pgconn import (
+    APPLICATION_NAME,
+    PgSettings,
+    connect,
+    map_error,
+    pg_reason,
+)
 from pytest_deploygate.probes.pgpool import pg_session
 
 Conn = psycopg.Connection[Any]
@@ -154,9 +160,12 @@ def _connections(spec: PgConnections, conn: Conn) -> ConnectionsObservation:
                current_setting('max_connections')::int,
                current_setting('superuser_reserved_connections')::int
         FROM pg_stat_activity
-        WHERE pid <> pg_backend_pid()
+        WHERE coalesce(application_name, '') NOT LIKE %(gate)s
         """,
-        {"db": spec.database},
+        # Every session of the gate (this one, other checks running at the same time,
+        # other xdist workers, team tests' `db`) carries the gate's application_name:
+        # none of them is the application's load.
+        {"db": spec.database, "gate": APPLICATION_NAME + "%"},
     )
     return ConnectionsObservation(str(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
 

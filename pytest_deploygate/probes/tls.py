@@ -3,6 +3,9 @@
 The chain is verified with the expiry dates switched off, and dates and hostname are
 read from the certificate itself: so one run can say *all* of "expired", "not yet valid",
 "hostname mismatch" and "untrusted chain", where OpenSSL alone stops at the first.
+The hostname is matched by ``service_identity`` (RFC 6125: subjectAltName only, never the
+common name), as OpenSSL matches it for the http and websocket checks, so the three
+checks agree on one certificate.
 Also home of :func:`client_context`, which the ``websocket`` probe shares.
 """
 
@@ -17,6 +20,11 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from service_identity import CertificateError, VerificationError
+from service_identity.cryptography import (
+    verify_certificate_hostname,
+    verify_certificate_ip_address,
+)
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.tls import TlsCheck, TlsObservation, tls_address
@@ -48,9 +56,13 @@ def client_context(
         context.verify_mode = ssl.CERT_NONE
         return context
     try:
-        return ssl.create_default_context(cafile=str(ctx.path(bundle)) if bundle else None)
+        context = ssl.create_default_context(cafile=str(ctx.path(bundle)) if bundle else None)
     except (OSError, ssl.SSLError) as exc:
         raise ProbeTLSError(f"cannot load ca_bundle {bundle}: {exc}") from exc
+    # As urllib3 2 (the http check) and service_identity (the tls check): a certificate
+    # without subjectAltName does not match by its common name.
+    context.hostname_checks_common_name = False
+    return context
 
 
 def probe_tls(spec: TlsCheck, target: Target, ctx: ProbeContext) -> TlsObservation:
@@ -85,7 +97,7 @@ def probe_tls(spec: TlsCheck, target: Target, ctx: ProbeContext) -> TlsObservati
         not_after=not_after,
         days_left=(not_after - now).total_seconds() / 86400,
         not_yet_valid=now < not_before,
-        hostname_matches=hostname_matches(name, names) if spec.check_hostname else None,
+        hostname_matches=hostname_matches(cert, name) if spec.check_hostname else None,
         chain_error=chain_error,
         chain_verified=verifying,
         tls_version=version,
@@ -141,13 +153,11 @@ def _load(der: bytes, where: str) -> x509.Certificate:
 
 
 def _names(cert: x509.Certificate) -> tuple[str, ...]:
-    """Subject alternative names (DNS and IP); the common name only when there are none,
-    as browsers stopped reading it."""
+    """Subject alternative names (DNS and IP), the names a client matches."""
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
-        common = _common_name(cert.subject)
-        return (common,) if common else ()
+        return ()
     dns = [str(n) for n in san.get_values_for_type(x509.DNSName)]
     ips = [str(n) for n in san.get_values_for_type(x509.IPAddress)]
     return tuple(dns + ips)
@@ -158,27 +168,19 @@ def _common_name(name: x509.Name) -> str:
     return str(values[0].value) if values else ""
 
 
-def hostname_matches(hostname: str, names: tuple[str, ...]) -> bool:
-    """RFC 6125 matching: exact (case-insensitive), a ``*.`` wildcard covers exactly one
-    leftmost label, IP addresses compare as addresses."""
+def hostname_matches(cert: x509.Certificate, hostname: str) -> bool:
+    """Whether the certificate is for ``hostname`` (a DNS name or an IP address), by
+    RFC 6125 as service_identity implements it: subjectAltName entries only, a ``*.``
+    wildcard covers exactly one leftmost label, addresses compare as addresses."""
     try:
         address = ipaddress.ip_address(hostname.strip("[]"))
     except ValueError:
         address = None
-    wanted = hostname.lower().rstrip(".")
-    for name in names:
-        if address is not None:
-            try:
-                if ipaddress.ip_address(name) == address:
-                    return True
-            except ValueError:
-                continue
-            continue
-        pattern = name.lower().rstrip(".")
-        if pattern == wanted:
-            return True
-        if pattern.startswith("*.") and "." in wanted:
-            head, rest = wanted.split(".", 1)
-            if head and rest == pattern[2:]:
-                return True
-    return False
+    try:
+        if address is None:
+            verify_certificate_hostname(cert, hostname.rstrip("."))
+        else:
+            verify_certificate_ip_address(cert, str(address))
+    except (VerificationError, CertificateError):
+        return False
+    return True

@@ -1,33 +1,40 @@
-"""The gate's verdict inside pytest-html's report (pytest-html 4.x).
+"""The gate's verdict inside pytest-html's report (pytest-html 4.1 and later 4.x).
 
-pytest-html builds one row per test report when a test's teardown report arrives
-(its ``pytest_runtest_logreport`` is ``trylast``), and renders the file at the end of
-its own ``trylast`` ``pytest_sessionfinish``. So a row asks the gate for the check's
-decision at that moment (``decision_for`` is ready from the teardown report on), and
-the banner reads ``result`` from ``pytest_html_results_summary``, which pytest-html
-calls just before it writes the file.
+The markup lives in Jinja2 templates beside this module (templates/report.html.jinja2,
+one macro per piece; its header says how to extend it). This module decides what to
+show and hands the rendered pieces to pytest-html through its documented hooks only:
+``pytest_html_report_title``, ``pytest_html_results_table_header``,
+``pytest_html_results_table_row``, ``pytest_html_results_table_html`` and
+``pytest_html_results_summary``.
 
-pytest-html inserts row cells and summary fragments as raw HTML and does not escape
-test ids, so every piece of text placed here goes through ``escape``: bodies, headers
-and error messages of the target end up in reasons, and team-written test ids can hold
-anything.
+pytest-html builds one row per test report when a test's teardown report arrives (its
+``pytest_runtest_logreport`` is ``trylast``), and renders the file at the end of its own
+``trylast`` ``pytest_sessionfinish``. So a row asks the gate for the check's decision at
+that moment (``decision_for`` is ready from the teardown report on), and the banner
+reads ``result`` from ``pytest_html_results_summary``, which pytest-html calls just
+before it writes the file.
 
-Checks whose result never arrived (crashed worker, interrupted run) have no report
-for pytest-html to draw; they get a row added to its data just before it renders.
+pytest-html inserts row cells and summary fragments as raw HTML and does not escape test
+ids, so every piece placed here is rendered with autoescaping, and the test id cell is
+replaced with an escaped one: bodies, headers and error messages of the target end up in
+reasons, and team-written test ids can hold anything.
 
-The decision filter is plain CSS (``:has``): pytest-html re-renders the table on every
-sort and filter, and a stylesheet keeps working across re-renders without any script
-of ours.
+Checks whose result never arrived (crashed worker, interrupted run) have no report for
+pytest-html to draw. The gate hands pytest-html a report for each of them, as pytest
+itself would (an ``error`` in teardown), so pytest-html draws and counts the row itself.
 """
 
 from __future__ import annotations
 
-import re
+import html
 from collections.abc import Callable, Iterable, MutableSequence
-from html import escape
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
+import jinja2
 import pytest
+from markupsafe import Markup
 
 from pytest_deploygate.decision import (
     GO,
@@ -38,6 +45,7 @@ from pytest_deploygate.decision import (
     FiredRule,
     GateResult,
 )
+from pytest_deploygate.errors import one_line
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_value
 
@@ -50,14 +58,46 @@ _RANK = {name: index for index, name in enumerate(DECISION_ORDER)}
 _BOUND_SIGN = {"max": "≤", "min": "≥", "eq": "="}
 _MAX_LISTED = 25  # checks listed under the banner; the table holds all of them
 _MAX_RULE_ROWS = 100
+_TEST_ID_CELL = '<td class="col-testId">'
 
-# Column names are single words: pytest-html reads them back with r"col-(\w+)".
-_COLUMNS = (
-    ("dgPhase", "Phase", True),
-    ("dgDecision", "Decision", True),
-    ("dgMeasured", "Measured", False),
-    ("dgThreshold", "Threshold", False),
+
+@dataclass(frozen=True)
+class Column:
+    """One of our columns: its name (a single word, as pytest-html wants for a sortable
+    column), heading, whether it sorts, and the template macro that draws its cell."""
+
+    name: str
+    label: str
+    sortable: bool
+    macro: str
+
+
+COLUMNS = (
+    Column("dgPhase", "Phase", True, "cell_dgPhase"),
+    Column("dgDecision", "Decision", True, "cell_dgDecision"),
+    Column("dgMeasured", "Measured", False, "cell_dgMeasured"),
+    Column("dgThreshold", "Threshold", False, "cell_dgThreshold"),
 )
+
+
+@dataclass(frozen=True)
+class MeasuredLine:
+    """One measurement's line in the Measured and Threshold cells."""
+
+    measurement: Measurement
+    limits: tuple[str, ...]  # what the check held it to, then each rule it tripped
+    tripped: bool
+
+
+@dataclass(frozen=True)
+class RowView:
+    """What the cell macros draw for one row."""
+
+    phases: tuple[str, ...]
+    decision: str  # a DECISION_ORDER name
+    label: str  # the decision as shown ("" for none)
+    rank: int
+    lines: tuple[MeasuredLine, ...]
 
 
 class GateView(Protocol):
@@ -82,57 +122,55 @@ def register(config: pytest.Config, gate: GateView) -> None:
         return
     if not config.getoption("htmlpath", None):
         return
-    config.pluginmanager.register(HtmlReporter(gate), PLUGIN_NAME)
+    config.pluginmanager.register(HtmlReporter(config, gate), PLUGIN_NAME)
 
 
 class HtmlReporter:
     """pytest-html hook implementations; registered by ``register``."""
 
-    def __init__(self, gate: GateView) -> None:
+    def __init__(self, config: pytest.Config, gate: GateView) -> None:
+        self._config = config
         self._gate = gate
         # Reasons arrive masked already; this catches secrets in config-made text too.
-        self._mask = gate.mask
+        self._templates = Templates(gate.mask)
         self._report: Any = None  # pytest_html.report_data.ReportData (untyped)
+        self._drawn: set[str] = set()  # node ids pytest-html drew a row for
 
     def pytest_html_report_title(self, report: Any) -> None:
         self._report = report
-        # Worst decision first unless the user chose another initial sort.
-        if report.config.getini("initial_sort") == "result":
+        # Worst decision first unless the user chose another initial sort. ``set_data``
+        # is the report object's one setter besides ``title``; without it the table
+        # keeps pytest-html's own order.
+        if report.config.getini("initial_sort") == "result" and hasattr(report, "set_data"):
             report.set_data("initialSort", "dgDecision")
 
     def pytest_html_results_table_header(self, cells: MutableSequence[str]) -> None:
-        at = _after_test_column(cells, 'data-column-type="testId"')
-        for offset, (name, label, sortable) in enumerate(_COLUMNS):
-            cls = ' class="sortable"' if sortable else ""
-            cells.insert(at + offset, f'<th{cls} data-column-type="{name}">{label}</th>')
+        at = _after(cells, 'data-column-type="testId"')
+        cells[at:at] = [self._templates.header_cell(column) for column in COLUMNS]
 
     @pytest.hookimpl(trylast=True)
     def pytest_html_results_table_row(self, report: Any, cells: MutableSequence[str]) -> None:
         if not cells or not _shown(report):  # dropped by another plugin, or by pytest-html
             return
-        _escape_test_id(report, cells, self._mask)
         nodeid = str(report.nodeid)
+        self._drawn.add(nodeid)
+        _replace_test_id(cells, self._templates.test_id_cell(_test_id(report)))
         decided = self._gate.decision_for(nodeid) if nodeid else None
-        at = _after_test_column(cells, 'class="col-testId"')
-        ours = row_cells(decided, getattr(report, "deploygate", None))
-        cells[at:at] = [self._mask(c) for c in ours]
+        at = _after(cells, _TEST_ID_CELL)
+        cells[at:at] = self._templates.row_cells(decided, getattr(report, "deploygate", None))
 
     def pytest_html_results_table_html(self, report: Any, data: MutableSequence[str]) -> None:
         if not _shown(report):
             return
         decided = self._gate.decision_for(str(report.nodeid)) if report.nodeid else None
-        reason = row_reason(decided, report)
-        if not reason:
+        text = reason_text(decided, report)
+        if not text:
             return
         # ``data`` holds pytest-html's already escaped log; the reason goes first, on one
         # line, and the traceback folds away under it.
-        log = "\n".join(data)
-        data[:] = [
-            self._mask(
-                f'<div class="dg-reason">{reason}</div>'
-                f'<details class="dg-trace"><summary>traceback and output</summary>{log}</details>'
-            )
-        ]
+        # pytest-html escaped it; secrets in captured output are masked in that form.
+        log = Markup(self._gate.mask("\n".join(data)))
+        data[:] = [self._templates.reason(decision_name(decided), text, log)]
 
     def pytest_html_results_summary(
         self,
@@ -142,78 +180,79 @@ class HtmlReporter:
         session: pytest.Session,
     ) -> None:
         result = self._gate.result
-        prefix.insert(0, STYLE + self._mask(render_banner(result)))
-        summary.append(self._mask(render_decision_filter(result)))
+        prefix.insert(0, self._templates.style + self._templates.banner(result))
+        summary.append(self._templates.decision_filter(result))
         if self._report is not None:
-            self._report.title = self._mask(page_title(result))
-            if result is not None:
-                self._add_missing_rows(result)
+            self._report.title = self._gate.mask(page_title(result))
+        if result is not None:
+            self._report_missing(result)
 
-    def _add_missing_rows(self, result: GateResult) -> None:
+    def _report_missing(self, result: GateResult) -> None:
         """A row for each check whose result never arrived (a crashed pytest-xdist worker,
-        an interrupted run). pytest-html draws rows only for reports it received, yet such
-        a check is an error in the verdict; the report must not look cleaner than that."""
-        data = getattr(self._report, "data", None)
-        tests = data.get("tests") if isinstance(data, dict) else None
-        header = getattr(self._report, "table_header", None)
-        if tests is None or not isinstance(header, list):
-            return  # a pytest-html whose internals differ: the banner still counts them
+        an interrupted run): such a check is an error in the verdict, and the report must
+        not look cleaner than that. pytest-html gets the report pytest would have made."""
         for decided in result.checks:
-            nodeid = decided.record.nodeid
-            if tests.get(nodeid) or decided.record.outcome != "error":
-                continue
-            row = missing_row(decided, header, self._mask)
-            tests[nodeid].append(row)
-            self._report.outcomes = "error"  # pytest-html's setter: one more "Errors"
+            record = decided.record
+            if record.outcome == "error" and record.nodeid not in self._drawn:
+                _tell_pytest_html(self._config, missing_report(decided))
 
 
-def missing_row(
-    decided: CheckDecision, header: list[str], mask: Callable[[str], str] = str
-) -> dict[str, Any]:
-    """A pytest-html row (as its page script reads it) for a check without reports."""
-    cells = [mask(c) for c in row_cells(decided, None)]
-    ours = dict(zip((name for name, _, _ in _COLUMNS), cells, strict=True))
-    known = {
-        "result": '<td class="col-result">Error</td>',
-        "testId": f'<td class="col-testId">{escape(mask(decided.record.nodeid))}</td>',
-        "duration": '<td class="col-duration">0 ms</td>',
-        **ours,
-    }
-    row: dict[str, Any] = {"extras": [], "resultsTableRow": []}
-    for th in header:
-        match = re.search(r'data-column-type="(\w+)"', th)
-        name = match.group(1) if match else ""
-        td = known.get(name, '<td class="col-links"></td>' if "Links" in th else "<td></td>")
-        row["resultsTableRow"].append(td)
-        if name and "sortable" in th:
-            row[name] = td.split(">", 1)[1].rsplit("</td>", 1)[0]
-    row["log"] = mask(f'<div class="dg-reason">{row_reason(decided, None)}</div>')
-    return row
+def missing_report(decided: CheckDecision) -> pytest.TestReport:
+    """The report of a check that never reported: an error, as in a failed teardown."""
+    nodeid = decided.record.nodeid
+    return pytest.TestReport(
+        nodeid=nodeid,
+        location=(nodeid.split("::", 1)[0], None, nodeid.rsplit("::", 1)[-1]),
+        keywords={},
+        outcome="failed",
+        longrepr=decided.reason,
+        when="teardown",
+        deploygate_missing=True,  # its row shows the node id without "::teardown"
+    )
+
+
+def _tell_pytest_html(config: pytest.Config, report: pytest.TestReport) -> None:
+    """Pass a test report to pytest-html alone, through the hook it reads reports from;
+    the terminal, junitxml and the gate have accounted for the check already."""
+    hook = config.hook.pytest_runtest_logreport
+    ours = {id(impl.plugin) for impl in hook.get_hookimpls() if _is_pytest_html(impl.plugin)}
+    others = [p for p in config.pluginmanager.get_plugins() if id(p) not in ours]
+    config.pluginmanager.subset_hook_caller("pytest_runtest_logreport", others)(report=report)
+
+
+def _is_pytest_html(plugin: object) -> bool:
+    return type(plugin).__module__.partition(".")[0] == "pytest_html"
 
 
 def _shown(report: Any) -> bool:
-    """Whether pytest-html keeps a row for this report (it drops passed setup and
-    teardown reports after building their rows): work only for rows that are shown."""
-    return getattr(report, "when", "call") in ("call", "collect") or not report.passed
+    """Whether pytest-html keeps a row for this report: calls and collections, and
+    setups and teardowns that did not pass (it drops the rest after building them)."""
+    when = getattr(report, "when", "call")
+    return when in ("call", "collect") or (when in ("setup", "teardown") and not report.passed)
 
 
-def _after_test_column(cells: MutableSequence[str], marker: str) -> int:
+def _test_id(report: Any) -> str:
+    """The test id pytest-html shows for a report: the node id, and the phase unless it
+    is the call."""
+    test_id = str(report.nodeid)
+    when = getattr(report, "when", "call")
+    if when != "call" and not getattr(report, "deploygate_missing", False):
+        test_id += f"::{when}"
+    return test_id
+
+
+def _after(cells: MutableSequence[str], marker: str) -> int:
     for index, cell in enumerate(cells):
         if marker in cell:
             return index + 1
     return min(2, len(cells))
 
 
-def _escape_test_id(report: Any, cells: MutableSequence[str], mask: Callable[[str], str]) -> None:
-    """pytest-html puts the raw node id into the cell; replace it with its escaped form."""
-    test_id = str(report.nodeid)
-    when = getattr(report, "when", "call")
-    if when != "call":
-        test_id += f"::{when}"
-    raw = f'<td class="col-testId">{test_id}</td>'
+def _replace_test_id(cells: MutableSequence[str], escaped: str) -> None:
+    """pytest-html puts the raw test id into its cell; put the escaped one instead."""
     for index, cell in enumerate(cells):
-        if cell == raw:
-            cells[index] = f'<td class="col-testId">{escape(mask(test_id))}</td>'
+        if cell.startswith(_TEST_ID_CELL):
+            cells[index] = escaped
             return
 
 
@@ -223,72 +262,63 @@ def decision_name(decided: CheckDecision | None) -> str:
     return decided.decision
 
 
-def row_cells(decided: CheckDecision | None, info: dict[str, Any] | None) -> list[str]:
-    """The Phase, Decision, Measured and Threshold cells of one row, escaped."""
+def row_view(decided: CheckDecision | None, info: dict[str, Any] | None) -> RowView:
+    """The facts one row's cells show."""
     if decided is not None:
-        phases: Iterable[str] = decided.record.phases
+        phases = tuple(decided.record.phases)
         measurements: Iterable[Measurement] = decided.record.measurements
         fired: tuple[FiredRule, ...] = decided.fired
     else:
         # A row for a test the gate has no decision for (yet): show what the report says.
-        phases = (info or {}).get("phases", ()) or ()
+        phases = tuple((info or {}).get("phases", ()) or ())
         measurements = [Measurement.from_dict(m) for m in (info or {}).get("measurements", ())]
         fired = ()
     name = decision_name(decided)
-    label = "" if name == "none" else name
-    measured, thresholds = _measurement_lines(measurements, fired)
-    # Cells stay on one line: pytest-html reads sortable cells back with a regex, and
-    # the rank attribute written first makes its string sort put the worst decision first.
-    return [
-        f'<td class="col-dgPhase">{escape(", ".join(phases))}</td>',
-        f'<td class="col-dgDecision"><span data-rank="{_RANK[name]}" '
-        f'class="dg-d dg-d-{name}">{escape(label)}</span></td>',
-        f'<td class="col-dgMeasured">{measured}</td>',
-        f'<td class="col-dgThreshold">{thresholds}</td>',
-    ]
+    return RowView(
+        phases=phases,
+        decision=name,
+        label="" if name == "none" else name,
+        rank=_RANK[name],
+        lines=tuple(_line(m, fired) for m in measurements),
+    )
 
 
-def _measurement_lines(
-    measurements: Iterable[Measurement], fired: tuple[FiredRule, ...]
-) -> tuple[str, str]:
-    measured: list[str] = []
-    thresholds: list[str] = []
-    for m in measurements:
-        tripped = [f for f in fired if f.measurement == m and f.decision != "ok"]
-        cls = ' class="dg-tripped"' if tripped else ""
-        measured.append(f"<div{cls}>{escape(m.name)} {escape(format_value(m.value, m.unit))}</div>")
-        limits = []
-        if m.threshold is not None:
-            sign = _BOUND_SIGN.get(m.bound or "max", "≤")
-            limits.append(f"{sign} {format_value(m.threshold, m.unit)}")
-        limits.extend(_rule_limit(f) for f in tripped)
-        # A dash keeps each threshold on the line of its measurement.
-        thresholds.append(f"<div{cls}>{escape('; '.join(limits) or '–')}</div>")
-    return "".join(measured), "".join(thresholds)
+def _line(m: Measurement, fired: tuple[FiredRule, ...]) -> MeasuredLine:
+    tripped = [f for f in fired if f.measurement == m and f.decision != "ok"]
+    limits = []
+    if m.threshold is not None:
+        sign = _BOUND_SIGN.get(m.bound or "max", "≤")
+        limits.append(f"{sign} {format_value(m.threshold, m.unit)}")
+    limits.extend(rule_limit(f) for f in tripped)
+    return MeasuredLine(measurement=m, limits=tuple(limits), tripped=bool(tripped))
 
 
-def _rule_limit(fired: FiredRule) -> str:
+def rule_threshold(fired: FiredRule) -> str:
+    """A fired rule's threshold as the rule table shows it: ``> 2.00s``."""
     if fired.threshold is None:
-        return f"rule {fired.index + 1}: {fired.rule.raw_threshold} (does not fit the unit)"
+        return f"{fired.rule.raw_threshold} (does not fit the unit)"
     sign = ">" if fired.rule.above is not None else "<"
-    unit = fired.measurement.unit
     persistence = fired.rule.persistence
     held = f" {persistence.describe()}" if persistence is not None else ""
-    return f"rule {fired.index + 1}: {sign} {format_value(fired.threshold, unit)}{held}"
+    return f"{sign} {format_value(fired.threshold, fired.measurement.unit)}{held}"
 
 
-def row_reason(decided: CheckDecision | None, report: Any) -> str:
-    """The escaped one-line reason shown above a row's traceback, or '' for none."""
+def rule_limit(fired: FiredRule) -> str:
+    """A fired rule's threshold on its measurement's line: ``rule 2: > 2.00s``."""
+    return f"rule {fired.index + 1}: {rule_threshold(fired)}"
+
+
+def reason_text(decided: CheckDecision | None, report: Any) -> str:
+    """The one-line reason shown above a row's traceback, or '' for none."""
     text = decided.reason if decided is not None else ""
     if not text and getattr(report, "failed", False):
         crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
         text = str(getattr(crash, "message", "") or "")
-    text = " ".join(text.split())
-    if not text:
-        return ""
-    name = decision_name(decided)
-    head = f'<span class="dg-d dg-d-{name}">{escape(name)}</span> ' if name != "none" else ""
-    return head + escape(text)
+    return one_line(text, whole=True)
+
+
+def _whole_line(text: str) -> str:
+    return one_line(text, whole=True)
 
 
 def page_title(result: GateResult | None) -> str:
@@ -298,151 +328,140 @@ def page_title(result: GateResult | None) -> str:
     return f"{result.headline} · {result.target} · deploygate"
 
 
-def render_banner(result: GateResult | None) -> str:
-    """The verdict block: headline, facts, counts, what is not ok, the rules that fired."""
-    if result is None:
-        return (
-            f'<section id="deploygate-verdict" class="dg-banner dg-v-incomplete">'
-            f'<div class="dg-headline" elementtiming="{BANNER_TIMING}">{INCOMPLETE}</div>'
-            f'<p class="dg-note">The gate reached no verdict: the run stopped before it '
-            f"could decide. Treat this as not verified.</p></section>"
-        )
-    verdict_cls = {GO: "go", INVESTIGATE: "investigate", ROLLBACK: "rollback"}.get(
+def _verdict_class(result: GateResult) -> str:
+    return {GO: "go", INVESTIGATE: "investigate", ROLLBACK: "rollback"}.get(
         result.verdict, "incomplete"
     )
-    facts = [
+
+
+def _facts(result: GateResult) -> list[tuple[str, str]]:
+    return [
         ("exit code", str(result.exit_code)),
         ("target", result.target),
         ("phases", ", ".join(result.phases) or "(all)"),
         ("started", result.started_at),
         ("finished", result.finished_at),
     ]
-    facts_html = "".join(
-        f'<div class="dg-fact"><span class="dg-k">{escape(k)}</span> '
-        f'<span class="dg-val">{escape(v)}</span></div>'
-        for k, v in facts
-    )
-    counts_html = "".join(
-        f'<span class="dg-count dg-d-{name}">{_count(result, name)} '
-        f"{'skipped' if name == 'none' else name}</span>"
-        for name in DECISION_ORDER
-    )
-    parts = [
-        f'<section id="deploygate-verdict" class="dg-banner dg-v-{verdict_cls}">',
-        # elementtiming: lets a browser report when the verdict was painted (bench/).
-        f'<div class="dg-headline" elementtiming="{BANNER_TIMING}">{escape(result.headline)}</div>',
-        f'<div class="dg-facts">{facts_html}</div>',
-        f'<div class="dg-counts">{counts_html}</div>',
-        "</section>",
-        render_not_ok(result),
-        render_fired_rules(result),
-    ]
-    return "".join(parts)
 
 
-def _count(result: GateResult, name: str) -> int:
-    return result.count(None if name == "none" else name)
+def _fired(result: GateResult) -> list[tuple[CheckDecision, FiredRule]]:
+    """Each decision rule that raised a check, worst first."""
+    rows = [(c, f) for c in result.checks for f in c.fired if f.decision != "ok"]
+    rows.sort(key=lambda cf: _RANK[cf[1].decision])
+    return rows
+
+
+class Templates:
+    """The report's macros, rendered with autoescaping; text is masked before it is
+    escaped. One per report: the mask belongs to the gate session."""
+
+    def __init__(self, mask: Callable[[str], str] = str) -> None:
+        self._macros = _environment().get_template("report.html.jinja2").make_module({"mask": mask})
+
+    def _call(self, macro: str, *args: Any) -> str:
+        return str(getattr(self._macros, macro)(*args))
+
+    @property
+    def style(self) -> str:
+        return STYLE
+
+    def banner(self, result: GateResult | None) -> str:
+        return self._call("banner", result)
+
+    def why(self, result: GateResult) -> str:
+        return self._call("why", result)
+
+    def fired_rules(self, result: GateResult) -> str:
+        return self._call("fired_rules", result)
+
+    def decision_filter(self, result: GateResult | None) -> str:
+        return self._call("decision_filter", result)
+
+    def reason(self, decision: str, text: str, log: Markup | None = None) -> str:
+        return self._call("reason", decision, text, log)
+
+    def header_cell(self, column: Column) -> str:
+        return self._call("header_cell", column)
+
+    def test_id_cell(self, test_id: str) -> str:
+        return self._call("test_id_cell", test_id)
+
+    def row_cells(self, decided: CheckDecision | None, info: dict[str, Any] | None) -> list[str]:
+        """Our cells of one row, in COLUMNS order, each on one line."""
+        row = row_view(decided, info)
+        return [self._call(column.macro, row) for column in COLUMNS]
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pytest_deploygate.reporters", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+    )
+    env.filters["value"] = format_value
+    env.filters["one_line"] = _whole_line
+    env.globals.update(
+        decisions=DECISION_ORDER,
+        timing=BANNER_TIMING,
+        max_listed=_MAX_LISTED,
+        max_rule_rows=_MAX_RULE_ROWS,
+        verdict_class=_verdict_class,
+        facts=_facts,
+        fired=_fired,
+        rule_limit=rule_limit,
+        rule_threshold=rule_threshold,
+    )
+    return env
+
+
+@jinja2.pass_context
+def _finalize(context: jinja2.runtime.Context, value: object) -> object:
+    """Mask every value a template prints, then escape it with the escaping pytest-html
+    uses for its own text (``html.escape``), so one page has one form of each entity and
+    the masker's escaped variants stay valid. Markup (a macro's output) passes as is."""
+    if hasattr(value, "__html__"):
+        return value
+    mask: Callable[[str], str] = context.get("mask", str)
+    return Markup(html.escape(mask(str(value))))
+
+
+# Module-level renderers without a mask: for tests, bench/ and documentation snippets.
+_PLAIN = Templates()
+
+
+def render_banner(result: GateResult | None) -> str:
+    """The verdict block: headline, facts, counts, what is not ok, the rules that fired."""
+    return _PLAIN.banner(result)
 
 
 def render_not_ok(result: GateResult) -> str:
     """One line per check whose decision is not ok, worst first (as in the terminal)."""
-    bad = result.not_ok
-    if not bad:
-        return ""
-    items = "".join(
-        f'<li><span class="dg-d dg-d-{escape(c.decision or "none")}">{escape(c.decision or "")}'
-        f"</span> <code>{escape(c.record.id)}</code> ({escape(c.record.outcome)}): "
-        f"{escape(' '.join(c.reason.split()))}</li>"
-        for c in bad[:_MAX_LISTED]
-    )
-    more = len(bad) - _MAX_LISTED
-    tail = f"<li>… and {more} more in the table below</li>" if more > 0 else ""
-    return f'<div class="dg-why"><h3>Why</h3><ul>{items}{tail}</ul></div>'
+    return _PLAIN.why(result)
 
 
 def render_fired_rules(result: GateResult) -> str:
     """Each decision rule that raised a check: the measurement against its threshold."""
-    rows = [(c, f) for c in result.checks for f in c.fired if f.decision != "ok"]
-    if not rows:
-        return ""
-    rows.sort(key=lambda cf: _RANK[cf[1].decision])
-    body = "".join(
-        "<tr>"
-        f"<td>{f.index + 1}</td>"
-        f'<td><span class="dg-d dg-d-{f.decision}">{escape(f.decision)}</span></td>'
-        f"<td><code>{escape(c.record.id)}</code></td>"
-        f"<td>{escape(f.measurement.name)}</td>"
-        f"<td>{escape(format_value(f.compared, f.measurement.unit))}</td>"
-        f"<td>{escape(_rule_limit(f).split(': ', 1)[1])}</td>"
-        f"<td>{escape(f.rule.description)}</td>"
-        "</tr>"
-        for c, f in rows[:_MAX_RULE_ROWS]
-    )
-    more = len(rows) - _MAX_RULE_ROWS
-    tail = f'<p class="dg-more">… and {more} more: see the rows below</p>' if more > 0 else ""
-    return (
-        '<div class="dg-rules"><h3>Rules that fired</h3><table class="dg-table">'
-        "<thead><tr><th>rule</th><th>decision</th><th>check</th><th>measurement</th>"
-        "<th>measured</th><th>threshold</th><th>note</th></tr></thead>"
-        f"<tbody>{body}</tbody></table>{tail}</div>"
-    )
+    return _PLAIN.fired_rules(result)
 
 
 def render_decision_filter(result: GateResult | None) -> str:
-    """Checkboxes that hide rows by decision (pure CSS, see STYLE)."""
-    boxes = "".join(
-        f'<label class="dg-filter-box"><input type="checkbox" checked id="dg-show-{name}"> '
-        f'<span class="dg-d dg-d-{name}">{_count(result, name) if result else 0} '
-        f"{'skipped / not a check' if name == 'none' else name}</span></label>"
-        for name in DECISION_ORDER
-    )
-    return f'<div class="dg-filter"><span class="dg-k">Decision:</span> {boxes}</div>'
+    """Checkboxes that hide rows by decision (pure CSS, see the stylesheet)."""
+    return _PLAIN.decision_filter(result)
 
 
-_FILTER_CSS = "".join(
-    f"body:has(#dg-show-{name}:not(:checked)) #results-table "
-    f"tbody.results-table-row:has(.col-dgDecision .dg-d-{name}) {{ display: none; }}\n"
-    for name in DECISION_ORDER
-)
+def row_cells(decided: CheckDecision | None, info: dict[str, Any] | None) -> list[str]:
+    """The Phase, Decision, Measured and Threshold cells of one row, escaped."""
+    return _PLAIN.row_cells(decided, info)
 
-# Placed in the page body (works with and without --self-contained-html). The body
-# becomes a flex column so the summary with the banner sits right under the title and
-# pytest-html's long environment table moves below the results; the "Summary" heading
-# above the banner is hidden so the verdict comes first.
-STYLE = (
-    "<style>\n"
-    "body { display: flex; flex-direction: column; }\n"
-    "#environment-header, #environment { order: 1; }\n"
-    "footer { order: 2; }\n"
-    ".summary__data > h2 { display: none; }\n"
-    ".dg-banner { color: #fff; padding: 14px 20px; border-radius: 6px; margin: 8px 0; }\n"
-    ".dg-v-go { background: #1b7f3b; }\n"
-    ".dg-v-investigate { background: #f0a000; color: #111; }\n"
-    ".dg-v-rollback { background: #b00020; }\n"
-    ".dg-v-incomplete { background: #555; }\n"
-    ".dg-headline { font-size: 44px; font-weight: 800; letter-spacing: 1px; }\n"
-    ".dg-facts { display: flex; flex-wrap: wrap; gap: 4px 22px; margin-top: 8px;"
-    " font-size: 14px; }\n"
-    ".dg-k { opacity: .8; }\n"
-    ".dg-val { font-weight: bold; }\n"
-    ".dg-counts { margin-top: 8px; font-size: 15px; }\n"
-    ".dg-counts .dg-count { background: rgba(255,255,255,.9); border-radius: 3px;"
-    " padding: 2px 8px; margin-right: 8px; font-weight: bold; }\n"
-    ".dg-note { color: inherit; font-size: 14px; }\n"
-    ".dg-why, .dg-rules { color: #111; font-size: 13px; }\n"
-    ".dg-why ul { margin: 4px 0; padding-left: 20px; }\n"
-    ".dg-table { margin: 4px 0 8px; }\n"
-    ".dg-table th, .dg-table td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }\n"
-    ".dg-d { font-weight: bold; }\n"
-    ".dg-d-rollback { color: #b00020; }\n"
-    ".dg-d-investigate { color: #a86400; }\n"
-    ".dg-d-ok { color: #1b7f3b; }\n"
-    ".dg-d-none { color: #777; }\n"
-    ".dg-filter { margin: 6px 0; color: #111; }\n"
-    ".dg-filter-box { margin-right: 12px; }\n"
-    "#results-table td.col-dgMeasured, #results-table td.col-dgThreshold { color: #222; }\n"
-    ".dg-tripped { color: #b00020; font-weight: bold; }\n"
-    ".dg-reason { font-family: Helvetica, Arial, sans-serif; font-size: 14px;"
-    " white-space: normal; margin-bottom: 4px; }\n"
-    ".dg-trace > summary { cursor: pointer; color: #555; }\n" + _FILTER_CSS + "</style>"
-)
+
+def row_reason(decided: CheckDecision | None, report: Any) -> str:
+    """The escaped one-line reason shown above a row's traceback, or '' for none."""
+    text = reason_text(decided, report)
+    return _PLAIN.reason(decision_name(decided), text) if text else ""
+
+
+STYLE = _environment().get_template("style.html.jinja2").render()

@@ -16,17 +16,18 @@ from pytest_deploygate.units import format_value, plural
 MAX_NOTES = 3
 
 
-def progress_line(progress: Progress) -> str:
+def progress_line(progress: Progress, notes: Sequence[tuple[str, str]] = ()) -> str:
+    """One line; ``notes`` are (check id, what its rules see so far) of sampling checks."""
     elapsed = format_value(min(progress.elapsed, progress.total), "s")
     text = (
         f"deploygate: observing {elapsed} of {format_value(progress.total, 's')}: "
         f"{plural(len(progress.sampling), 'check')} sampling, "
         f"{plural(progress.samples, 'sample')} so far"
     )
-    notes = [f"{key}: {note}" for key, note in progress.notes]
-    if notes:
-        more = len(notes) - MAX_NOTES
-        text += "; " + "; ".join(notes[:MAX_NOTES]) + (f"; {more} more" if more > 0 else "")
+    shown = [f"{key}: {note}" for key, note in notes if note and key in progress.sampling]
+    if shown:
+        more = len(shown) - MAX_NOTES
+        text += "; " + "; ".join(shown[:MAX_NOTES]) + (f"; {more} more" if more > 0 else "")
     if progress.aborted:
         text += f"; stopping early: {progress.aborted}"
     return text

@@ -16,6 +16,8 @@ from pytest_deploygate.decision import (
     CheckDecision,
     GateResult,
 )
+from pytest_deploygate.outcomes import Measurement
+from pytest_deploygate.reporters.sparkline import text_sparkline
 from pytest_deploygate.units import format_value, plural
 
 COLORS = {GO: "green", INVESTIGATE: "yellow", ROLLBACK: "red", INCOMPLETE: "yellow"}
@@ -49,8 +51,27 @@ def verdict_lines(result: GateResult) -> list[Line]:
     for cause, count in common_causes(result.not_ok):
         lines.append(Line(f"{count} checks share one cause: {cause}", color, bold=True))
     for check in result.not_ok:
-        lines.append(Line(check_line(check), "red" if check.decision == "rollback" else "yellow"))
+        color = "red" if check.decision == "rollback" else "yellow"
+        lines.append(Line(check_line(check), color))
+        trend = trend_line(check)
+        if trend:
+            lines.append(Line(trend, color))
     return lines
+
+
+def trend_line(check: CheckDecision) -> str:
+    """The samples of the measurement that matters most, as one line of text: the one a
+    rule fired on, else the first with samples; '' when nothing was sampled."""
+    fired = [f.measurement for f in check.fired if f.measurement.samples]
+    sampled = [m for m in check.record.measurements if m.samples]
+    crossed = [m for m in sampled if _crosses_own_threshold(m)]
+    sampled = fired or crossed or sampled
+    if not sampled:
+        return ""
+    m = sampled[0]
+    span = format_value(m.samples[-1][0] - m.samples[0][0], "s")
+    spark = text_sparkline(m.samples, low_is_bad=m.bound == "min")
+    return f"              {m.name} {spark} ({len(m.samples)} samples over {span})"
 
 
 def check_line(check: CheckDecision) -> str:
@@ -63,6 +84,14 @@ def check_line(check: CheckDecision) -> str:
     if measured and not check.fired:
         text += f" [{measured}]"
     return text
+
+
+def _crosses_own_threshold(m: Measurement) -> bool:
+    if m.threshold is None:
+        return False
+    if m.bound == "min":
+        return m.value < m.threshold
+    return m.value > m.threshold if m.bound == "max" else m.value != m.threshold
 
 
 def measured_text(check: CheckDecision) -> str:

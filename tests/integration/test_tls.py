@@ -7,10 +7,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from pydantic import ValidationError
 
 from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.http import HttpCheck
 from pytest_deploygate.checks.tls import TlsCheck, tls_address
+from pytest_deploygate.checks.websocket import WebSocketCheck
 from pytest_deploygate.errors import (
     ProbeConnectionError,
     ProbeDNSError,
@@ -24,6 +27,7 @@ from pytest_deploygate.runner import CheckInstance, Execution, execute
 from tests.support.certs import CertFiles, TestCA
 from tests.support.httpserver import closed_port, silent_server
 from tests.support.tlsserver import garbage_server, reset_server, tls_server
+from tests.support.wsserver import ws_server
 
 CTX = ProbeContext(base_dir=Path("."))
 
@@ -228,8 +232,37 @@ def test_a_name_that_does_not_resolve_is_a_dns_error() -> None:
         ("::1", ("0:0:0:0:0:0:0:1",), True),
     ],
 )
-def test_hostname_matching(hostname: str, names: tuple[str, ...], matches: bool) -> None:
-    assert hostname_matches(hostname, names) is matches
+def test_hostname_matching(
+    ca: TestCA, hostname: str, names: tuple[str, ...], matches: bool
+) -> None:
+    issued = ca.issue(f"names-{abs(hash(names))}", names=names)
+    cert = x509.load_pem_x509_certificate(issued.cert.read_bytes())
+    assert hostname_matches(cert, hostname) is matches
+
+
+def test_a_common_name_alone_matches_no_host_in_the_tls_http_and_websocket_checks(
+    ca: TestCA,
+) -> None:
+    cert = ca.common_name_only()
+    with serving(cert) as done:
+        (failure,) = failures(done)
+    assert failure.startswith("hostname mismatch: certificate has no subjectAltName")
+    assert "its common name localhost is not matched by clients" in failure
+    with tls_server(cert) as port:
+        http = HttpCheck.model_validate(
+            {"id": "h", "phases": ["smoke"], "path": "/", "ca_bundle": str(cert.ca)}
+        )
+        target = Target(name="t", base_url=f"https://localhost:{port}")
+        done = execute(CheckInstance(http), target, CTX)
+    assert isinstance(done.error, ProbeTLSError)
+    assert "Hostname mismatch" in str(done.error)
+    with ws_server(cert) as url:
+        ws = WebSocketCheck.model_validate(
+            {"id": "ws", "phases": ["smoke"], "url": f"{url}/ws", "ca_bundle": str(cert.ca)}
+        )
+        done = execute(CheckInstance(ws), Target(name="t"), CTX)
+    assert isinstance(done.error, ProbeTLSError)
+    assert "Hostname mismatch" in str(done.error)
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,8 @@ FAULT_CASES = [
     ("backup-corrupt", "ROLLBACK", 1, "backup"),
     ("host-maintenance", "ROLLBACK", 1, "host"),
     ("host-disk-low", "INVESTIGATE", 10, "host"),
+    ("error-burst", "INVESTIGATE", 10, "prometheus"),
+    ("error-sustained", "ROLLBACK", 1, "prometheus"),
 ]
 
 
@@ -151,6 +153,15 @@ def test_each_fault_gives_its_verdict(
         health = by_id(doc)["health"]
         assert (health["outcome"], health["decision"]) == ("passed", "investigate")
         assert [r["measurement"] for r in health["rules"]] == ["http.latency"]
+    if fault.startswith("error-"):
+        # Watched over the window: the burst is short of the rollback row's for.
+        errors = by_id(doc)["errors"]
+        rate = next(m for m in errors["measurements"] if m["name"] == "prometheus.error_rate")
+        assert max(v for _, v in rate["samples"]) == pytest.approx(0.30)
+        decisions = {r["decision"] for r in errors["rules"]}
+        assert decisions == (
+            {"investigate"} if fault == "error-burst" else {"investigate", "rollback"}
+        )
     assert_nothing_listens(demo_ports(result.stdout.str()))
 
 

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 import pytest
+from packaging.requirements import Requirement
 
 from pytest_deploygate.reporters.html import PLUGIN_NAME
 from tests.plugin.helpers import http_check, write_gate
 from tests.support.evilserver import PAYLOAD, evil_server
 from tests.support.htmlreport import cell, report_data, rows, static_part, text
 from tests.support.httpserver import closed_port
+from tests.support.need import need_server
+
+# The lowest and the highest pytest-html the package supports (pyproject.toml pins
+# ">=4.1,<5"; docs/html-report.md names the same two).
+SUPPORTED_PYTEST_HTML = ("4.1.0", "4.2.0")
 
 # Decisions of the gate below: what the server answers and one rule make each of them.
 EXPECTED = {
@@ -164,26 +178,6 @@ def test_markup_from_the_target_and_test_ids_is_escaped(
     team = [r for r in rows(report) if "test_team" in cell(r, "testId")]
     assert text(cell(team[0], "testId")).endswith("test_team[<i>it</i>]")
     assert text(cell(team[0], "dgDecision")) == "rollback"
-
-
-def test_two_xdist_workers_give_the_same_rows_and_verdict_and_a_row_for_a_crash(
-    pytester: pytest.Pytester, evil_base: str
-) -> None:
-    write_evil_gate(pytester, evil_base)
-    pytester.makepyfile(**{"team/test_team": CRASHING_TEAM_TEST})
-    config = pytester.path / "deploygate.toml"
-    config.write_text('paths = ["team"]\n' + config.read_text())
-    result = run_html(pytester, "-n", "2", subprocess=True)
-    assert result.ret == 1
-    report = pytester.path / "report.html"
-    assert headline(static_part(report)) == "ROLLBACK"
-    decisions = decisions_by_id(report)
-    assert decisions.pop("team/test_team.py::test_crashes") == "rollback"
-    assert decisions == EXPECTED
-    crashed = [r for r in rows(report) if "test_crashes" in cell(r, "testId")]
-    # pytest-xdist reports the crash in a report pytest-html draws no row for: ours.
-    assert [r["result"] for r in crashed] == ["Error"]
-    assert "crashed" in text(crashed[0]["log"])
 
 
 def test_a_self_contained_report_carries_banner_and_styles(
@@ -338,3 +332,66 @@ def test_secrets_from_config_and_target_answers_are_masked_in_the_report(
     page = (pytester.path / "report.html").read_text()
     assert secret not in page
     assert "page the owner of ***" in page
+
+
+def test_the_supported_pytest_html_versions_are_the_pinned_and_documented_ones() -> None:
+    root = Path(__file__).parents[2]
+    pin = next(
+        Requirement(dep)
+        for dep in tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+        if dep.startswith("pytest-html")
+    )
+    docs = (root / "docs" / "html-report.md").read_text()
+    for supported in SUPPORTED_PYTEST_HTML:
+        assert pin.specifier.contains(supported)
+        assert supported in docs
+    assert not pin.specifier.contains("4.0.2")
+
+
+@pytest.fixture(scope="module")
+def pytest_html_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A directory holding each supported pytest-html (the gate's report is tested on
+    both, with two pytest-xdist workers, one of which crashes), for PYTHONPATH; "" for the one
+    installed here. Installed once per run from PyPI, without dependencies (quick)."""
+    dirs = {}
+    for wanted in SUPPORTED_PYTEST_HTML:
+        if version("pytest-html") == wanted:
+            dirs[wanted] = ""
+            continue
+        where = tmp_path_factory.mktemp(f"pytest-html-{wanted}")
+        pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(where)]
+        done = subprocess.run([*pip, f"pytest-html=={wanted}"], capture_output=True, timeout=300)
+        if done.returncode != 0:
+            need_server(f"pip could not install pytest-html=={wanted} (is PyPI reachable?)")
+        dirs[wanted] = str(where)
+    return dirs
+
+
+@pytest.mark.parametrize("html_version", SUPPORTED_PYTEST_HTML)
+def test_two_xdist_workers_give_the_same_rows_and_verdict_and_a_row_for_a_crash(
+    pytester: pytest.Pytester,
+    evil_base: str,
+    pytest_html_dirs: dict[str, str],
+    html_version: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", pytest_html_dirs[html_version])
+    write_evil_gate(pytester, evil_base)
+    pytester.makepyfile(**{"team/test_team": CRASHING_TEAM_TEST})
+    config = pytester.path / "deploygate.toml"
+    config.write_text('paths = ["team"]\n' + config.read_text())
+    assert run_html(pytester, "-n", "2", subprocess=True).ret == 1
+    report = pytester.path / "report.html"
+    page = static_part(report)
+    assert f"pytest-html</a>\n        v{html_version}</p>" in page  # that version wrote it
+    assert headline(page) == "ROLLBACK"
+    assert 'class="dg-rules"' in page and "dg-show-rollback" in page
+    decisions = decisions_by_id(report)
+    assert decisions.pop("team/test_team.py::test_crashes") == "rollback"
+    assert decisions == EXPECTED
+    crashed = [r for r in rows(report) if "test_crashes" in cell(r, "testId")]
+    # pytest-xdist reports the crash in a report pytest-html draws no row for: ours.
+    assert [r["result"] for r in crashed] == ["Error"]
+    assert "crashed" in text(crashed[0]["log"])
+    assert report_data(report)["initialSort"] == "dgDecision"
+    assert "<img src=x" not in json.dumps(report_data(report))

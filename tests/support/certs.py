@@ -104,11 +104,13 @@ class TestCA:
         valid_from_days: float = -1,
         valid_for_days: float = 365,
         self_signed: bool = False,
+        san: bool = True,
     ) -> CertFiles:
         """A leaf valid from ``now + valid_from_days`` until ``now + valid_for_days``.
 
         ``valid_for_days=5`` expires in five days, ``valid_for_days=-2`` expired two days
-        ago; ``self_signed=True`` signs the leaf with its own key instead of the CA's.
+        ago; ``self_signed=True`` signs the leaf with its own key instead of the CA's;
+        ``san=False`` leaves out the subjectAltName (the first name is the common name).
         """
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.timezone.utc)
@@ -122,7 +124,6 @@ class TestCA:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now + dt.timedelta(days=valid_from_days))
             .not_valid_after(now + dt.timedelta(days=valid_for_days))
-            .add_extension(_san(names), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
@@ -132,6 +133,8 @@ class TestCA:
                 critical=False,
             )
         )
+        if san:
+            builder = builder.add_extension(_san(names), critical=False)
         cert = builder.sign(signer, hashes.SHA256())
         path = _write(self.directory / f"{label}.pem", cert, key)
         return CertFiles(cert=path, key=path.with_suffix(".key"), ca=self.path)
@@ -152,6 +155,10 @@ class TestCA:
 
     def wrong_host(self) -> CertFiles:
         return self.issue("wrong-host", names=("other.example.com",))
+
+    def common_name_only(self) -> CertFiles:
+        """For localhost by its common name alone: no client matches that any more."""
+        return self.issue("cn-only", names=("localhost",), san=False)
 
     def self_signed(self) -> CertFiles:
         return self.issue("self-signed", self_signed=True)

@@ -91,6 +91,7 @@ def test_seed_002_http_and_metrics() -> None:
     assert launch.keys["json"] == {"bot_id": "TEST-BOT-SMOKE"}
     (errors,) = [c for c in checks_of(result, "prometheus") if c.id == "error-rate"]
     assert errors.keys["require"] == ["http_requests_total"]
+    assert checks_of(result, "prometheus", require=["http_request_duration_seconds_count"])
     ratio = errors.keys["ratios"][0]
     assert ratio["name"] == "error_rate" and ratio["max"] == "0.5%"
     assert ratio["numerator"]["labels"] == {"status": "5.."}
@@ -163,6 +164,9 @@ def test_seed_001_versions_backups_migrations() -> None:
     assert checks_of(result, "postgres", check="migrations", tool="sql")
     errors = [r.keys for r in rules_for(result, "prometheus.error_rate")]
     assert {"measurement": "prometheus.error_rate", "above": "1%", "decision": "rollback"} in errors
+    statuses = {r.item.text: r.status for r in result.draft.results}
+    assert statuses["Health probes failing"] == "check"  # the health checks' on_fail
+    assert statuses["Error rate > 1% | S2 | Rollback. Investigate."] == "rule"
 
 
 def test_seed_003_database_statements() -> None:

@@ -20,6 +20,7 @@ from pytest_deploygate.prommath import (
     rate,
     ratio,
     slope,
+    step_increases,
 )
 
 INF = math.inf
@@ -188,3 +189,21 @@ def test_one_dip_anywhere_never_tilts_the_line(
     points = [(float(t), start + gradient * t) for t in range(n)]
     points[where] = (float(where), points[where][1] - dip)
     assert slope(points) == pytest.approx(gradient, rel=1e-6, abs=1e-3)
+
+
+@given(st.lists(counts, min_size=1, max_size=20))
+def test_one_series_steps_add_up_to_its_increase(values: list[float]) -> None:
+    steps = step_increases([{"a": v} for v in values])
+    assert steps[0] == 0
+    assert sum(steps) == pytest.approx(increase(values), rel=1e-9, abs=1e-6)
+
+
+def test_each_series_resets_on_its_own_and_a_new_series_counts_from_zero() -> None:
+    scrapes = [
+        {"200": 1000.0},
+        {"200": 1100.0, "500": 3.0},  # the first 500 creates its series
+        {"200": 20.0, "500": 5.0},  # the 200 series restarts; their sum would look reset
+        {"500": 6.0},  # the 200 series is missing from a scrape: adds nothing
+        {"200": 50.0, "500": 6.0},  # and resumes from its last value
+    ]
+    assert step_increases(scrapes) == [0.0, 103.0, 22.0, 1.0, 30.0]

@@ -180,6 +180,6 @@ def test_progress_names_elapsed_total_checks_and_worst_values_against_rules() ->
     )
     note = rule_watch("errors", [m], [rule])
     assert note == "prometheus.error_rate worst 30.00% vs > 5.00% for 5.0m (held 20.00s) [rule 1]"
-    line = progress_line(Progress(80.0, 300.0, ("errors", "health"), 17, (("errors", note),)))
+    line = progress_line(Progress(80.0, 300.0, ("errors", "health"), 17), [("errors", note)])
     assert line.startswith("deploygate: observing 80.00s of 5.0m: 2 checks sampling, 17 samples")
     assert "errors: prometheus.error_rate worst 30.00%" in line

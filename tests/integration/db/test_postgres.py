@@ -15,6 +15,7 @@ from pytest_deploygate.errors import (
     ProbeTimeout,
     ProbeTLSError,
 )
+from pytest_deploygate.probes.pgconn import PgSettings, connect
 from tests.support.dbchecks import measurement, outcome, reason, run_check
 from tests.support.postgres import PgCluster, free_port
 
@@ -132,6 +133,24 @@ def test_connections_above_max_sessions(pg_cluster: PgCluster, shop: str) -> Non
     assert f"3 sessions on database {shop}, above max_sessions 2" in reason(result)
     assert measurement(result, "db.connections").value == 3
     assert 0 < measurement(result, "db.connection_ratio").value < 0.9
+
+
+@pytest.mark.parametrize("gate_sessions", [1, 4, 9])
+def test_connections_never_count_the_gates_own_sessions(
+    pg_cluster: PgCluster, shop: str, gate_sessions: int
+) -> None:
+    # The bug: the gate's own concurrent sessions were counted (1 real session read as 5).
+    settings = PgSettings(pg_cluster.dsn(shop), connect_timeout=5, statement_timeout=5)
+    app = psycopg.connect(pg_cluster.dsn(shop))
+    gate = [connect(settings) for _ in range(gate_sessions)]
+    try:
+        result = run_check(
+            {"check": "connections", "max_sessions": 1}, database_url=pg_cluster.dsn(shop)
+        )
+    finally:
+        for conn in [app, *gate]:
+            conn.close()
+    assert measurement(result, "db.connections").value == 1
 
 
 def test_sessions_are_read_only(shop_url: str) -> None:

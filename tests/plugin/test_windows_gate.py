@@ -1,0 +1,144 @@
+"""Gates that watch a deployment over a window, against the scripted loopback service:
+the same code paths as minutes-long windows, in seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.plugin.helpers import by_id, http_check, verdict, write_gate
+from tests.support.scripted import Scripted, scripted_server
+
+# Seed 004: "any service fails its health check for 3 consecutive minutes: roll back",
+# at 1 minute = 0.5 s. A short burst is a blip to look at, not a rollback.
+HEALTH_RULES = """
+[[decision.rules]]
+measurement = "http.up"
+below = 1
+for = "1500ms"
+decision = "rollback"
+"""
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[Scripted]:
+    with scripted_server() as running:
+        yield running
+
+
+def health(script: str, service: Scripted, **keys: Any) -> str:
+    keys = {
+        "window": "3s",
+        "interval": "250ms",
+        "on_fail": "investigate",
+        "url": f"{service.base(script)}/health",
+        **keys,
+    }
+    return http_check(script, "", **keys).replace('path = ""\n', "")
+
+
+def test_a_short_burst_is_investigate_and_a_sustained_failure_rolls_back(
+    pytester: pytest.Pytester, service: Scripted
+) -> None:
+    write_gate(
+        pytester,
+        service.url,
+        health("spike", service),
+        health("sustained", service),
+        health("healthy", service),
+        extra=HEALTH_RULES,
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=v.json")
+    assert result.ret == 1
+    checks = by_id(verdict(pytester, "v.json"))
+    assert checks["healthy"]["decision"] == "ok"
+    assert checks["spike"]["decision"] == "investigate"
+    assert checks["spike"]["rules"] == []
+    assert checks["sustained"]["decision"] == "rollback"
+    assert checks["sustained"]["rules"][0]["span"][1] >= 2.5
+    up = next(m for m in checks["spike"]["measurements"] if m["name"] == "http.up")
+    assert len(up["samples"]) == 13 and 0.0 in [v for _, v in up["samples"]]
+    assert "failed at" in checks["spike"]["reason"]
+    result.stdout.fnmatch_lines(
+        ["deploygate: observing * of *: 3 checks sampling*", "*http.up ████*▁▁▁*"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("keys", "rules", "args", "expected"),
+    [
+        pytest.param(
+            {"window": "1s", "interval": "2s"},
+            "",
+            (),
+            "interval (2.00s) is longer than the window (1.00s)",
+            id="interval-longer-than-window",
+        ),
+        pytest.param(
+            {"interval": "1s"},
+            "",
+            (),
+            "interval applies to a check observed over a window",
+            id="interval-without-window",
+        ),
+        pytest.param(
+            {"window": "2s"},
+            HEALTH_RULES.replace("1500ms", "5s"),
+            (),
+            "decision.rules[0].for: for (5.00s) is longer than the 2.00s window of check "
+            "'health' (its window)",
+            id="for-longer-than-window",
+        ),
+        pytest.param(
+            {"window": "10s"},
+            HEALTH_RULES.replace("1500ms", "5s"),
+            ("--observe=2s",),
+            "for (5.00s) is longer than the 2.00s window of check 'health' (--observe)",
+            id="for-longer-than-observe",
+        ),
+        pytest.param(
+            {"window": "10s", "interval": "3s"},
+            "",
+            ("--observe=2s",),
+            "--observe: --observe 2.00s is shorter than the interval (3.00s) of check 'health'",
+            id="observe-shorter-than-interval",
+        ),
+    ],
+)
+def test_windows_that_cannot_work_are_usage_errors_before_anything_runs(
+    pytester: pytest.Pytester,
+    keys: dict[str, str],
+    rules: str,
+    args: tuple[str, ...],
+    expected: str,
+) -> None:
+    write_gate(pytester, "http://127.0.0.1:9", http_check("health", "/health", **keys), extra=rules)
+    result = pytester.runpytest("--target=staging", *args)
+    assert result.ret == 4
+    text = result.stdout.str() + result.stderr.str()
+    assert expected in text and "Traceback" not in text
+
+
+def test_abort_on_rollback_stops_observing_and_still_writes_every_report(
+    pytester: pytest.Pytester, service: Scripted
+) -> None:
+    write_gate(
+        pytester,
+        service.url,
+        health("sustained", service, window="60s"),
+        health("healthy", service, window="60s"),
+        extra=HEALTH_RULES,
+    )
+    result = pytester.runpytest(
+        "--target=staging", "--verdict-json=v.json", "--abort-on-rollback", "--junitxml=j.xml"
+    )
+    assert result.ret == 1
+    checks = by_id(verdict(pytester, "v.json"))
+    assert checks["sustained"]["decision"] == "rollback"
+    up = next(m for m in checks["healthy"]["measurements"] if m["name"] == "http.up")
+    # Stopped a few seconds in, not after the minute: a minute holds 241 samples.
+    assert 2 < len(up["samples"]) < 120
+    assert (pytester.path / "j.xml").exists()
+    result.stdout.fnmatch_lines(["*stopped observing early (--abort-on-rollback): sustained*"])
