@@ -24,6 +24,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from pytest_deploygate.registry import BY_NAME
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytest_deploygate.checks.base import Target
@@ -50,7 +52,7 @@ def checks(workdir: Path) -> list[HostCheck]:
         {"check": "git", "path": str(workdir), "clean": False, "pushed": False},
     ]
     return [
-        HostCheck.model_validate(
+        BY_NAME["host"].parse(
             {"id": f"c{i}", "type": "host", "phases": ["smoke"], "timeout": "60s", **t}
         )
         for i, t in enumerate(tables)

@@ -21,12 +21,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pytest_deploygate.registry import BY_NAME
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.postgres import PostgresCheck
 from pytest_deploygate.demo.pgserver import PgServer, start_server
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.runner import CheckInstance, execute
@@ -133,7 +134,7 @@ def main() -> int:
         status: dict[str, str] = {}
         for _ in range(args.repeat):
             for name, table in suite(args.tables, args.big).items():
-                spec = PostgresCheck.model_validate({"id": name, "phases": ["predeploy"], **table})
+                spec = BY_NAME["postgres"].parse({"id": name, "phases": ["predeploy"], **table})
                 started = time.perf_counter()
                 result = execute(CheckInstance(spec), target, ctx)
                 took = time.perf_counter() - started

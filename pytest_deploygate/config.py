@@ -9,6 +9,8 @@ Order of work: find the file, parse TOML, resolve ``extends`` between targets, r
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -17,12 +19,13 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from pytest_deploygate.checks.base import CheckSpec, Model, Target
 from pytest_deploygate.checks.validators import LENIENT
 from pytest_deploygate.errors import ConfigError
-from pytest_deploygate.masking import Masker
-from pytest_deploygate.registry import CHECK_SPECS
+from pytest_deploygate.masking import Masker, masked
+from pytest_deploygate.registry import BY_NAME, CHECK_SPECS, CheckType
 from pytest_deploygate.rules import DecisionRule
 
 if sys.version_info >= (3, 11):
@@ -159,6 +162,7 @@ def load(
     checks = loader.checks(data.get("checks", ()))
     for index, spec in enumerate(checks):
         loader.refuse_unsound(spec, f"checks[{index}] (id {spec.id!r})")
+    loader.needed_target_keys(checks, resolved)
     rules = loader.rules(data.get("decision", {}))
     secret_names = top.secrets
     return GateConfig(
@@ -303,7 +307,7 @@ class _Loader:
                     fix="set type to one of the known check types.",
                 )
             table = self.interpolate(table, label, strict=True)
-            spec = self.validated(CHECK_SPECS[type_name], table, label)
+            spec = self.check_spec(BY_NAME[type_name], table, label)
             if spec.id in seen:
                 raise self.error(
                     f"{label}.id",
@@ -313,6 +317,20 @@ class _Loader:
             seen[spec.id] = index
             specs.append(spec)
         return tuple(specs)
+
+    def needed_target_keys(self, checks: Sequence[CheckSpec], target: Target) -> None:
+        """A check type that cannot run without a target key (promql: prometheus_server)
+        is refused here, before anything runs, not as an error in the middle of a run."""
+        for index, spec in enumerate(checks):
+            for key in spec.TARGET_KEYS:
+                if getattr(target, key) is None:
+                    raise self.error(
+                        f"targets.{target.name}.{key}",
+                        f"is not set, and checks[{index}] (id {spec.id!r}, type "
+                        f"{spec.type!r}) needs it.",
+                        fix=f"set {key} in [targets.{target.name}] (or in a target it "
+                        f"extends), or remove the check.",
+                    )
 
     def rules(self, raw: Any) -> tuple[DecisionRule, ...]:
         section = self.interpolate(raw, "decision", strict=True)
@@ -378,6 +396,67 @@ class _Loader:
             fix=f"export {name}=..., or give a default with ${{{name}:-default}}.",
         )
 
+    def check_spec(self, kind: CheckType[Any, Any], table: dict[str, Any], label: str) -> CheckSpec:
+        try:
+            spec: CheckSpec = kind.parse(table)
+        except ValidationError as exc:
+            if kind.subkinds:
+                raise self.translate_subkind(exc, kind, table, label) from None
+            raise self.translate(exc, kind.spec, label) from None
+        return spec
+
+    def translate_subkind(
+        self, exc: ValidationError, kind: CheckType[Any, Any], table: dict[str, Any], label: str
+    ) -> ConfigError:
+        """Errors of a type with sub-kinds (pydantic's discriminated union on ``check``):
+        named against the keys of the table's own sub-kind."""
+        problems = exc.errors(include_url=False)
+        first = problems[0]
+        models: dict[str, type[BaseModel]] = {sub.subkind: sub.spec for sub in kind.subkinds}
+        fix = f"see docs/checks/{kind.name}.md."
+        if first["type"] == "union_tag_not_found":
+            return self.error(
+                f"{label}.check",
+                f"a {kind.name} check needs 'check', one of: {', '.join(models)}.",
+                fix=fix,
+            )
+        if first["type"] == "union_tag_invalid":
+            given = str(table.get("check"))
+            near = _nearest(given, set(models))
+            hint = f" (did you mean {near!r}?)" if near else ""
+            choices = ", ".join(repr(name) for name in sorted(models))
+            return self.error(
+                f"{label}.check",
+                f"unknown {kind.name} check {given!r}{hint}; 'check' must be one of {choices}.",
+                fix=fix,
+            )
+        tag, *inner = first["loc"]
+        model = models[str(tag)]
+        if first["type"] == "extra_forbidden" and len(inner) == 1:
+            return self.subkind_key_error(kind.name, models, str(tag), str(inner[0]), label)
+        return self.translate(exc, model, label, [{**p, "loc": p["loc"][1:]} for p in problems])
+
+    def subkind_key_error(
+        self, type_name: str, models: dict[str, type[BaseModel]], tag: str, key: str, label: str
+    ) -> ConfigError:
+        owners = sorted(name for name, model in models.items() if key in _fields_at(model, ()))
+        if owners:
+            where = " / ".join(f"check = {owner!r}" for owner in owners)
+            return self.error(
+                f"{label}.{key}",
+                f"key {key!r} does not apply to check = {tag!r}; it belongs to {where}.",
+                fix=f"remove it, or change check to {owners[0]!r}.",
+            )
+        valid = sorted(_fields_at(models[tag], ()) - {"type", "check"})
+        near = _nearest(key, set(valid))
+        hint = f" Did you mean {near!r}?" if near else ""
+        return self.error(
+            f"{label}.{key}",
+            f"unknown key {key!r} for a {type_name} check with check = {tag!r}.{hint} "
+            f"Its keys: {', '.join(valid)}.",
+            fix=f"see docs/checks/{type_name}.md.",
+        )
+
     def validated(
         self, model: type[Any], data: Any, prefix: str, context: dict[str, Any] | None = None
     ) -> Any:
@@ -386,8 +465,14 @@ class _Loader:
         except ValidationError as exc:
             raise self.translate(exc, model, prefix) from None
 
-    def translate(self, exc: ValidationError, model: type[BaseModel], prefix: str) -> ConfigError:
-        problems = exc.errors(include_url=False)
+    def translate(
+        self,
+        exc: ValidationError,
+        model: type[BaseModel],
+        prefix: str,
+        problems: list[ErrorDetails] | None = None,
+    ) -> ConfigError:
+        problems = problems if problems is not None else exc.errors(include_url=False)
         first = problems[0]
         loc = tuple(first["loc"])
         key = _join(prefix, loc)
@@ -502,3 +587,17 @@ def _fix_for(kind: str) -> str:
     if kind == "literal_error":
         return "use one of the allowed values."
     return "correct the value."
+
+
+def config_hash(config: GateConfig, mask: Masker) -> str:
+    """``sha256:...`` of the effective config for the selected target: the target with
+    ``extends`` and ``${VAR}`` resolved, the checks and the rules. Secrets are masked
+    first, so rotating a token does not change it and the hash reveals nothing; paths on
+    disk are left out, so the same config checked out elsewhere hashes the same."""
+    effective = {
+        "target": config.target.model_dump(mode="json"),
+        "checks": [c.model_dump(mode="json") for c in config.checks],
+        "rules": [r.model_dump(mode="json") for r in config.rules],
+    }
+    text = json.dumps(masked(effective, mask), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

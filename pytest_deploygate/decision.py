@@ -10,10 +10,17 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pytest_deploygate.outcomes import CheckRecord, Measurement
+from pytest_deploygate.baseline import (
+    NO_BASELINE,
+    NONE_GIVEN,
+    Baseline,
+    BaselineValue,
+    change_text,
+)
+from pytest_deploygate.outcomes import NEWEST_MIGRATION, CheckRecord, Measurement
 from pytest_deploygate.rules import DecisionRule
-from pytest_deploygate.samples import Held, held_for, summarize, worst
-from pytest_deploygate.units import format_value
+from pytest_deploygate.samples import Held, Summary, held_for, summarize, worst
+from pytest_deploygate.units import format_value, parse_relative
 
 RANK = {"ok": 0, "investigate": 1, "rollback": 2}
 
@@ -25,8 +32,12 @@ EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_CHECK = 2, 3, 4, 5
 # A rule whose threshold cannot be compared with the measurement (a ratio against
 # seconds) is a config mistake: it must not pass silently, nor roll back on its own.
 MISMATCH_DECISION = "investigate"
-# A ``for`` row whose samples span less than ``for`` could not be judged: SPEC says so.
+# A ``for`` row whose samples span less than ``for``, and a relative row without a
+# baseline to compare with, could not be judged: never a pass (SPEC).
 UNJUDGED_DECISION = "investigate"
+# A relative row compares two runs through their typical value, not through their single
+# worst moment (noise, run to run); the row's ``summary`` says otherwise.
+RELATIVE_SUMMARY: Summary = "mean"
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,9 @@ class FiredRule:
     ``value`` is the number the row compared (a summary of the samples, or the value);
     ``held`` says how a ``for`` / ``consecutive`` condition went over the samples, and
     ``unjudged`` that the samples did not span enough time to tell (``investigate``).
+    A relative row (``above_baseline``) also carries the ``baseline`` value its threshold
+    was derived from and the file it came from (``source``), or the ``problem`` that kept
+    it from comparing ("no baseline: ..."), in which case it raises to ``investigate``.
     """
 
     index: int
@@ -47,6 +61,9 @@ class FiredRule:
     value: float | None = None
     held: Held | None = None
     unjudged: bool = False
+    baseline: float | None = None
+    source: str = ""
+    problem: str = ""
 
     @property
     def compared(self) -> float:
@@ -54,24 +71,61 @@ class FiredRule:
 
     @property
     def decision(self) -> str:
-        if self.threshold is None:
-            return MISMATCH_DECISION
+        if self.problem:
+            # SPEC: without a baseline, each relative row fires at investigate, an "ok" row
+            # too: it cannot say the change is the expected one without knowing the change.
+            return UNJUDGED_DECISION
         if self.unjudged:
             # Never passes silently, but a row meant as "ok" stays a no-op.
             return min(self.rule.decision, UNJUDGED_DECISION, key=RANK.__getitem__)
+        if self.threshold is None:
+            return MISMATCH_DECISION
         return self.rule.decision
+
+    @property
+    def versus(self) -> str:
+        """What a relative row compared with: ``baseline 1.10s (+119%)``; "" for others."""
+        if self.baseline is None:
+            return ""
+        change = change_text(self.compared, self.baseline)
+        base = format_value(self.baseline, self.measurement.unit)
+        return f"baseline {base}" + (f" ({change})" if change else "")
+
+    @property
+    def shown(self) -> str:
+        """The compared value as people read it: ``2.41s, baseline 1.10s (+119%)`` for a
+        relative row, ``2.41s`` for any other."""
+        shown = format_value(self.compared, self.measurement.unit)
+        return f"{shown}, {self.versus}" if self.versus else shown
+
+    @property
+    def relative_limit(self) -> str:
+        """A relative row's limit as written: ``> baseline +20%``, ``> 2x baseline``."""
+        rule = self.rule
+        sign = ">" if rule.is_above else "<"
+        number, kind = parse_relative(rule.raw_threshold)
+        if kind == "factor":
+            return (
+                f"{sign} {number:g}x baseline" if rule.is_above else f"{sign} baseline/{number:g}"
+            )
+        return f"{sign} baseline {'+' if rule.is_above else '-'}{number * 100:g}%"
 
     @property
     def text(self) -> str:
         m = self.measurement
         where = f"rule {self.index + 1}"
+        summary = f"{self.summary_name} " if m.samples and self.held is None else ""
+        if self.problem:
+            return f"{m.name} {summary}{self.shown}: {self.problem} ({where}: {self.decision})"
         if self.threshold is None:
             return (
                 f"{where} compares {m.name} (unit {m.unit or 'none'}) with "
                 f"{self.rule.raw_threshold!r}, which does not fit: fix the rule"
             )
-        op = "above" if self.rule.above is not None else "below"
+        op = "above" if self.rule.is_above else "below"
         limit = f"{op} {format_value(self.threshold, m.unit)}"
+        if self.rule.relative:
+            limit += f" ({self.relative_limit})"
         persistence = self.rule.persistence
         if persistence is not None and self.held is not None:
             if self.unjudged:
@@ -88,11 +142,15 @@ class FiredRule:
                 f"({self.held.count} samples, {start} to {end} into the window) "
                 f"({where}: {self.rule.decision})"
             )
-        summary = f"{self.summary_name} " if m.samples else ""
         if not math.isfinite(self.compared):
             return (
                 f"{m.name} {summary}is {format_value(self.compared, m.unit)}, not a finite "
                 f"number, so never within {limit} ({where}: {self.rule.decision})"
+            )
+        if self.rule.relative:
+            return (
+                f"{m.name} {summary}{self.shown}: {self.relative_limit} "
+                f"({where}: {self.rule.decision})"
             )
         return (
             f"{m.name} {summary}{format_value(self.compared, m.unit)} {limit} "
@@ -104,6 +162,8 @@ class FiredRule:
         """Which summary of the samples a row without ``for`` compared."""
         if self.rule.summary is not None:
             return self.rule.summary
+        if self.rule.relative:
+            return RELATIVE_SUMMARY
         return "max" if self.rule.is_above else "min"
 
 
@@ -136,6 +196,16 @@ class GateResult:
     finished_at: str
     checks: tuple[CheckDecision, ...] = field(default_factory=tuple)
     interrupted: bool = False
+    # What a later run needs to compare with this one and to roll back to (the
+    # last-known-good record): the deployed version and a hash of the effective config.
+    expected_version: str | None = None
+    config_hash: str = ""
+
+    @property
+    def migrations_version(self) -> str | None:
+        """The newest applied migration, from the first migrations check that found one."""
+        found = (v for c in self.checks for k, v in c.record.findings if k == NEWEST_MIGRATION)
+        return next(found, None)
 
     @property
     def predeploy_only(self) -> bool:
@@ -157,22 +227,31 @@ class GateResult:
         return tuple(sorted(bad, key=lambda c: -RANK[c.decision or "ok"]))
 
 
-def decide_check(record: CheckRecord, rules: Sequence[DecisionRule]) -> CheckDecision:
-    """One check's decision: its outcome's base level, raised by every matching rule."""
+def decide_check(
+    record: CheckRecord, rules: Sequence[DecisionRule], baseline: Baseline = NONE_GIVEN
+) -> CheckDecision:
+    """One check's decision: its outcome's base level, raised by every matching rule
+    (relative rows compared with ``baseline``)."""
     if record.outcome == "skipped":
         return CheckDecision(record, None)
     base = {"passed": "ok", "failed": record.on_fail, "error": record.on_error}[record.outcome]
     if base not in RANK:  # a decision we do not know is not a GO
         base = "rollback"
-    fired = tuple(f for m in record.measurements for f in _fired(record.id, m, rules))
+    fired = tuple(f for m in record.measurements for f in _fired(record.id, m, rules, baseline))
     decision = max([base, *(f.decision for f in fired)], key=RANK.__getitem__)
     return CheckDecision(record, decision, fired)
 
 
-def _fired(check_id: str, m: Measurement, rules: Sequence[DecisionRule]) -> Iterable[FiredRule]:
+def _fired(
+    check_id: str, m: Measurement, rules: Sequence[DecisionRule], baseline: Baseline
+) -> Iterable[FiredRule]:
     for index, rule in enumerate(rules):
         if rule.applies_to(check_id, m.name):
-            fired = judge_rule(index, rule, m)
+            fired = (
+                judge_relative(index, rule, m, baseline.lookup(check_id, m.name), baseline.source)
+                if rule.relative
+                else judge_rule(index, rule, m)
+            )
             if fired is not None:
                 yield fired
 
@@ -188,16 +267,34 @@ def judge_rule(index: int, rule: DecisionRule, m: Measurement) -> FiredRule | No
     threshold = rule.threshold_in(m.unit)
     if threshold is None:
         return FiredRule(index, rule, m, None)
+    return _judge(index, rule, m, threshold, summary_value(rule, m))
+
+
+def _judge(
+    index: int,
+    rule: DecisionRule,
+    m: Measurement,
+    threshold: float,
+    value: float,
+    baseline: float | None = None,
+    source: str = "",
+) -> FiredRule | None:
+    """One row against ``threshold``: ``value`` without ``for``, else every sample."""
     persistence = rule.persistence
     if persistence is None:
-        value = summary_value(rule, m)
         crossed = rule.crossed(value, threshold)
-        return FiredRule(index, rule, m, threshold, value) if crossed else None
+        return (
+            FiredRule(index, rule, m, threshold, value, baseline=baseline, source=source)
+            if crossed
+            else None
+        )
     held = held_for(m.samples or ((0.0, m.value),), lambda v: rule.crossed(v, threshold))
     if persistence.fires(held):
-        return FiredRule(index, rule, m, threshold, held=held)
+        return FiredRule(index, rule, m, threshold, held=held, baseline=baseline, source=source)
     if not persistence.judgeable(held):
-        return FiredRule(index, rule, m, threshold, held=held, unjudged=True)
+        return FiredRule(
+            index, rule, m, threshold, held=held, unjudged=True, baseline=baseline, source=source
+        )
     return None
 
 
@@ -210,6 +307,42 @@ def summary_value(rule: DecisionRule, m: Measurement) -> float:
     return worst(m.samples, rule.is_above)
 
 
+def judge_relative(
+    index: int, rule: DecisionRule, m: Measurement, found: BaselineValue | str, source: str
+) -> FiredRule | None:
+    """A relative row: its threshold is the baseline's value moved by the row's share.
+
+    Both runs are read the same way (like with like): a value taken once as itself,
+    samples through the row's ``summary`` (default: their mean). Without a baseline to
+    compare with (``found`` is then why), the row fires at ``investigate``.
+    """
+
+    def unjudged(problem: str) -> FiredRule:
+        return FiredRule(index, rule, m, None, source=source, problem=f"{NO_BASELINE}: {problem}")
+
+    if isinstance(found, str):
+        return unjudged(found)
+    if found.unit != m.unit:
+        return unjudged(
+            f"{source} has {m.name} in {found.unit or 'no unit'}, this run in {m.unit or 'no unit'}"
+        )
+    if bool(found.samples) != bool(m.samples):
+        return unjudged(
+            f"{source} has {m.name} {_taken(found.samples)}, this run {_taken(m.samples)}: "
+            "compare like with like (the same window on both runs)"
+        )
+    how = rule.summary or RELATIVE_SUMMARY
+    base = summarize(found.samples, how) if found.samples else found.value
+    if not math.isfinite(base):
+        return unjudged(f"{m.name} in {source} is not a finite number")
+    value = summarize(m.samples, how) if m.samples else m.value
+    return _judge(index, rule, m, rule.baseline_limit(base), value, base, source)
+
+
+def _taken(samples: tuple[tuple[float, float], ...]) -> str:
+    return f"over a window ({len(samples)} samples)" if samples else "as one value"
+
+
 def certain_rollback(decided: CheckDecision) -> str | None:
     """Why a check observed over a window will be ``rollback`` however the rest of its
     window goes, or None: a ``for`` / ``consecutive`` row fired at rollback (a span that
@@ -220,7 +353,8 @@ def certain_rollback(decided: CheckDecision) -> str | None:
             continue
         rule = f.rule
         worst_side = "max" if rule.is_above else "min"
-        on_worst = f.measurement.samples and rule.summary in (None, worst_side)
+        # summary_name: a relative row compares the mean unless its summary says otherwise.
+        on_worst = f.measurement.samples and f.summary_name == worst_side
         if rule.persistence is not None or on_worst:
             return f.text
     return None
@@ -251,6 +385,7 @@ def decide(
     records: Iterable[CheckRecord],
     rules: Sequence[DecisionRule],
     *,
+    baseline: Baseline = NONE_GIVEN,
     pytest_exit: int,
     target: str,
     phases: tuple[str, ...],
@@ -259,7 +394,7 @@ def decide(
 ) -> GateResult:
     """The whole decision: every check's decision, the verdict, the exit code."""
     return conclude(
-        tuple(decide_check(r, rules) for r in records),
+        tuple(decide_check(r, rules, baseline) for r in records),
         pytest_exit=pytest_exit,
         target=target,
         phases=phases,
@@ -276,6 +411,8 @@ def conclude(
     phases: tuple[str, ...],
     started_at: str,
     finished_at: str,
+    expected_version: str | None = None,
+    config_hash: str = "",
 ) -> GateResult:
     """The verdict and exit code of checks already decided (the session decides each one
     as its result arrives, for JUnit and the HTML rows)."""
@@ -291,4 +428,6 @@ def conclude(
         finished_at=finished_at,
         checks=checks,
         interrupted=interrupted,
+        expected_version=expected_version,
+        config_hash=config_hash,
     )

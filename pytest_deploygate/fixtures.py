@@ -15,7 +15,12 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.db_fixture import db
 from pytest_deploygate.outcomes import Bound, Measurement
 from pytest_deploygate.runner import CheckInstance
-from pytest_deploygate.session import MEASUREMENTS_KEY, PROBE_DURATION_KEY, GateSession
+from pytest_deploygate.session import (
+    FINDINGS_KEY,
+    MEASUREMENTS_KEY,
+    PROBE_DURATION_KEY,
+    GateSession,
+)
 from pytest_deploygate.stash import GATE_KEY
 from pytest_deploygate.units import format_value
 
@@ -123,6 +128,8 @@ def deploygate_run(
     def run(check: CheckInstance) -> None:
         execution = gate.runner.result(check)
         request.node.stash[PROBE_DURATION_KEY] = execution.duration_s
+        if execution.judgement is not None and execution.judgement.findings:
+            request.node.stash[FINDINGS_KEY] = dict(execution.judgement.findings)
         if execution.judgement is not None:
             for m in execution.judgement.measurements:
                 measure(m.name, m.value, m.unit, m.threshold, m.bound, m.samples)

@@ -23,6 +23,7 @@ import pytest_deploygate.fixtures as fixtures
 import pytest_deploygate.host_fixture as host_fixture
 import pytest_deploygate.reporters.html as html_report
 import pytest_deploygate.suites as builtin_suites  # type: ignore[import-not-found, unused-ignore]
+from pytest_deploygate.baseline import NONE_GIVEN, Baseline, read_baseline
 from pytest_deploygate.config import (
     DEMO_TARGET,
     GateConfig,
@@ -31,7 +32,7 @@ from pytest_deploygate.config import (
     load,
     read_file,
 )
-from pytest_deploygate.decision import EXIT_INTERNAL
+from pytest_deploygate.decision import EXIT_INTERNAL, GO, GateResult
 from pytest_deploygate.distribute import (
     HOSTS_KEY,
     SHARE_KEY,
@@ -63,12 +64,16 @@ SUITES_DIR = Path(builtin_suites.__file__).parent
 PROGRESS_LINES = 10
 PROGRESS_EVERY_S = 2.0
 DEMO_CONFIG_ENV = "DEPLOYGATE_DEMO_CONFIG"
+# The demo's last good deploy, in its work directory: its baseline unless --baseline.
+DEMO_BASELINE_FILE = "demo-baseline.json"
+DEMO_BASELINE_NAME = "the demo's last good deploy"
 
 
 def activate(config: pytest.Config, name: str) -> None:
     """Build the gate for target ``name`` and wire it into pytest's hooks."""
     try:
         verdict_file = None if is_xdist_worker(config) else _verdict_file(config)
+        save_file = None if is_xdist_worker(config) else _save_baseline_file(config)
         gate = _build_gate(config, name)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -77,7 +82,9 @@ def activate(config: pytest.Config, name: str) -> None:
     # Registered after testinfra's plugin: our ``host`` (parametrized over the target's
     # hosts) is the one team-written checks get.
     config.pluginmanager.register(host_fixture, "deploygate-host")
-    config.pluginmanager.register(GatePlugin(gate, verdict_file), "deploygate-gate")
+    config.pluginmanager.register(
+        GatePlugin(gate, verdict_file, save_baseline=save_file), "deploygate-gate"
+    )
     html_report.register(config, gate)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(
@@ -92,24 +99,44 @@ def _verdict_file(config: pytest.Config) -> Path | None:
     value = setting(config, "deploygate_verdict_json")
     if not value:
         return None
+    return _output_file(config, value, "--verdict-json", remove=True)
+
+
+def _save_baseline_file(config: pytest.Config) -> Path | None:
+    """``--save-baseline``, checked before anything runs; unlike the verdict file, the
+    previous record stays until a GO replaces it."""
+    value = setting(config, "deploygate_save_baseline")
+    if not value:
+        return None
+    return _output_file(config, value, "--save-baseline", remove=False)
+
+
+def _output_file(config: pytest.Config, value: str, flag: str, *, remove: bool) -> Path:
     path = config.invocation_params.dir / value
     fix = "pass a file path in a writable directory."
     if path.is_dir():
-        raise ConfigError(f"{value} is a directory.", source="--verdict-json", fix=fix)
+        raise ConfigError(f"{value} is a directory.", source=flag, fix=fix)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
+        if remove:
+            path.unlink(missing_ok=True)
     except OSError as exc:
-        raise ConfigError(
-            f"cannot write {value}: {exc.strerror}.", source="--verdict-json", fix=fix
-        ) from None
+        raise ConfigError(f"cannot write {value}: {exc.strerror}.", source=flag, fix=fix) from None
     if not os.access(path.parent, os.W_OK):
         raise ConfigError(
-            f"cannot write {value}: its directory is not writable.",
-            source="--verdict-json",
-            fix=fix,
+            f"cannot write {value}: its directory is not writable.", source=flag, fix=fix
         )
     return path
+
+
+def _baseline(config: pytest.Config, target: str, demo: Path | None = None) -> Baseline:
+    """``--baseline``, read once here; whatever is wrong with it is the baseline's
+    ``problem``, which the relative rules report (never a usage error: a CI cache that
+    has no record yet must not stop the gate). The demo brings its own."""
+    value = setting(config, "deploygate_baseline")
+    if not value:
+        return NONE_GIVEN if demo is None else read_baseline(demo, DEMO_BASELINE_NAME, target)
+    return read_baseline(config.invocation_params.dir / value, value, target)
 
 
 def _build_gate(config: pytest.Config, name: str) -> GateSession:
@@ -118,8 +145,10 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
     data: dict[str, Any] | None = read_file(path, display_path(path, invocation)) if path else None
     faults = tuple(config.getoption("deploygate_demo_faults") or ())
     lines: list[str] = []
+    demo_baseline: Path | None = None
     if name == DEMO_TARGET and (data is None or DEMO_TARGET not in data.get("targets", {})):
         data, base_dir, source, lines = _demo_config(config, faults)
+        demo_baseline = base_dir / DEMO_BASELINE_FILE
     elif data is None or path is None:
         raise ConfigError(
             f"no config found for target {name!r}: no deploygate.toml in {invocation} and no "
@@ -146,6 +175,8 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
         observe=_observe(config),
         concurrency=_worker_concurrency(config, _concurrency(config, gate_config)),
         is_worker=is_xdist_worker(config),
+        # The controller decides: a worker needs no baseline.
+        baseline=NONE_GIVEN if is_xdist_worker(config) else _baseline(config, name, demo_baseline),
         abort_on_rollback=bool(
             config.getoption("deploygate_abort_on_rollback")
             or config.getini("deploygate_abort_on_rollback")
@@ -235,6 +266,7 @@ def _demo_config(
     workdir = Path(tempfile.mkdtemp(prefix="deploygate-demo-"))
     demo = start_demo(frozenset(faults), workdir)
     config.add_cleanup(demo.stop)
+    (workdir / DEMO_BASELINE_FILE).write_text(json.dumps(demo.baseline), encoding="utf-8")
     shared_file = workdir / "demo-config.json"
     shared_file.write_text(
         json.dumps({"config": demo.config, "base_dir": str(workdir)}), encoding="utf-8"
@@ -263,9 +295,12 @@ def _collect_builtin_suites(config: pytest.Config, gate_config: GateConfig) -> N
 class GatePlugin:
     """Hooks active when ``--target`` is given."""
 
-    def __init__(self, gate: GateSession, verdict_file: Path | None) -> None:
+    def __init__(
+        self, gate: GateSession, verdict_file: Path | None, *, save_baseline: Path | None = None
+    ) -> None:
         self.gate = gate
         self.verdict_file = verdict_file
+        self.save_baseline = save_baseline
         self._verdict_error = ""
         self._record_factory: Callable[..., logging.LogRecord] | None = None
         # Misused deploygate_suite markers, reported together once collection is done.
@@ -290,6 +325,8 @@ class GatePlugin:
             f"{plural(len(gate_config.checks), 'declared check')}, "
             f"{plural(len(gate_config.rules), 'decision rule')}"
         ]
+        if any(rule.relative for rule in gate_config.rules):
+            lines.append(f"deploygate: {self.gate.baseline.describe()}")
         return lines + [f"deploygate: {line}" for line in getattr(self.gate, "header_lines", [])]
 
     def _mask_log_records(self) -> None:
@@ -459,13 +496,10 @@ class GatePlugin:
         checked = not (option.setuponly or option.setupplan)
         result = self.gate.finish(int(session.exitstatus), markexpr, checked=checked)
         if self.verdict_file is not None:
-            try:
-                write_verdict(self.verdict_file, result, self.gate.mask)
-            except OSError as exc:
-                self._verdict_error = (
-                    f"deploygate: could not write the verdict file {self.verdict_file}: "
-                    f"{exc.strerror}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
-                )
+            self._write(self.verdict_file, "the verdict file", result)
+        # The last-known-good record moves only on GO: any other verdict keeps the old one.
+        if self.save_baseline is not None and result.verdict == GO:
+            self._write(self.save_baseline, "the baseline record", result)
         try:
             return (yield)
         finally:
@@ -473,6 +507,15 @@ class GatePlugin:
             # The one place the exit status is decided: a CI step that cannot read the
             # verdict file must not go on as if it had one.
             session.exitstatus = EXIT_INTERNAL if self._verdict_error else result.exit_code
+
+    def _write(self, path: Path, what: str, result: GateResult) -> None:
+        try:
+            write_verdict(path, result, self.gate.mask)
+        except OSError as exc:
+            self._verdict_error = (
+                f"deploygate: could not write {what} {path}: "
+                f"{exc.strerror}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
+            )
 
     def _write_banner(self, session: pytest.Session) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -13,6 +13,8 @@ PHASE_DESCRIPTIONS = {
     "postdeploy": "check after deploying: is it healthy over time?",
 }
 DEFAULT_CONCURRENCY = 32
+# The verdict file's format (SPEC.md); a baseline file is read only in this version.
+VERDICT_SCHEMA_VERSION = 1
 # Node ids of the built-in suites start with this, wherever the package is installed:
 # ``deploygate/test_http.py::test_http[health]``.
 SUITE_NODE_PREFIX = "deploygate"

@@ -12,6 +12,8 @@ from typing import Any, Literal
 Outcome = Literal["passed", "failed", "error", "skipped"]
 Bound = Literal["max", "min", "eq"]
 OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "skipped")
+# The finding of a migrations check: the newest migration the database has applied.
+NEWEST_MIGRATION = "db.newest_migration"
 
 
 @dataclass(frozen=True)
@@ -67,3 +69,6 @@ class CheckRecord:
     on_error: str = "rollback"
     error_kind: str = ""
     description: str = ""
+    # What the check found that is not a number, by name (the newest applied migration):
+    # part of the last-known-good record.
+    findings: tuple[tuple[str, str], ...] = ()

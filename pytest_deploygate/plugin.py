@@ -19,6 +19,14 @@ ABORT_HELP = (
     "every report is still written, with the samples so far"
 )
 CONCURRENCY_HELP = f"how many declared checks probe at once (default {DEFAULT_CONCURRENCY})"
+BASELINE_HELP = (
+    "compare relative rules (above_baseline, below_baseline) with the verdict file of an "
+    "earlier GO run at PATH"
+)
+SAVE_BASELINE_HELP = (
+    "on GO only, write this run's verdict file to PATH as the next run's baseline "
+    "(atomically; any other verdict leaves PATH as it was)"
+)
 FAULT_HELP = "with --target demo: make the demo misbehave (repeatable; see docs/demo.md)"
 
 
@@ -45,6 +53,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help=CONCURRENCY_HELP,
     )
+    group.addoption("--baseline", dest="deploygate_baseline", metavar="PATH", help=BASELINE_HELP)
+    group.addoption(
+        "--save-baseline",
+        dest="deploygate_save_baseline",
+        metavar="PATH",
+        help=SAVE_BASELINE_HELP,
+    )
     group.addoption(
         "--demo-fault",
         dest="deploygate_demo_faults",
@@ -58,6 +73,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("deploygate_observe", OBSERVE_HELP)
     parser.addini("deploygate_abort_on_rollback", ABORT_HELP, type="bool", default=False)
     parser.addini("deploygate_concurrency", CONCURRENCY_HELP)
+    parser.addini("deploygate_baseline", BASELINE_HELP)
+    parser.addini("deploygate_save_baseline", SAVE_BASELINE_HELP)
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:

@@ -12,29 +12,64 @@ paramiko. Judges (expect/) are pure and light, so they are imported here directl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union
+
+from pydantic import Field, TypeAdapter
 
 from pytest_deploygate.checks.backup import BackupCheck, BackupObservation, backup_deadline
 from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.checks.env import EnvCheck, EnvObservation
 from pytest_deploygate.checks.host import (
+    AbsentCheck,
+    CommandCheck,
+    DiskCheck,
+    FileCheck,
+    GitCheck,
     HostCheck,
-    HostObservation,
+    HostEnvCheck,
+    PackageCheck,
+    ProcessCheck,
+    RuntimeCheck,
+    ServiceCheck,
+    SocketCheck,
     host_deadline,
     host_instances,
     host_where,
 )
 from pytest_deploygate.checks.http import HttpCheck, HttpObservation, where_http
 from pytest_deploygate.checks.load import LoadCheck, LoadObservation, load_deadline, where_load
-from pytest_deploygate.checks.postgres import PostgresCheck, postgres_deadline
+from pytest_deploygate.checks.postgres import (
+    PgConnections,
+    PgForeignKeys,
+    PgMigrations,
+    PgPrimaryKeys,
+    PgPrivileges,
+    PgQuery,
+    PgReachable,
+    PgRls,
+    PgRowCounts,
+    PgSchema,
+    PgVersion,
+    PostgresCheck,
+    postgres_deadline,
+)
 from pytest_deploygate.checks.prometheus import (
     PrometheusCheck,
     PrometheusObservation,
     where_prometheus,
 )
-from pytest_deploygate.checks.sqlite import SqliteCheck
+from pytest_deploygate.checks.promql import PromqlCheck, PromqlObservation, where_promql
+from pytest_deploygate.checks.sqlite import (
+    SqliteCheck,
+    SqliteIntegrity,
+    SqliteMigrations,
+    SqliteQuery,
+    SqliteRowCounts,
+    SqliteSchema,
+)
 from pytest_deploygate.checks.tcp import TcpCheck, TcpObservation, where_tcp
 from pytest_deploygate.checks.tls import TlsCheck, TlsObservation, where_tls
 from pytest_deploygate.checks.websocket import (
@@ -45,17 +80,48 @@ from pytest_deploygate.checks.websocket import (
 from pytest_deploygate.expect.backup import judge_backup
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.expect.env import judge_env
-from pytest_deploygate.expect.host import judge_host
+from pytest_deploygate.expect.host import (
+    judge_absent,
+    judge_command,
+    judge_disk,
+    judge_file,
+    judge_git,
+    judge_package,
+    judge_process,
+    judge_runtime,
+    judge_service,
+    judge_socket,
+    on_host,
+)
+from pytest_deploygate.expect.host import judge_env as judge_host_env
 from pytest_deploygate.expect.http import judge_http
 from pytest_deploygate.expect.load import judge_load
-from pytest_deploygate.expect.postgres import judge_postgres
+from pytest_deploygate.expect.migrations import judge_migrations_check
+from pytest_deploygate.expect.postgres import (
+    judge_connections,
+    judge_foreign_keys,
+    judge_primary_keys,
+    judge_privileges,
+    judge_query,
+    judge_reachable,
+    judge_rls,
+    judge_row_counts,
+    judge_schema,
+    judge_version,
+)
 from pytest_deploygate.expect.prometheus import judge_prometheus, judge_prometheus_window
-from pytest_deploygate.expect.sqlite import judge_sqlite
+from pytest_deploygate.expect.promql import judge_promql
+from pytest_deploygate.expect.sqlite import judge_integrity
 from pytest_deploygate.expect.tcp import judge_tcp
 from pytest_deploygate.expect.tls import judge_tls
 from pytest_deploygate.expect.websocket import judge_websocket
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.windows import Taken, by_sample
+
+if TYPE_CHECKING:  # the probes' modules are imported by the loaders, on first use
+    from pytest_deploygate.probes.host import HostProbes
+    from pytest_deploygate.probes.postgres import PostgresProbes
+    from pytest_deploygate.probes.sqlite import SqliteProbes
 
 S = TypeVar("S", bound=CheckSpec)
 O = TypeVar("O")  # noqa: E741 - the observation type, as in Probe[S, O]
@@ -91,7 +157,9 @@ class CheckType(Generic[S, O]):
     ``checks.base.WindowKeys``): it sees every sample, (seconds into the window, the
     observation or the error), and returns one judgement whose measurements carry their
     samples; it raises a ProbeError when the check could not run at all. ``None``: built
-    from ``judge``, one judgement per sample (``windows.by_sample``).
+    from ``judge``, one judgement per sample (``windows.by_sample``). ``subkinds``: a type
+    whose tables pick a model by their ``check`` key (postgres, sqlite, host) lists one
+    record per sub-kind, of the same shape; see :func:`family`.
     """
 
     spec: type[S]
@@ -102,11 +170,33 @@ class CheckType(Generic[S, O]):
     instances: Callable[[S, Target], Sequence[str]] | None = None
     exclusive: bool = False
     window_judge: Callable[[S, Target, Sequence[Taken[O]]], Judgement] | None = None
+    subkinds: tuple[CheckType[Any, Any], ...] = ()
 
     @property
     def name(self) -> str:
         """The ``type = "..."`` of its tables, from the model's ``type`` Literal."""
         return str(self.spec.model_fields["type"].default)
+
+    @property
+    def subkind(self) -> str:
+        """A sub-kind's ``check = "..."``, from its model's ``check`` Literal."""
+        return str(self.spec.model_fields["check"].default)
+
+    @cached_property
+    def model(self) -> Any:
+        """What validates a table: the spec model, or for a family the discriminated
+        union of its sub-kinds' models on ``check``."""
+        if not self.subkinds:
+            return self.spec
+        return tagged_union([sub.spec for sub in self.subkinds], "check")
+
+    @cached_property
+    def _adapter(self) -> TypeAdapter[S]:
+        return TypeAdapter(self.model)
+
+    def parse(self, table: Mapping[str, Any]) -> S:
+        """The spec of one ``[[checks]]`` table; pydantic's ValidationError if invalid."""
+        return self._adapter.validate_python(table)
 
     def probe(self, spec: S, target: Target, ctx: ProbeContext) -> O:
         return self.load_probe()(spec, target, ctx)
@@ -115,6 +205,34 @@ class CheckType(Generic[S, O]):
         if self.window_judge is not None:
             return self.window_judge(spec, target, taken)
         return by_sample(self.judge, self.name)(spec, target, taken)
+
+
+def tagged_union(models: Sequence[Any], key: str) -> Any:
+    """pydantic's discriminated union of ``models``, told apart by their ``key`` Literal."""
+    return Annotated[Union[tuple(models)], Field(discriminator=key)]  # noqa: UP007
+
+
+def family(
+    base: type[S],
+    subkinds: Sequence[CheckType[Any, Any]],
+    *,
+    deadline: Callable[[S, Target, ProbeContext], float] = default_deadline,
+    where: Callable[[S, Target, ProbeContext], str] = default_where,
+    instances: Callable[[S, Target], Sequence[str]] | None = None,
+) -> CheckType[S, Any]:
+    """A check type made of sub-kinds: its probe and judge are those of the spec's own
+    sub-kind (looked up by model class, not by a chain of isinstance)."""
+    by_model = {sub.spec: sub for sub in subkinds}
+
+    def probe(spec: S, target: Target, ctx: ProbeContext) -> Any:
+        return by_model[type(spec)].probe(spec, target, ctx)
+
+    def judge(spec: S, target: Target, obs: Any) -> Judgement:
+        return by_model[type(spec)].judge(spec, target, obs)
+
+    return CheckType(
+        base, lambda: probe, judge, deadline, where, instances, subkinds=tuple(subkinds)
+    )
 
 
 # -- the probes, imported on first use ---------------------------------------------------
@@ -133,22 +251,22 @@ def _env() -> Callable[[EnvCheck, Target, ProbeContext], EnvObservation]:
     return probe_env
 
 
-def _host() -> Callable[[HostCheck, Target, ProbeContext], HostObservation]:
-    from pytest_deploygate.probes.host import probe_host
+def _host() -> type[HostProbes]:
+    from pytest_deploygate.probes.host import HostProbes
 
-    return probe_host
-
-
-def _postgres() -> Callable[[PostgresCheck, Target, ProbeContext], Any]:
-    from pytest_deploygate.probes.postgres import probe_postgres
-
-    return probe_postgres
+    return HostProbes
 
 
-def _sqlite() -> Callable[[SqliteCheck, Target, ProbeContext], Any]:
-    from pytest_deploygate.probes.sqlite import probe_sqlite
+def _postgres() -> type[PostgresProbes]:
+    from pytest_deploygate.probes.postgres import PostgresProbes
 
-    return probe_sqlite
+    return PostgresProbes
+
+
+def _sqlite() -> type[SqliteProbes]:
+    from pytest_deploygate.probes.sqlite import SqliteProbes
+
+    return SqliteProbes
 
 
 def _backup() -> Callable[[BackupCheck, Target, ProbeContext], BackupObservation]:
@@ -169,6 +287,12 @@ def _prometheus() -> Callable[[PrometheusCheck, Target, ProbeContext], Prometheu
     return probe_prometheus
 
 
+def _promql() -> Callable[[PromqlCheck, Target, ProbeContext], PromqlObservation]:
+    from pytest_deploygate.probes.promql import probe_promql
+
+    return probe_promql
+
+
 def _websocket() -> Callable[[WebSocketCheck, Target, ProbeContext], WebSocketObservation]:
     from pytest_deploygate.probes.websocket import probe_websocket
 
@@ -187,6 +311,43 @@ def _tcp() -> Callable[[TcpCheck, Target, ProbeContext], TcpObservation]:
     return probe_tcp
 
 
+# -- sub-kinds: records of the same shape, chosen by a table's ``check`` ----------------
+# Tuples not annotated, for the same reason as CHECK_TYPES below.
+
+_HOST_CHECKS = (
+    CheckType(ServiceCheck, lambda: _host().service, on_host(judge_service)),
+    CheckType(ProcessCheck, lambda: _host().process, on_host(judge_process)),
+    CheckType(SocketCheck, lambda: _host().socket, on_host(judge_socket)),
+    CheckType(DiskCheck, lambda: _host().disk, on_host(judge_disk)),
+    CheckType(FileCheck, lambda: _host().file, on_host(judge_file)),
+    CheckType(AbsentCheck, lambda: _host().absent, on_host(judge_absent)),
+    CheckType(CommandCheck, lambda: _host().command, on_host(judge_command)),
+    CheckType(PackageCheck, lambda: _host().package, on_host(judge_package)),
+    CheckType(RuntimeCheck, lambda: _host().runtime, on_host(judge_runtime)),
+    CheckType(HostEnvCheck, lambda: _host().env, on_host(judge_host_env)),
+    CheckType(GitCheck, lambda: _host().git, on_host(judge_git)),
+)
+_POSTGRES_CHECKS = (
+    CheckType(PgReachable, lambda: _postgres().reachable, judge_reachable),
+    CheckType(PgVersion, lambda: _postgres().version, judge_version),
+    CheckType(PgConnections, lambda: _postgres().connections, judge_connections),
+    CheckType(PgMigrations, lambda: _postgres().migrations, judge_migrations_check),
+    CheckType(PgPrimaryKeys, lambda: _postgres().primary_keys, judge_primary_keys),
+    CheckType(PgForeignKeys, lambda: _postgres().foreign_keys, judge_foreign_keys),
+    CheckType(PgRls, lambda: _postgres().rls, judge_rls),
+    CheckType(PgSchema, lambda: _postgres().schema, judge_schema),
+    CheckType(PgRowCounts, lambda: _postgres().row_counts, judge_row_counts),
+    CheckType(PgPrivileges, lambda: _postgres().privileges, judge_privileges),
+    CheckType(PgQuery, lambda: _postgres().query, judge_query),
+)
+_SQLITE_CHECKS = (
+    CheckType(SqliteIntegrity, lambda: _sqlite().integrity, judge_integrity),
+    CheckType(SqliteSchema, lambda: _sqlite().schema, judge_schema),
+    CheckType(SqliteRowCounts, lambda: _sqlite().row_counts, judge_row_counts),
+    CheckType(SqliteMigrations, lambda: _sqlite().migrations, judge_migrations_check),
+    CheckType(SqliteQuery, lambda: _sqlite().query, judge_query),
+)
+
 # -- the registry: one line per check type -----------------------------------------------
 
 # Not annotated: each record's S and O are inferred from its own arguments, so mypy
@@ -194,9 +355,11 @@ def _tcp() -> Callable[[TcpCheck, Target, ProbeContext], TcpObservation]:
 CHECK_TYPES = (
     CheckType(HttpCheck, _http, judge_http, where=where_http),
     CheckType(EnvCheck, _env, judge_env),
-    CheckType(HostCheck, _host, judge_host, host_deadline, host_where, host_instances),
-    CheckType(PostgresCheck, _postgres, judge_postgres, postgres_deadline),
-    CheckType(SqliteCheck, _sqlite, judge_sqlite),
+    family(
+        HostCheck, _HOST_CHECKS, deadline=host_deadline, where=host_where, instances=host_instances
+    ),
+    family(PostgresCheck, _POSTGRES_CHECKS, deadline=postgres_deadline),
+    family(SqliteCheck, _SQLITE_CHECKS),
     CheckType(BackupCheck, _backup, judge_backup, backup_deadline),
     # Exclusive: its traffic would show up in every latency measured at the same time.
     CheckType(LoadCheck, _load, judge_load, load_deadline, where_load, exclusive=True),
@@ -209,6 +372,7 @@ CHECK_TYPES = (
         where=where_prometheus,
         window_judge=judge_prometheus_window,
     ),
+    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql),
     CheckType(WebSocketCheck, _websocket, judge_websocket, where=where_websocket),
     CheckType(TlsCheck, _tls, judge_tls, where=where_tls),
     CheckType(TcpCheck, _tcp, judge_tcp, where=where_tcp),

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any, Union
+from typing import Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import TypeAdapter
 
 from pytest_deploygate.config import ConfigFile
-from pytest_deploygate.registry import CHECK_SPECS
+from pytest_deploygate.registry import CHECK_TYPES, tagged_union
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
 
 def config_schema() -> dict[str, Any]:
-    check = Annotated[Union[tuple(CHECK_SPECS.values())], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+    check = tagged_union([kind.model for kind in CHECK_TYPES], "type")
     checks_schema = TypeAdapter(list[check]).json_schema(by_alias=True)  # type: ignore[valid-type]
     schema = ConfigFile.model_json_schema(by_alias=True)
     defs = {**schema.pop("$defs", {}), **checks_schema.pop("$defs", {})}

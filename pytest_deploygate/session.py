@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from pytest_deploygate.baseline import NONE_GIVEN, Baseline
 from pytest_deploygate.checks.base import DECISIONS, Target
-from pytest_deploygate.config import GateConfig
+from pytest_deploygate.config import GateConfig, config_hash
 from pytest_deploygate.decision import (
     CheckDecision,
     GateResult,
@@ -36,6 +37,7 @@ MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
 # A declared check probes ahead of its test item: its own duration is the probe's, not
 # the item's (which is mostly waiting for the result).
 PROBE_DURATION_KEY = pytest.StashKey[float]()
+FINDINGS_KEY = pytest.StashKey[dict[str, str]]()
 CUSTOM_TYPE = "custom"
 _PHASE_ORDER = ("setup", "call", "teardown")
 
@@ -63,9 +65,12 @@ class GateSession:
         observe: float | None,
         concurrency: int,
         is_worker: bool,
+        baseline: Baseline = NONE_GIVEN,
         abort_on_rollback: bool = False,
     ) -> None:
         self.config = config
+        # Read once at the start (--baseline); relative rules compare with it.
+        self.baseline = baseline
         self.target: Target = config.target
         self.mask = masker
         self.is_worker = is_worker
@@ -159,6 +164,9 @@ class GateSession:
         if report.when != "setup":
             measured = item.stash.get(MEASUREMENTS_KEY, [])
             facts["measurements"] = [m.to_dict() for m in measured]
+            found: dict[str, str] = item.stash.get(FINDINGS_KEY, {})
+            if found:
+                facts["findings"] = found
             if PROBE_DURATION_KEY in item.stash:
                 facts["duration_s"] = item.stash[PROBE_DURATION_KEY]
         report.deploygate = facts  # type: ignore[attr-defined]
@@ -226,7 +234,7 @@ class GateSession:
     def _finish_check(self, nodeid: str) -> CheckDecision:
         pending = self._pending.pop(nodeid)
         record = build_record(nodeid, pending.parts, pending.duration)
-        decision = decide_check(record, self.config.rules)
+        decision = decide_check(record, self.config.rules, self.baseline)
         self._decisions[nodeid] = decision
         return decision
 
@@ -271,7 +279,7 @@ class GateSession:
                 )
                 part = {**meta, "phase_outcome": "error", "reason": reason, "error_kind": "missing"}
                 self._decisions[nodeid] = decide_check(
-                    build_record(nodeid, [part], 0.0), self.config.rules
+                    build_record(nodeid, [part], 0.0), self.config.rules, self.baseline
                 )
         # Collection order, not the order results arrived in: the same with and without xdist.
         order = {nodeid: index for index, nodeid in enumerate(self._expected)}
@@ -288,6 +296,8 @@ class GateSession:
             phases=phases_run([c.record for c in checks], markexpr),
             started_at=self.started_at,
             finished_at=now_iso(),
+            expected_version=self.target.expected_version or None,
+            config_hash=config_hash(self.config, self.mask),
         )
         return self.result
 
@@ -395,6 +405,7 @@ def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> C
     measured: list[dict[str, Any]] = next(
         (p["measurements"] for p in reversed(ordered) if p.get("measurements")), []
     )
+    found: dict[str, Any] = next((p["findings"] for p in ordered if p.get("findings")), {})
     return CheckRecord(
         id=str(meta.get("id") or nodeid),
         nodeid=nodeid,
@@ -408,6 +419,7 @@ def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> C
         on_error=str(meta.get("on_error", "rollback")),
         error_kind=str(decisive.get("error_kind", "")) if decisive else "",
         description=str(meta.get("description", "")),
+        findings=tuple((str(k), str(v)) for k, v in found.items()),
     )
 
 

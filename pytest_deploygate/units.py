@@ -25,6 +25,9 @@ _RATIO_RE = re.compile(_NUMBER + r"\s*%")
 DURATION_HELP = "a duration such as 250ms, 5s, 5m or 1h"
 SIZE_HELP = "a size such as 512MB, 10GB or 1GiB"
 RATIO_HELP = "a ratio such as 5% or 0.05"
+MAX_RELATIVE = 100.0  # 10000%
+RELATIVE_HELP = "a share such as 20% (or 0.2) or a factor such as 2x"
+_FACTOR_RE = re.compile(_NUMBER + r"\s*x", re.IGNORECASE)
 
 
 def parse_duration(value: object) -> float:
@@ -83,6 +86,21 @@ def parse_ratio(value: object, at_most: float = 1.0) -> float:
         except ValueError:
             pass
     raise ValueError(f"expected {RATIO_HELP}, got {value!r}")
+
+
+def parse_relative(value: object) -> tuple[float, str]:
+    """A change against a baseline and how it was written: ``(0.2, "ratio")`` from
+    ``"20%"`` or ``0.2``, ``(2.0, "factor")`` from ``"2x"`` (read aloud: twice)."""
+    if isinstance(value, str):
+        match = _FACTOR_RE.fullmatch(value.strip())
+        if match:
+            return float(match["num"]), "factor"
+    try:
+        # "150%" above a baseline is a real limit (2.5 times it); a share without bound
+        # (inf) would never fire.
+        return parse_ratio(value, at_most=MAX_RELATIVE), "ratio"
+    except ValueError:
+        raise ValueError(f"expected {RELATIVE_HELP}, got {value!r}") from None
 
 
 def parse_quantity(value: object) -> float:

@@ -25,7 +25,8 @@ __all__ = ["prometheus_server"]
 # Probes are imported when their check type first runs; the same reason applies to the
 # client libraries they bring (psycopg, websockets ...): loaded here, once.
 for _check_type in CHECK_TYPES:
-    _check_type.load_probe()
+    for _kind in _check_type.subkinds or (_check_type,):
+        _kind.load_probe()
 
 
 @pytest.fixture(scope="session")

@@ -79,6 +79,7 @@ class Target(Model):
     database_url: str | None = None
     websocket_url: str | None = None
     prometheus_url: str | None = None
+    prometheus_server: str | None = None
     expected_version: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     timeout: Duration | None = None
@@ -92,7 +93,7 @@ class Target(Model):
     description: str = ""
 
     # database_url is not checked here: it is a PostgreSQL DSN or URL, or a SQLite path.
-    @field_validator("base_url", "prometheus_url")
+    @field_validator("base_url", "prometheus_url", "prometheus_server")
     @classmethod
     def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         return check_url(value, HTTP_SCHEMES, info)
@@ -115,6 +116,10 @@ class CheckSpec(Model):
     wait_interval: Duration = 1.0
     on_fail: Decision = "rollback"
     on_error: Decision = "rollback"
+
+    # Target keys this type cannot run without: the config is refused, naming the key,
+    # before anything runs when the target lacks one (config.load).
+    TARGET_KEYS: ClassVar[tuple[str, ...]] = ()
 
     def effective_timeout(self, target: Target) -> float:
         """The check's timeout, else the target's, else the default."""

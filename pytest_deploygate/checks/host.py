@@ -1,32 +1,26 @@
 """``type = "host"``: the state of the target's machines, read through pytest-testinfra.
 
-One check type, many sub-kinds, chosen by the ``check`` key (a discriminated union):
+One check type, many sub-kinds, chosen by the ``check`` key (a pydantic discriminated
+union, built from the sub-kinds registered in ``pytest_deploygate.registry``):
 
     service  process  socket  disk  file  absent  command  package  runtime  env  git
 
-``HostCheck.model_validate`` picks the model of the sub-kind from ``check`` and validates
-the table with it, so an unknown key is reported against the keys of that sub-kind.
 Each host check runs once per host of the target (``hosts`` on the check narrows them).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     Field,
-    GetJsonSchemaHandler,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, InitErrorDetails
 from typing_extensions import Self
 
 from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Size, Target
@@ -64,43 +58,6 @@ class HostCheck(CheckSpec):
     hosts: tuple[str, ...] = ()
     sudo: bool | None = None
 
-    @classmethod
-    def model_validate(
-        cls,
-        obj: Any,
-        *,
-        strict: bool | None = None,
-        extra: Any = None,
-        from_attributes: bool | None = None,
-        context: Any | None = None,
-        by_alias: bool | None = None,
-        by_name: bool | None = None,
-    ) -> Self:
-        if cls is not HostCheck or not isinstance(obj, dict):
-            return super().model_validate(
-                obj, strict=strict, from_attributes=from_attributes, context=context
-            )
-        model = _model_for(obj)
-        try:
-            found: Self = model.model_validate(obj, strict=strict, context=context)  # type: ignore[assignment]
-        except ValidationError as exc:
-            raise _explain_unknown_key(exc, model) from None
-        return found
-
-    @classmethod
-    def __get_pydantic_json_schema__(
-        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        """For editors: a host check is one of the sub-kinds, told apart by ``check``."""
-        if cls is not HostCheck:
-            return super().__get_pydantic_json_schema__(core_schema, handler)
-        choices = [handler(model.__pydantic_core_schema__) for model in HOST_CHECKS.values()]
-        return {
-            "title": "HostCheck",
-            "description": "type = 'host': one of the sub-kinds named by 'check'.",
-            "oneOf": choices,
-        }
-
     def host_instances(self, target: Target) -> tuple[str, ...]:
         """The target's hosts this check runs on, as shown in test ids."""
         chosen = [h for h in target.hosts if not self.hosts or _matches(h, self.hosts)]
@@ -109,54 +66,6 @@ class HostCheck(CheckSpec):
 
 def _matches(host: str, patterns: tuple[str, ...]) -> bool:
     return any(host == p or display_host(host) == p or fnmatchcase(host, p) for p in patterns)
-
-
-def _value_error(loc: tuple[str, ...], message: str, value: Any) -> ValidationError:
-    detail: InitErrorDetails = {
-        "type": "value_error",
-        "loc": loc,
-        "input": value,
-        "ctx": {"error": ValueError(message)},
-    }
-    return ValidationError.from_exception_data("HostCheck", [detail])
-
-
-def _model_for(data: dict[str, Any]) -> type[HostCheck]:
-    kinds = HOST_CHECKS
-    value = data.get("check")
-    names = ", ".join(kinds)
-    if value is None:
-        raise _value_error(
-            ("check",),
-            f"a host check needs 'check', one of: {names} (see docs/checks/host.md)",
-            value,
-        )
-    model = kinds.get(str(value))
-    if model is None:
-        near = difflib.get_close_matches(str(value), kinds, n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise _value_error(
-            ("check",), f"unknown host check {value!r}{hint}; use one of: {names}", value
-        )
-    return model
-
-
-def _explain_unknown_key(exc: ValidationError, model: type[HostCheck]) -> ValidationError:
-    """An unknown key is named against the keys of this sub-kind, not of all host checks."""
-    first = exc.errors(include_url=False)[0]
-    if first["type"] != "extra_forbidden" or len(first["loc"]) != 1:
-        return exc
-    key = str(first["loc"][0])
-    valid = sorted(model.model_fields.keys() - {"type", "check"})
-    near = difflib.get_close_matches(key, valid, n=1)
-    hint = f" Did you mean {near[0]!r}?" if near else ""
-    kind = model.model_fields["check"].default
-    return _value_error(
-        (key,),
-        f"unknown key {key!r} for a host check with check = {kind!r}.{hint} "
-        f"Its keys: {', '.join(valid)}",
-        first.get("input"),
-    )
 
 
 def _regex(value: str | None, key: str) -> str | None:
@@ -355,19 +264,6 @@ class GitCheck(HostCheck):
 
 
 #: Explicit registry: the value of ``check`` -> the model of that sub-kind.
-HOST_CHECKS: dict[str, type[HostCheck]] = {
-    "service": ServiceCheck,
-    "process": ProcessCheck,
-    "socket": SocketCheck,
-    "disk": DiskCheck,
-    "file": FileCheck,
-    "absent": AbsentCheck,
-    "command": CommandCheck,
-    "package": PackageCheck,
-    "runtime": RuntimeCheck,
-    "env": HostEnvCheck,
-    "git": GitCheck,
-}
 
 
 @dataclass(frozen=True)
@@ -467,12 +363,15 @@ class GitObservation:
     expected_known: bool = True
 
 
+D = TypeVar("D")  # a sub-kind's observation
+
+
 @dataclass(frozen=True)
-class HostObservation:
-    """What one host check saw on one host."""
+class HostObservation(Generic[D]):
+    """What one host check saw on one host: the sub-kind's observation in ``detail``."""
 
     host: str
-    detail: Any
+    detail: D
 
 
 def host_deadline(spec: HostCheck, target: Target, ctx: ProbeContext) -> float:

@@ -1,15 +1,14 @@
 """``type = "postgres"``: one model per sub-kind, chosen by the ``check`` key.
 
-``PostgresCheck.model_validate(table)`` returns the sub-kind's model (``PgReachable``,
-``PgMigrations`` ...): a discriminated union on ``check``, so a key that belongs to
-another sub-kind is an error naming the key and the sub-kind it belongs to.
+The sub-kinds are registered in ``pytest_deploygate.registry``, which validates a table
+as a pydantic discriminated union on ``check`` (``PgReachable``, ``PgMigrations`` ...).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -29,9 +28,6 @@ TableName = str
 class DatabaseKeys(CheckSpec):
     """Keys shared by every sub-kind: where to connect and how long to wait."""
 
-    SUBKINDS: ClassVar[dict[str, type[DatabaseKeys]]] = {}
-    DISCRIMINATED_TYPE: ClassVar[str] = ""
-
     check: str
     dsn: str | None = None
     connect_timeout: Duration | None = None
@@ -43,64 +39,10 @@ class DatabaseKeys(CheckSpec):
     def effective_connect_timeout(self, target: Target) -> float:
         return self.connect_timeout or self.effective_timeout(target)
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _dispatch(cls, data: Any, handler: Any) -> Any:
-        """On the family's base class, validate with the model of the named sub-kind."""
-        family = cls.SUBKINDS
-        if family and cls.DISCRIMINATED_TYPE and isinstance(data, dict):
-            base = family.get("")
-            if cls is base:
-                return _validate_subkind(family, data)
-        return handler(data)
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
-        """The family's base documents itself as a choice of its sub-kinds on ``check``."""
-        family = cls.SUBKINDS
-        if not family or family.get("") is not cls:
-            return handler(core_schema)
-        choices = [handler(model.__pydantic_core_schema__) for k, model in family.items() if k]
-        return {
-            "oneOf": choices,
-            "description": f"a {cls.DISCRIMINATED_TYPE} check; 'check' picks the sub-kind",
-        }
-
-
-def _validate_subkind(family: dict[str, type[DatabaseKeys]], data: dict[str, Any]) -> Any:
-    kinds = sorted(k for k in family if k)
-    choices = ", ".join(repr(k) for k in kinds)
-    name = data.get("check")
-    if name is None:
-        raise ValueError(f"'check' is required: one of {choices}")
-    model = family.get(name) if isinstance(name, str) and name else None
-    if model is None:
-        raise ValueError(f"'check' must be one of {choices}, got {name!r}")
-    known = _keys_of(model)
-    for key in data:
-        if key in known:
-            continue
-        owners = [k for k in kinds if key in _keys_of(family[k])]
-        if owners:
-            raise ValueError(
-                f"key {key!r} does not apply to check = {name!r}; it belongs to "
-                + " / ".join(f"check = {o!r}" for o in owners)
-            )
-    return model.model_validate(data)
-
-
-def _keys_of(model: type[DatabaseKeys]) -> set[str]:
-    keys = set()
-    for name, info in model.model_fields.items():
-        keys.add(info.alias or name)
-        keys.add(name)
-    return keys
-
 
 class PostgresCheck(DatabaseKeys):
-    """Base of every ``type = "postgres"`` sub-kind; validate tables through this class."""
+    """Base of every ``type = "postgres"`` sub-kind."""
 
-    DISCRIMINATED_TYPE: ClassVar[str] = "postgres"
     type: Literal["postgres"] = "postgres"
     sslmode: SslMode | None = None
     sslrootcert: Path | None = None
@@ -264,23 +206,6 @@ class QueryKeys(DatabaseKeys):
 
 class PgQuery(PostgresCheck, QueryKeys):
     check: Literal["query"] = "query"
-
-
-PG_SUBKINDS: dict[str, type[DatabaseKeys]] = {
-    "": PostgresCheck,
-    "reachable": PgReachable,
-    "version": PgVersion,
-    "connections": PgConnections,
-    "migrations": PgMigrations,
-    "primary_keys": PgPrimaryKeys,
-    "foreign_keys": PgForeignKeys,
-    "rls": PgRls,
-    "schema": PgSchema,
-    "row_counts": PgRowCounts,
-    "privileges": PgPrivileges,
-    "query": PgQuery,
-}
-PostgresCheck.SUBKINDS = PG_SUBKINDS
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -16,7 +16,6 @@ class SqliteCheck(DatabaseKeys):
     """Base of every ``type = "sqlite"`` sub-kind. ``path`` defaults to the target's
     ``database_url`` when that is a ``sqlite:///path`` URL."""
 
-    DISCRIMINATED_TYPE: ClassVar[str] = "sqlite"
     type: Literal["sqlite"] = "sqlite"
     path: Path | None = None
 
@@ -52,17 +51,6 @@ class SqliteMigrations(SqliteCheck, MigrationKeys):
 
 class SqliteQuery(SqliteCheck, QueryKeys):
     check: Literal["query"] = "query"
-
-
-SQLITE_SUBKINDS: dict[str, type[DatabaseKeys]] = {
-    "": SqliteCheck,
-    "integrity": SqliteIntegrity,
-    "schema": SqliteSchema,
-    "row_counts": SqliteRowCounts,
-    "migrations": SqliteMigrations,
-    "query": SqliteQuery,
-}
-SqliteCheck.SUBKINDS = SQLITE_SUBKINDS
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 from pytest_deploygate.demo.base import ComponentInfo, DemoComponent
 from pytest_deploygate.demo.database import DemoDatabase
 from pytest_deploygate.demo.hosts import DemoHosts
+from pytest_deploygate.demo.orders import DemoOrders, baseline_record
 from pytest_deploygate.demo.service import WebService
 from pytest_deploygate.errors import ConfigError, one_line
 from pytest_deploygate.registry import CHECK_SPECS
@@ -30,6 +31,7 @@ COMPONENTS: tuple[type[DemoComponent], ...] = (
     DemoDatabase,
     WebService,
     DemoHosts,
+    DemoOrders,
 )
 
 TARGET_NAME = "demo"
@@ -94,6 +96,8 @@ class Demo:
 
     config: dict[str, Any]
     lines: list[str]
+    # The demo's last good deploy (a verdict document), for its baseline rule.
+    baseline: dict[str, Any] = field(default_factory=baseline_record)
     components: list[DemoComponent] = field(default_factory=list)
     workdir: Path | None = None
     _restore: Callable[[], None] | None = None

@@ -62,6 +62,10 @@ FAULTS: dict[str, str] = {
     "error-sustained": (
         "30% of requests fail from early in the observation window to its end -> ROLLBACK"
     ),
+    "memory-leak": (
+        "resident memory grows 4 MB a second (240 MB a minute, above the 100 MB a minute "
+        "of the matrix's leak row) -> ROLLBACK"
+    ),
 }
 
 # The demo's observation window, the seed checklists' minutes scaled to fractions of a
@@ -96,6 +100,22 @@ WINDOW_RULES: list[dict[str, Any]] = [
         "description": "error rate above 1% at any sample, for less than 5 minutes",
     },
 ]
+
+
+# Simulated resident memory: flat, with one garbage collection freeing 8 MiB for a
+# moment (the growth per minute is a least-squares slope that one dip does not tilt);
+# under memory-leak it climbs steadily.
+MEMORY_BYTES = 180_000_000
+GC_DIP_S = (2.0, 2.25)
+GC_DIP_BYTES = 8 * 2**20
+LEAK_BYTES_PER_S = 4_000_000
+
+
+def memory_bytes(faults: frozenset[str], t: float) -> float:
+    """Resident memory ``t`` seconds after the first scrape."""
+    dip = GC_DIP_BYTES if GC_DIP_S[0] <= t < GC_DIP_S[1] else 0
+    leak = LEAK_BYTES_PER_S * t if "memory-leak" in faults else 0.0
+    return MEMORY_BYTES + leak - dip
 
 
 def error_ratio(faults: frozenset[str], t: float) -> float:
@@ -140,6 +160,11 @@ class _State:
             "Share of requests answered 5xx over the last scrape interval",
             registry=self.registry,
         )
+        self.memory = Gauge(
+            "demo_process_resident_memory_bytes",
+            "Resident memory of the (simulated) service process",
+            registry=self.registry,
+        )
         self._clock: float | None = None
         self._last = 0.0
         self._lock = threading.Lock()
@@ -156,6 +181,7 @@ class _State:
             self.traffic.labels(status="200").inc(requests * (1 - ratio))
             self.traffic.labels(status="500").inc(requests * ratio)
             self.error_gauge.set(ratio)
+            self.memory.set(memory_bytes(self.faults, t))
             self._last = t
 
 
@@ -404,6 +430,23 @@ def _checks(https_url: str, ws_url: str, https_port: int, http_port: int) -> lis
             "window": f"{WINDOW_S:g}s",
             "interval": f"{INTERVAL_S * 1000:g}ms",
             "values": [{"name": "error_rate", "metric": "demo_http_error_ratio"}],
+        },
+        {
+            "id": "memory",
+            "type": "prometheus",
+            "phases": ["postdeploy"],
+            "description": "resident memory does not leak: its growth per minute over the window",
+            "path": "/metrics",
+            "window": f"{WINDOW_S:g}s",
+            "interval": f"{INTERVAL_S * 1000:g}ms",
+            "values": [
+                {
+                    "name": "memory_growth",
+                    "metric": "demo_process_resident_memory_bytes",
+                    "per_minute": True,
+                    "max": "100MB",
+                }
+            ],
         },
         {
             "id": "health-tls",

@@ -10,10 +10,12 @@ from pytest_deploygate.outcomes import Measurement
 
 @dataclass(frozen=True)
 class Judgement:
-    """Unmet expectations (one line each) and the measurements taken."""
+    """Unmet expectations (one line each), the measurements taken, and what was found
+    that is not a number (``findings``: name, text)."""
 
     failures: tuple[str, ...] = ()
     measurements: tuple[Measurement, ...] = field(default_factory=tuple)
+    findings: tuple[tuple[str, str], ...] = ()
 
     @property
     def passed(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.host import (
@@ -44,9 +44,20 @@ from pytest_deploygate.units import format_value
 Result = tuple[list[str], list[Measurement]]
 
 
-def judge_host(spec: HostCheck, target: Target, obs: HostObservation) -> Judgement:
-    failures, measurements = JUDGES[spec.check](spec, target, obs.detail)
-    return Judgement(tuple(failures), tuple(measurements))
+S = TypeVar("S", bound=HostCheck)
+D = TypeVar("D")
+
+
+def on_host(
+    judge: Callable[[S, Target, D], Result],
+) -> Callable[[S, Target, HostObservation[D]], Judgement]:
+    """The judge of one sub-kind, for what its probe saw on one host."""
+
+    def judged(spec: S, target: Target, obs: HostObservation[D]) -> Judgement:
+        failures, measurements = judge(spec, target, obs.detail)
+        return Judgement(tuple(failures), tuple(measurements))
+
+    return judged
 
 
 def version_number(version: str) -> float:
@@ -287,18 +298,3 @@ def judge_git(spec: GitCheck, target: Target, obs: GitObservation) -> Result:
                 f"{obs.unpushed} commit(s) in {spec.path} are on no remote branch (unpushed)"
             )
     return failures, measurements
-
-
-JUDGES: dict[str, Callable[[Any, Target, Any], Result]] = {
-    "service": judge_service,
-    "process": judge_process,
-    "socket": judge_socket,
-    "disk": judge_disk,
-    "file": judge_file,
-    "absent": judge_absent,
-    "command": judge_command,
-    "package": judge_package,
-    "runtime": judge_runtime,
-    "env": judge_env,
-    "git": judge_git,
-}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.migrations import Migration, MigrationsObservation, version_key
 from pytest_deploygate.checks.postgres import MigrationKeys
-from pytest_deploygate.outcomes import Measurement
+from pytest_deploygate.expect.base import Judgement
+from pytest_deploygate.outcomes import NEWEST_MIGRATION, Measurement
 
 MAX_NAMED = 10
 
@@ -71,9 +73,7 @@ def heads(available: tuple[Migration, ...]) -> tuple[str, ...]:
     return tuple(m.key for m in available if m.key not in parents)
 
 
-def judge_migrations(
-    spec: MigrationKeys, obs: MigrationsObservation
-) -> tuple[list[str], tuple[Measurement, ...]]:
+def judge_migrations(spec: MigrationKeys, obs: MigrationsObservation) -> Judgement:
     state = compare(obs)
     failures: list[str] = []
     if state.failed:
@@ -111,10 +111,34 @@ def judge_migrations(
         Measurement("db.failed_migrations", float(len(state.failed)), "count", 0.0, "max"),
         Measurement("db.unknown_migrations", float(len(state.unknown)), "count", None, None),
     )
-    return failures, measurements
+    newest = newest_applied(obs)
+    findings = ((NEWEST_MIGRATION, newest),) if newest else ()
+    return Judgement(tuple(failures), measurements, findings)
+
+
+def newest_applied(obs: MigrationsObservation) -> str | None:
+    """The newest migration the database has applied, named as on disk
+    (``004_order_status``) when it is there, else as the database records it: what a
+    rollback goes back to. Alembic's table holds its heads, the newest by definition."""
+    applied = set(obs.applied.keys)
+    if not applied:
+        return None
+    # 004_order_status, not 004_order_status.sql: the name people use for it.
+    labels = {m.key: m.label.removesuffix(".sql").removesuffix(".py") for m in obs.available}
+    if obs.tool == "alembic":
+        return ", ".join(sorted(labels.get(k, k) for k in applied))
+    newest = max(applied, key=_as_tuple)
+    return labels.get(newest, newest)
 
 
 def _names(items: tuple[str, ...]) -> str:
     shown = ", ".join(items[:MAX_NAMED])
     more = len(items) - MAX_NAMED
     return shown + (f" and {more} more" if more > 0 else "")
+
+
+def judge_migrations_check(
+    spec: MigrationKeys, target: Target, obs: MigrationsObservation
+) -> Judgement:
+    """A migrations check of any database type."""
+    return judge_migrations(spec, obs)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.migrations import MigrationsObservation
+from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.checks.postgres import (
     ConnectionsObservation,
     ForeignKeysObservation,
     PgConnections,
     PgForeignKeys,
-    PgMigrations,
     PgPrimaryKeys,
     PgPrivileges,
     PgReachable,
     PgRls,
-    PgRowCounts,
-    PgSchema,
     PgVersion,
-    PostgresCheck,
     PrivilegesObservation,
     QueryKeys,
     QueryObservation,
@@ -31,11 +26,17 @@ from pytest_deploygate.checks.postgres import (
     VersionObservation,
 )
 from pytest_deploygate.expect.base import Judgement, snippet
-from pytest_deploygate.expect.migrations import judge_migrations
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_value
 
 MAX_NAMED = 10
+
+
+class RowCountKeys(Protocol):
+    """A row_counts check of any database type."""
+
+    @property
+    def min_rows(self) -> dict[str, int]: ...
 
 
 def names(items: tuple[str, ...] | list[str]) -> str:
@@ -45,34 +46,7 @@ def names(items: tuple[str, ...] | list[str]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def judge_postgres(spec: PostgresCheck, target: Target, obs: Any) -> Judgement:
-    if isinstance(spec, PgReachable) and isinstance(obs, ReachableObservation):
-        return _reachable(spec, obs)
-    if isinstance(spec, PgVersion) and isinstance(obs, VersionObservation):
-        return _version(spec, obs)
-    if isinstance(spec, PgConnections) and isinstance(obs, ConnectionsObservation):
-        return _connections(spec, obs)
-    if isinstance(spec, PgMigrations) and isinstance(obs, MigrationsObservation):
-        failures, measurements = judge_migrations(spec, obs)
-        return Judgement(tuple(failures), measurements)
-    if isinstance(spec, PgPrimaryKeys) and isinstance(obs, TablesObservation):
-        return judge_primary_keys(obs)
-    if isinstance(spec, PgForeignKeys) and isinstance(obs, ForeignKeysObservation):
-        return _foreign_keys(spec, obs)
-    if isinstance(spec, PgRls) and isinstance(obs, RlsObservation):
-        return _rls(spec, obs)
-    if isinstance(spec, PgSchema) and isinstance(obs, SchemaObservation):
-        return judge_schema(obs)
-    if isinstance(spec, PgRowCounts) and isinstance(obs, RowCountsObservation):
-        return judge_row_counts(spec.min_rows, obs)
-    if isinstance(spec, PgPrivileges) and isinstance(obs, PrivilegesObservation):
-        return _privileges(obs)
-    if isinstance(spec, QueryKeys) and isinstance(obs, QueryObservation):
-        return judge_query(spec, obs)
-    raise TypeError(f"no judge for {type(spec).__name__} with {type(obs).__name__}")
-
-
-def _reachable(spec: PgReachable, obs: ReachableObservation) -> Judgement:
+def judge_reachable(spec: PgReachable, target: Target, obs: ReachableObservation) -> Judgement:
     failures = []
     if spec.max_latency is not None and obs.latency > spec.max_latency:
         failures.append(
@@ -88,7 +62,7 @@ def _reachable(spec: PgReachable, obs: ReachableObservation) -> Judgement:
     )
 
 
-def _version(spec: PgVersion, obs: VersionObservation) -> Judgement:
+def judge_version(spec: PgVersion, target: Target, obs: VersionObservation) -> Judgement:
     wanted = spec.min_version_num()
     failures = []
     if obs.version_num < wanted:
@@ -99,7 +73,9 @@ def _version(spec: PgVersion, obs: VersionObservation) -> Judgement:
     )
 
 
-def _connections(spec: PgConnections, obs: ConnectionsObservation) -> Judgement:
+def judge_connections(
+    spec: PgConnections, target: Target, obs: ConnectionsObservation
+) -> Judgement:
     failures = []
     usable = max(1, obs.max_connections - obs.reserved)
     ratio = obs.total / usable
@@ -129,7 +105,7 @@ def _connections(spec: PgConnections, obs: ConnectionsObservation) -> Judgement:
     )
 
 
-def judge_primary_keys(obs: TablesObservation) -> Judgement:
+def judge_primary_keys(spec: PgPrimaryKeys, target: Target, obs: TablesObservation) -> Judgement:
     failures = []
     if obs.missing_pk:
         failures.append(
@@ -142,7 +118,9 @@ def judge_primary_keys(obs: TablesObservation) -> Judgement:
     )
 
 
-def _foreign_keys(spec: PgForeignKeys, obs: ForeignKeysObservation) -> Judgement:
+def judge_foreign_keys(
+    spec: PgForeignKeys, target: Target, obs: ForeignKeysObservation
+) -> Judgement:
     failures = []
     orphans = sum(r.orphans for r in obs.results)
     incomplete = [r for r in obs.results if r.stopped]
@@ -169,7 +147,7 @@ def _foreign_keys(spec: PgForeignKeys, obs: ForeignKeysObservation) -> Judgement
     )
 
 
-def _rls(spec: PgRls, obs: RlsObservation) -> Judgement:
+def judge_rls(spec: PgRls, target: Target, obs: RlsObservation) -> Judgement:
     failures = []
     bad = 0
     for table in obs.tables:
@@ -193,7 +171,7 @@ def _rls(spec: PgRls, obs: RlsObservation) -> Judgement:
     )
 
 
-def judge_schema(obs: SchemaObservation) -> Judgement:
+def judge_schema(spec: CheckSpec, target: Target, obs: SchemaObservation) -> Judgement:
     failures = []
     if obs.missing_tables:
         failures.append(f"missing table(s): {names(obs.missing_tables)}")
@@ -205,7 +183,8 @@ def judge_schema(obs: SchemaObservation) -> Judgement:
     )
 
 
-def judge_row_counts(min_rows: dict[str, int], obs: RowCountsObservation) -> Judgement:
+def judge_row_counts(spec: RowCountKeys, target: Target, obs: RowCountsObservation) -> Judgement:
+    min_rows = spec.min_rows
     failures = []
     if obs.missing:
         failures.append(f"missing table(s): {names(obs.missing)}")
@@ -223,7 +202,7 @@ def judge_row_counts(min_rows: dict[str, int], obs: RowCountsObservation) -> Jud
     return Judgement(tuple(failures), measurements)
 
 
-def _privileges(obs: PrivilegesObservation) -> Judgement:
+def judge_privileges(spec: PgPrivileges, target: Target, obs: PrivilegesObservation) -> Judgement:
     failures = []
     if obs.missing_objects:
         failures.append(f"object(s) not found: {names(obs.missing_objects)}")
@@ -240,7 +219,7 @@ def _privileges(obs: PrivilegesObservation) -> Judgement:
     )
 
 
-def judge_query(spec: QueryKeys, obs: QueryObservation) -> Judgement:
+def judge_query(spec: QueryKeys, target: Target, obs: QueryObservation) -> Judgement:
     failures = []
     if obs.rows == 0:
         failures.append("query returned no rows")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.prometheus import (
@@ -60,8 +60,13 @@ def judge_prometheus_window(
         "prometheus",
         [(s.t, None if s.observation is None else Judgement(), s.error) for s in taken],
     )  # raises when no scrape answered
+    # Each scrape at the moment its sample was taken (seconds into the window): a slow
+    # first scrape must not shift every sample's time.
     scrapes = [
-        scrape for s in taken if s.observation is not None for scrape in s.observation.scrapes
+        replace(scrape, at=s.t)
+        for s in taken
+        if s.observation is not None
+        for scrape in s.observation.scrapes
     ]
     judged = judge_scrapes(spec, scrapes)
     errors = [s for s in taken if s.error is not None]

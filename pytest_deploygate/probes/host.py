@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.host import (
@@ -55,34 +55,43 @@ _CANNOT_EXECUTE = 126
 # -- the probe ------------------------------------------------------------------------------
 
 
-def probe_host(spec: HostCheck, target: Target, ctx: ProbeContext) -> HostObservation:
-    """Connect (or reuse the connection) and read what the check's sub-kind needs."""
-    hostspec = resolve_host(ctx.instance, target)
-    shown = display_host(hostspec)
-    timeout = spec.effective_timeout(target)
-    # The gate session's pool; a probe run on its own (tests, benches) gets one of its own.
-    pool = ctx.hosts if ctx.hosts is not None else HostPool()
+S = TypeVar("S", bound=HostCheck)
+D = TypeVar("D")  # what the sub-kind's reader returns
 
-    def work() -> Any:
-        settings = HostSettings.of(target, ctx, spec.sudo)
-        host = pool.get(hostspec, settings)
-        return READERS[spec.check](spec, host, target)
 
-    # Commands on a host have no timeout of their own in testinfra: bound them here,
-    # so the reason names the host instead of the runner's anonymous deadline.
-    try:
-        detail = call_with_deadline(
-            work,
-            timeout,
-            name=f"deploygate-host-{spec.id}",
-            timeout_reason=f"{shown}: no answer within {timeout:g}s",
-        )
-    except Exception as exc:
-        raise host_error(exc, hostspec) from None
-    finally:
-        if pool is not ctx.hosts:
-            pool.close()
-    return HostObservation(host=shown, detail=detail)
+def on_host(
+    read: Callable[[S, Any, Target], D],
+) -> Callable[[S, Target, ProbeContext], HostObservation[D]]:
+    """The probe of one sub-kind: connect (or reuse the connection), then ``read``."""
+
+    def probe(spec: S, target: Target, ctx: ProbeContext) -> HostObservation[D]:
+        hostspec = resolve_host(ctx.instance, target)
+        shown = display_host(hostspec)
+        timeout = spec.effective_timeout(target)
+        # The gate session's pool; a probe run on its own (tests, benches) gets its own.
+        pool = ctx.hosts if ctx.hosts is not None else HostPool()
+
+        def work() -> D:
+            settings = HostSettings.of(target, ctx, spec.sudo)
+            return read(spec, pool.get(hostspec, settings), target)
+
+        # Commands on a host have no timeout of their own in testinfra: bound them here,
+        # so the reason names the host instead of the runner's anonymous deadline.
+        try:
+            detail = call_with_deadline(
+                work,
+                timeout,
+                name=f"deploygate-host-{spec.id}",
+                timeout_reason=f"{shown}: no answer within {timeout:g}s",
+            )
+        except Exception as exc:
+            raise host_error(exc, hostspec) from None
+        finally:
+            if pool is not ctx.hosts:
+                pool.close()
+        return HostObservation(host=shown, detail=detail)
+
+    return probe
 
 
 def resolve_host(instance: str | None, target: Target) -> str:
@@ -369,16 +378,17 @@ def read_git(spec: GitCheck, host: Any, target: Target) -> GitObservation:
     )
 
 
-READERS: dict[str, Callable[[Any, Any, Target], Any]] = {
-    "service": read_service,
-    "process": read_process,
-    "socket": read_socket,
-    "disk": read_disk,
-    "file": read_file,
-    "absent": read_absent,
-    "command": read_command,
-    "package": read_package,
-    "runtime": read_runtime,
-    "env": read_env,
-    "git": read_git,
-}
+class HostProbes:
+    """The probe of each host sub-kind, for ``pytest_deploygate.registry``."""
+
+    service = on_host(read_service)
+    process = on_host(read_process)
+    socket = on_host(read_socket)
+    disk = on_host(read_disk)
+    file = on_host(read_file)
+    absent = on_host(read_absent)
+    command = on_host(read_command)
+    package = on_host(read_package)
+    runtime = on_host(read_runtime)
+    env = on_host(read_env)
+    git = on_host(read_git)

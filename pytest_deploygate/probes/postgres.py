@@ -1,17 +1,18 @@
 """PostgreSQL probes: one read-only session per check, catalog queries in few round trips.
 
-Each sub-kind of ``type = "postgres"`` has a gathering function here and an observation
-dataclass; ``probe_postgres`` opens the session and dispatches on the spec's class.
+Each sub-kind of ``type = "postgres"`` has a reader here, ``(spec, session) -> observation``;
+``connected`` makes it a probe that opens the session. ``PostgresProbes`` lists them for the
+registry, which loads this module when a postgres check first runs.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -80,56 +81,111 @@ def settings_for(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> PgSe
     )
 
 
-# ---------------------------------------------------------------- observations
+@dataclass(frozen=True)
+class PgSession:
+    """What a reader gets: the open connection and how it was opened (``connect_time``
+    is 0 in a shared session, which the reader did not open)."""
+
+    conn: Conn
+    ctx: ProbeContext
+    settings: PgSettings
+    connect_time: float
 
 
-# ---------------------------------------------------------------- the probe
+S = TypeVar("S", bound=PostgresCheck)
+O = TypeVar("O")  # noqa: E741 - the observation type
 
 
-def probe_postgres(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> Any:
-    settings = settings_for(spec, target, ctx)
-    masker = settings.masker()
-    try:
-        if isinstance(spec, PgReachable):
-            # It measures connecting: always a session of its own.
+def connected(
+    read: Callable[[S, PgSession], O], *, own: bool = False
+) -> Callable[[S, Target, ProbeContext], O]:
+    """The probe of one sub-kind: read in the database's session, which the checks of
+    a gate share (probes/pgpool.py); with ``own``, in a session opened for this read
+    and closed after it (``connect_time`` is then how long opening it took)."""
+
+    def probe(spec: S, target: Target, ctx: ProbeContext) -> O:
+        settings = settings_for(spec, target, ctx)
+        masker = settings.masker()
+        try:
+            if not own:
+                with pg_session(ctx, settings) as conn:
+                    return read(spec, PgSession(conn, ctx, settings, 0.0))
             start = time.perf_counter()
             conn = connect(settings)
             try:
-                return _reachable(spec, conn, time.perf_counter() - start)
+                return read(spec, PgSession(conn, ctx, settings, time.perf_counter() - start))
             finally:
                 conn.close()
-        # The other checks of a database share one session (probes/pgpool.py).
-        with pg_session(ctx, settings) as conn:
-            return _gather(spec, conn, ctx, settings)
-    except ProbeError:
-        raise
-    except psycopg.Error as exc:
-        raise map_error(exc, masker, settings.where(), settings.statement_timeout) from None
+        except ProbeError:
+            raise
+        except psycopg.Error as exc:
+            raise map_error(exc, masker, settings.where(), settings.statement_timeout) from None
+
+    return probe
 
 
-def _gather(spec: PostgresCheck, conn: Conn, ctx: ProbeContext, settings: PgSettings) -> Any:
-    if isinstance(spec, PgVersion):
-        row = _one(conn, "SELECT current_setting('server_version_num')::int, version()")
-        return VersionObservation(int(row[0]), str(row[1]).split(" on ")[0].split(",")[0])
-    if isinstance(spec, PgConnections):
-        return _connections(spec, conn)
-    if isinstance(spec, PgMigrations):
-        return _migrations(spec, conn, ctx)
-    if isinstance(spec, PgPrimaryKeys):
-        return _primary_keys(spec, conn)
-    if isinstance(spec, PgForeignKeys):
-        return _foreign_keys(spec, conn, settings)
-    if isinstance(spec, PgRls):
-        return _rls(spec, conn)
-    if isinstance(spec, PgSchema):
-        return _schema(spec.tables, spec.columns, conn)
-    if isinstance(spec, PgRowCounts):
-        return _row_counts(spec, conn)
-    if isinstance(spec, PgPrivileges):
-        return _privileges(spec, conn, settings)
-    if isinstance(spec, PgQuery):
-        return run_query(conn, spec.sql)
-    raise ProbeProtocolError(f"unknown postgres check {spec.check!r}")
+# ---------------------------------------------------------------- readers, one per sub-kind
+
+
+def read_reachable(spec: PgReachable, s: PgSession) -> ReachableObservation:
+    return _reachable(spec, s.conn, s.connect_time)
+
+
+def read_version(spec: PgVersion, s: PgSession) -> VersionObservation:
+    row = _one(s.conn, "SELECT current_setting('server_version_num')::int, version()")
+    return VersionObservation(int(row[0]), str(row[1]).split(" on ")[0].split(",")[0])
+
+
+def read_connections(spec: PgConnections, s: PgSession) -> ConnectionsObservation:
+    return _connections(spec, s.conn)
+
+
+def read_migrations(spec: PgMigrations, s: PgSession) -> MigrationsObservation:
+    return _migrations(spec, s.conn, s.ctx)
+
+
+def read_primary_keys(spec: PgPrimaryKeys, s: PgSession) -> TablesObservation:
+    return _primary_keys(spec, s.conn)
+
+
+def read_foreign_keys(spec: PgForeignKeys, s: PgSession) -> ForeignKeysObservation:
+    return _foreign_keys(spec, s.conn, s.settings)
+
+
+def read_rls(spec: PgRls, s: PgSession) -> RlsObservation:
+    return _rls(spec, s.conn)
+
+
+def read_schema(spec: PgSchema, s: PgSession) -> SchemaObservation:
+    return _schema(spec.tables, spec.columns, s.conn)
+
+
+def read_row_counts(spec: PgRowCounts, s: PgSession) -> RowCountsObservation:
+    return _row_counts(spec, s.conn)
+
+
+def read_privileges(spec: PgPrivileges, s: PgSession) -> PrivilegesObservation:
+    return _privileges(spec, s.conn, s.settings)
+
+
+def read_query(spec: PgQuery, s: PgSession) -> QueryObservation:
+    return run_query(s.conn, spec.sql)
+
+
+class PostgresProbes:
+    """The probe of each postgres sub-kind, for ``pytest_deploygate.registry``."""
+
+    reachable = connected(read_reachable, own=True)  # it measures opening a session
+    version = connected(read_version)
+    connections = connected(read_connections)
+    migrations = connected(read_migrations)
+    primary_keys = connected(read_primary_keys)
+    foreign_keys = connected(read_foreign_keys)
+    rls = connected(read_rls)
+    schema = connected(read_schema)
+    row_counts = connected(read_row_counts)
+    privileges = connected(read_privileges)
+    query = connected(read_query)
 
 
 def _one(

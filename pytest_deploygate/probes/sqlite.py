@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from pytest_deploygate.checks.base import Target
@@ -93,28 +94,77 @@ def open_readonly(
         conn.close()
 
 
-def probe_sqlite(spec: SqliteCheck, target: Target, ctx: ProbeContext) -> Any:
+@dataclass(frozen=True)
+class SqliteSession:
+    """What a reader gets: the read-only connection, the file and the context."""
+
+    conn: sqlite3.Connection
+    path: Path
+    ctx: ProbeContext
+
+
+S = TypeVar("S", bound=SqliteCheck)
+O = TypeVar("O")  # noqa: E741 - the observation type
+
+
+def opened(read: Callable[[S, SqliteSession], O]) -> Callable[[S, Target, ProbeContext], O]:
+    """The probe of one sub-kind: open the file read-only, read, close."""
+
+    def probe(spec: S, target: Target, ctx: ProbeContext) -> O:
+        path = sqlite_path(spec, target, ctx)
+        timeout = spec.effective_connect_timeout(target)
+        try:
+            with open_readonly(path, timeout, spec.effective_statement_timeout(target)) as conn:
+                return read(spec, SqliteSession(conn, path, ctx))
+        except ProbeError:
+            raise
+        except sqlite3.Error as exc:
+            raise ProbeProtocolError(f"{exc} ({path})") from None
+
+    return probe
+
+
+def probe_integrity(
+    spec: SqliteIntegrity, target: Target, ctx: ProbeContext
+) -> IntegrityObservation:
+    """A missing file is this check's finding, not an error."""
     path = sqlite_path(spec, target, ctx)
-    timeout = spec.effective_connect_timeout(target)
-    if isinstance(spec, SqliteIntegrity) and not path.exists():
+    if not path.exists():
         return IntegrityObservation(str(path), False, (), 0, 0.0)
-    try:
-        with open_readonly(path, timeout, spec.effective_statement_timeout(target)) as conn:
-            if isinstance(spec, SqliteIntegrity):
-                return integrity(conn, str(path), quick=spec.quick)
-            if isinstance(spec, SqliteSchema):
-                return _schema(conn, spec)
-            if isinstance(spec, SqliteRowCounts):
-                return _row_counts(conn, spec)
-            if isinstance(spec, SqliteMigrations):
-                return _migrations(conn, spec, ctx)
-            if isinstance(spec, SqliteQuery):
-                return _query(conn, spec.sql)
-    except ProbeError:
-        raise
-    except sqlite3.Error as exc:
-        raise ProbeProtocolError(f"{exc} ({path})") from None
-    raise ProbeProtocolError(f"unknown sqlite check {spec.check!r}")
+    return _open_integrity(spec, target, ctx)
+
+
+def read_integrity(spec: SqliteIntegrity, s: SqliteSession) -> IntegrityObservation:
+    return integrity(s.conn, str(s.path), quick=spec.quick)
+
+
+def read_schema(spec: SqliteSchema, s: SqliteSession) -> SchemaObservation:
+    return _schema(s.conn, spec)
+
+
+def read_row_counts(spec: SqliteRowCounts, s: SqliteSession) -> RowCountsObservation:
+    return _row_counts(s.conn, spec)
+
+
+def read_migrations(spec: SqliteMigrations, s: SqliteSession) -> MigrationsObservation:
+    return _migrations(s.conn, spec, s.ctx)
+
+
+def read_query(spec: SqliteQuery, s: SqliteSession) -> QueryObservation:
+    return _query(s.conn, spec.sql)
+
+
+_open_integrity = opened(read_integrity)
+
+
+class SqliteProbes:
+    """The probe of each sqlite sub-kind, for ``pytest_deploygate.registry``."""
+
+    integrity = probe_integrity
+    schema = opened(read_schema)
+    row_counts = opened(read_row_counts)
+    migrations = opened(read_migrations)
+    query = opened(read_query)
 
 
 def integrity(conn: sqlite3.Connection, path: str, *, quick: bool = False) -> IntegrityObservation:

@@ -47,6 +47,7 @@ from pytest_deploygate.decision import (
 )
 from pytest_deploygate.errors import one_line
 from pytest_deploygate.outcomes import Measurement
+from pytest_deploygate.reporters.sparkline import svg_sparkline
 from pytest_deploygate.units import format_value
 
 PLUGIN_NAME = "deploygate-html"
@@ -87,6 +88,14 @@ class MeasuredLine:
     measurement: Measurement
     limits: tuple[str, ...]  # what the check held it to, then each rule it tripped
     tripped: bool
+    versus: str = ""  # "baseline 1.10s (+119%)" when a relative rule compared it
+    sparkline: Markup | None = None  # an inline <svg> of the samples, when there are some
+
+    @property
+    def css(self) -> str:
+        """Classes of the line's <div> in both cells (the same, so they stay aligned)."""
+        names = ["dg-tripped"] * self.tripped + ["dg-sampled"] * (self.sparkline is not None)
+        return " ".join(names)
 
 
 @dataclass(frozen=True)
@@ -290,14 +299,36 @@ def _line(m: Measurement, fired: tuple[FiredRule, ...]) -> MeasuredLine:
         sign = _BOUND_SIGN.get(m.bound or "max", "≤")
         limits.append(f"{sign} {format_value(m.threshold, m.unit)}")
     limits.extend(rule_limit(f) for f in tripped)
-    return MeasuredLine(measurement=m, limits=tuple(limits), tripped=bool(tripped))
+    versus = next((f.versus for f in tripped if f.versus), "")
+    return MeasuredLine(
+        measurement=m,
+        limits=tuple(limits),
+        tripped=bool(tripped),
+        versus=versus,
+        sparkline=sparkline(m, fired),
+    )
+
+
+def sparkline(m: Measurement, fired: tuple[FiredRule, ...]) -> Markup | None:
+    """The samples as a small chart: the threshold of the first rule that fired on them
+    (else the check's own), the span each ``for`` rule held shaded. Only numbers go into
+    it (sparkline.svg_sparkline escapes its text), so it is markup as it is."""
+    if len(m.samples) < 2:
+        return None
+    mine = [f for f in fired if f.measurement == m and f.threshold is not None]
+    threshold = mine[0].threshold if mine else m.threshold
+    spans = [f.held.span for f in mine if f.held is not None and f.held.span and not f.unjudged]
+    return Markup(svg_sparkline(m.samples, unit=m.unit, threshold=threshold, spans=spans))
 
 
 def rule_threshold(fired: FiredRule) -> str:
-    """A fired rule's threshold as the rule table shows it: ``> 2.00s``."""
+    """A fired rule's threshold as the rule table shows it: ``> 2.00s``,
+    ``> baseline +20%``."""
+    if fired.rule.relative:
+        return fired.relative_limit + (f" ({fired.problem})" if fired.problem else "")
     if fired.threshold is None:
         return f"{fired.rule.raw_threshold} (does not fit the unit)"
-    sign = ">" if fired.rule.above is not None else "<"
+    sign = ">" if fired.rule.is_above else "<"
     persistence = fired.rule.persistence
     held = f" {persistence.describe()}" if persistence is not None else ""
     return f"{sign} {format_value(fired.threshold, fired.measurement.unit)}{held}"

@@ -99,6 +99,8 @@ def measured_text(check: CheckDecision) -> str:
     if check.fired:
         fired = check.fired[0]
         m = fired.measurement
+        if fired.rule.relative:
+            return f"{m.name} {fired.shown} vs {fired.relative_limit}"
         if fired.threshold is None:
             return f"{m.name} {format_value(m.value, m.unit)} vs {fired.rule.raw_threshold}"
         threshold = format_value(fired.threshold, m.unit)

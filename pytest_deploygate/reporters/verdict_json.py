@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from pytest_deploygate.decision import CheckDecision, FiredRule, GateResult
+from pytest_deploygate.masking import masked
+from pytest_deploygate.names import VERDICT_SCHEMA_VERSION as SCHEMA_VERSION
+from pytest_deploygate.outcomes import Measurement
+from pytest_deploygate.samples import SUMMARIES, summarize
 from pytest_deploygate.units import NON_FINITE
-
-SCHEMA_VERSION = 1
 
 
 def verdict_document(result: GateResult) -> dict[str, Any]:
@@ -31,6 +33,11 @@ def verdict_document(result: GateResult) -> dict[str, Any]:
             "rollback": result.count("rollback"),
             "skipped": result.count(None),
         },
+        "deployment": {
+            "expected_version": result.expected_version,
+            "config_hash": result.config_hash,
+            "migrations_version": result.migrations_version,
+        },
         "checks": [_check(c) for c in result.checks],
     }
 
@@ -46,9 +53,19 @@ def _check(check: CheckDecision) -> dict[str, Any]:
         "decision": check.decision,
         "reason": check.reason,
         "duration_s": record.duration_s,
-        "measurements": [m.to_dict() for m in record.measurements],
+        "measurements": [_measurement(m) for m in record.measurements],
         "rules": [_rule(f) for f in check.fired],
+        "findings": dict(record.findings),
     }
+
+
+def _measurement(m: Measurement) -> dict[str, Any]:
+    """A measurement; a sampled one with every summary of its samples, so a later run
+    can compare like with like through any rule's ``summary``."""
+    data = m.to_dict()
+    if m.samples:
+        data["summary"] = {how: summarize(m.samples, how) for how in SUMMARIES}
+    return data
 
 
 def _rule(fired: FiredRule) -> dict[str, Any]:
@@ -65,24 +82,29 @@ def _rule(fired: FiredRule) -> dict[str, Any]:
         "summary": fired.summary_name
         if fired.value is not None and fired.measurement.samples
         else None,
-        "judged": not fired.unjudged,
+        "judged": not (fired.unjudged or fired.problem),
         "span": list(fired.held.span) if fired.held is not None and fired.held.span else None,
         "decision": fired.decision,
         "value": fired.compared,
         "text": fired.text,
+        **(_relative(fired) if rule.relative else {}),
     }
 
 
-def masked(value: Any, mask: Callable[[str], str]) -> Any:
-    """Every string in a JSON document through the masker (ids and names included:
-    a team test may be parametrized with a secret)."""
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, dict):
-        return {masked(k, mask): masked(v, mask) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked(v, mask) for v in value]
-    return value
+def _relative(fired: FiredRule) -> dict[str, Any]:
+    """A relative row: its share of the baseline, and the baseline it was compared
+    with (value and file), or why there was none (``problem``)."""
+    rule = fired.rule
+    return {
+        "above_baseline": rule.baseline_share if rule.is_above else None,
+        "below_baseline": None if rule.is_above else rule.baseline_share,
+        "baseline": {
+            "value": fired.baseline,
+            "unit": None if fired.baseline is None else fired.measurement.unit,
+            "file": fired.source or None,
+            "problem": fired.problem or None,
+        },
+    }
 
 
 def finite_json(value: Any) -> Any:

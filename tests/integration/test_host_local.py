@@ -19,6 +19,7 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.host import NO_HOSTS, HostCheck
 from pytest_deploygate.errors import ProbeError, ProbeTimeout
 from pytest_deploygate.probes.base import ProbeContext
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 from tests.support.need import need_server
 
@@ -27,7 +28,7 @@ LOCAL = "local://"
 
 def spec(check: str, **keys: Any) -> HostCheck:
     data = {"id": f"t-{check}", "type": "host", "phases": ["predeploy"], "check": check}
-    return HostCheck.model_validate({**data, "timeout": "10s", **keys})
+    return BY_NAME["host"].parse({**data, "timeout": "10s", **keys})
 
 
 def run_check(check: HostCheck, target: Target | None = None, host: str = LOCAL) -> Execution:

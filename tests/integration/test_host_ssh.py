@@ -24,6 +24,7 @@ from pytest_deploygate.errors import (
 from pytest_deploygate.probes import hostconn
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.hostconn import HostPool, HostSettings
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 from tests.support.sshd import SshServer, free_port, sshd
 
@@ -33,7 +34,7 @@ __all__ = ["sshd"]  # the session fixture, used by name below
 
 def spec(check: str, **keys: Any) -> HostCheck:
     data = {"id": f"t-{check}", "type": "host", "phases": ["smoke"], "check": check}
-    return HostCheck.model_validate({**data, "timeout": "8s", **keys})
+    return BY_NAME["host"].parse({**data, "timeout": "8s", **keys})
 
 
 def target_for(sshd: SshServer, *hosts: str, **keys: Any) -> Target:
@@ -123,7 +124,7 @@ def silent_port() -> Iterator[int]:
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_a_silent_ssh_server_is_a_timeout_not_a_hung_gate(scheme: str, silent_port: int) -> None:
     host = f"{scheme}://nobody@127.0.0.1:{silent_port}"
-    check = HostCheck.model_validate(
+    check = BY_NAME["host"].parse(
         {
             "id": "t",
             "type": "host",

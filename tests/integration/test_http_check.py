@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from http.server import ThreadingHTTPServer
@@ -12,10 +11,17 @@ import pytest
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.http import HttpCheck
-from pytest_deploygate.errors import ProbeConnectionError, ProbeDNSError, ProbeTimeout
+from pytest_deploygate.errors import (
+    ProbeConnectionError,
+    ProbeDNSError,
+    ProbeTimeout,
+    ProbeTLSError,
+)
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.runner import CheckInstance, execute
+from tests.support.certs import TestCA
 from tests.support.httpserver import _Handler, closed_port
+from tests.support.tlsserver import tls_server
 
 CTX = ProbeContext(base_dir=Path("."))
 
@@ -125,14 +131,18 @@ def test_wait_gives_up_at_its_deadline() -> None:
     assert "attempts over the wait" in str(done.error)
 
 
-def test_tls_verification_is_on_by_default() -> None:
-    # A plain-TCP listener speaking no TLS: the handshake must fail, not be skipped.
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        port = listener.getsockname()[1]
-        done = run(f"https://127.0.0.1:{port}", path="/", timeout="1s")
-    assert done.error is not None
+def test_tls_verification_is_on_by_default(tmp_path: Path) -> None:
+    # A certificate from a CA the system does not trust: refused by default, accepted
+    # once that CA is given, so the refusal is the verification's, not the server's.
+    cert = TestCA(tmp_path).valid()
+    with tls_server(cert) as port:
+        base_url = f"https://127.0.0.1:{port}"
+        refused = run(base_url, path="/", timeout="2s")
+        trusted = run(base_url, path="/", timeout="2s", ca_bundle=str(cert.ca))
+    assert isinstance(refused.error, ProbeTLSError), refused.error
+    assert "certificate verify failed" in str(refused.error)
+    assert trusted.error is None, trusted.error
+    assert trusted.judgement is not None and trusted.judgement.passed
 
 
 @pytest.mark.parametrize("keys", [{"url": "http://x", "path": "/"}, {}])

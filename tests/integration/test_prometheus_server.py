@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_deploygate.errors import ProbeConnectionError, ProbeProtocolError
-from pytest_deploygate.promapi import Client
+from pytest_deploygate.probes.promql import Client
 from pytest_deploygate.prommath import histogram_quantile
 from tests.support.prometheus import PrometheusServer, exposition
 

@@ -8,8 +8,13 @@ import pytest
 
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.registry import BY_NAME
+from pytest_deploygate.rules import ONE_THRESHOLD
 
 BASE = '[targets.staging]\nbase_url = "http://127.0.0.1:9"\n'
+QUANTILE = (
+    '[[checks]]\nid = "m"\ntype = "prometheus"\nphases = ["smoke"]\n'
+    '[[checks.quantiles]]\nname = "p95"\nmetric = "{metric}"\nq = {q}\n'
+)
 CHECK = '[[checks]]\nid = "health"\ntype = "http"\nphases = ["smoke"]\npath = "/health"\n'
 
 
@@ -102,6 +107,28 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
             id="websocket-check-url-with-http-scheme",
         ),
         pytest.param(
+            BASE + '[[checks]]\nid = "err"\ntype = "promql"\nphases = ["postdeploy"]\n'
+            'name = "error_rate"\nquery = "sum(rate(x[5m]))"\nmax = "5%"\n',
+            (),
+            "deploygate.toml: targets.staging.prometheus_server: is not set, and checks[0] "
+            "(id 'err', type 'promql') needs it. Fix: set prometheus_server in "
+            "[targets.staging]",
+            id="promql-without-prometheus-server",
+        ),
+        pytest.param(
+            BASE + QUANTILE.format(q="1.5", metric="http_request_duration_seconds"),
+            (),
+            "checks[0] (id 'm').quantiles[0].q: Input should be less than or equal to 1",
+            id="quantile-q-above-1",
+        ),
+        pytest.param(
+            BASE + QUANTILE.format(q="0.95", metric="http_request_duration_seconds_bucket"),
+            (),
+            "checks[0] (id 'm').quantiles[0].metric: give the histogram's family name, without "
+            "'_bucket' (metric = 'http_request_duration_seconds')",
+            id="quantile-of-a-bucket-series",
+        ),
+        pytest.param(
             '[targets.staging]\nbase_url = "${NOPE_NOT_SET}"\n',
             (),
             "targets.staging.base_url: environment variable NOPE_NOT_SET is not set",
@@ -171,7 +198,7 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
         pytest.param(
             BASE + '[[decision.rules]]\nmeasurement = "http.latency"\ndecision = "investigate"\n',
             (),
-            "decision.rules[0]: give exactly one of 'above' or 'below'",
+            f"decision.rules[0]: {ONE_THRESHOLD}",
             id="rule-without-threshold",
         ),
         pytest.param(
@@ -231,13 +258,13 @@ RULE = '[[decision.rules]]\nmeasurement = "http.latency"\ndecision = "investigat
         ),
         pytest.param(
             BASE + RULE,
-            "decision.rules[0]: give exactly one of 'above' or 'below'.",
+            f"decision.rules[0]: {ONE_THRESHOLD}.",
             "docs/decision-matrix.md",
             id="rule-without-threshold",
         ),
         pytest.param(
             BASE + RULE + 'above = "1s"\nbelow = "2s"\n',
-            "decision.rules[0]: give exactly one of 'above' or 'below'.",
+            f"decision.rules[0]: {ONE_THRESHOLD}.",
             "docs/decision-matrix.md",
             id="rule-with-both-thresholds",
         ),

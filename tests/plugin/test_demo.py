@@ -28,8 +28,14 @@ from tests.plugin.helpers import by_id, verdict
 
 PORT = re.compile(r"127\.0\.0\.1:(\d+)")
 DB_TYPES = {"postgres", "sqlite"}
-# Check types the demo cannot show without their component (host checks: DemoHosts).
-NOT_IN_DEMO = {"host"} - {"host" for c in demo_package.COMPONENTS if c.__name__ == "DemoHosts"}
+# Check types the demo cannot show without their component (host checks: DemoHosts;
+# promql checks need a Prometheus server: DemoPrometheus).
+_NEEDS = {"host": "DemoHosts", "promql": "DemoPrometheus"}
+NOT_IN_DEMO = {
+    kind
+    for kind, component in _NEEDS.items()
+    if all(c.__name__ != component for c in demo_package.COMPONENTS)
+}
 
 
 @pytest.fixture(autouse=True)
@@ -110,6 +116,7 @@ def test_the_readme_command_needs_no_config_in_an_empty_directory(
 FAULT_CASES = [
     ("health-500", "ROLLBACK", 1, "http"),
     ("slow", "INVESTIGATE", 10, "http"),
+    ("slower", "INVESTIGATE", 10, "http"),
     ("ws-silent", "ROLLBACK", 1, "websocket"),
     ("version-mismatch", "ROLLBACK", 1, "http"),
     ("db-down", "ROLLBACK", 1, "http"),
@@ -120,6 +127,7 @@ FAULT_CASES = [
     ("host-disk-low", "INVESTIGATE", 10, "host"),
     ("error-burst", "INVESTIGATE", 10, "prometheus"),
     ("error-sustained", "ROLLBACK", 1, "prometheus"),
+    ("memory-leak", "ROLLBACK", 1, "prometheus"),
 ]
 
 
@@ -139,7 +147,7 @@ def test_each_fault_gives_its_verdict(
     if needs not in CHECK_SPECS or fault not in FAULTS:
         pytest.skip(f"the {needs!r} check type or the {fault} fault is not here yet")
     args = ["--demo-fault", fault]
-    if fault == "slow":
+    if fault in ("slow", "slower"):
         args += ["-m", "smoke"]  # the (postdeploy) load check would add 5 s, same verdict
     result = run_demo(pytester, *args)
     assert result.ret == code, result.stdout.str()
@@ -153,6 +161,18 @@ def test_each_fault_gives_its_verdict(
         health = by_id(doc)["health"]
         assert (health["outcome"], health["decision"]) == ("passed", "investigate")
         assert [r["measurement"] for r in health["rules"]] == ["http.latency"]
+    if fault == "memory-leak":
+        memory = by_id(doc)["memory"]
+        assert (memory["outcome"], memory["decision"]) == ("failed", "rollback")
+        (growth,) = memory["measurements"][:1]
+        assert growth["name"] == "prometheus.memory_growth"
+        assert growth["value"] == pytest.approx(240e6, rel=0.05)
+    if fault == "slower":
+        # Only the baseline row sees it: 1.5 s is far from the matrix's absolute 2 s.
+        orders = by_id(doc)["orders"]
+        (row,) = orders["rules"]
+        assert (row["decision"], row["baseline"]["value"]) == ("investigate", 1.0)
+        assert by_id(doc)["health"]["decision"] == "ok"
     if fault.startswith("error-"):
         # Watched over the window: the burst is short of the rollback row's for.
         errors = by_id(doc)["errors"]

@@ -50,9 +50,10 @@ def test_a_short_burst_is_investigate_and_a_sustained_failure_rolls_back(
         health("healthy", service),
         extra=HEALTH_RULES,
     )
-    result = pytester.runpytest("--target=staging", "--verdict-json=v.json")
+    result = pytester.runpytest("--target=staging", "--verdict-json=v.json", "--html=r.html")
     assert result.ret == 1
     checks = by_id(verdict(pytester, "v.json"))
+    assert "dg-spark-held" in (pytester.path / "r.html").read_text()
     assert checks["healthy"]["decision"] == "ok"
     assert checks["spike"]["decision"] == "investigate"
     assert checks["spike"]["rules"] == []

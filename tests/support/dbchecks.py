@@ -8,7 +8,7 @@ from typing import Any
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.probes.base import ProbeContext
-from pytest_deploygate.registry import CHECK_SPECS
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 
 
@@ -16,7 +16,7 @@ def run_check(
     table: dict[str, Any], *, database_url: str | None = None, base_dir: Path | None = None
 ) -> Execution:
     data = {"id": "c", "phases": ["predeploy"], **table}
-    spec = CHECK_SPECS[data.get("type", "postgres")].model_validate(data)
+    spec = BY_NAME[data.get("type", "postgres")].parse(data)
     target = Target(name="test", database_url=database_url)
     ctx = ProbeContext(base_dir=base_dir or Path.cwd())
     return execute(CheckInstance(spec), target, ctx)

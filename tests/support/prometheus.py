@@ -3,7 +3,8 @@
 One server per test session, on 127.0.0.1 and a free port, with its storage in a temp
 directory; it scrapes every 1s whatever loopback endpoints the tests register with
 ``PrometheusServer.scrape`` (file-based service discovery: no restart, no reload). The
-Debian package's own config, port 9090 and /var/lib storage are never used.
+Debian package's own config, port 9090 and /var/lib storage are never used. It scrapes
+itself too (job ``prometheus``), so ``up`` has a series from its first second.
 
 Use the ``prometheus_server`` fixture (tests/conftest.py imports it).
 """
@@ -25,8 +26,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from pytest_deploygate.checks.promql import Series
 from pytest_deploygate.demo.pgserver import free_port
-from pytest_deploygate.promapi import Client, Series
+from pytest_deploygate.probes.promql import Client
 from tests.support.httpserver import serve
 from tests.support.need import need_server
 
@@ -41,11 +43,11 @@ class PrometheusServer:
         self.targets: list[dict[str, object]] = []
         self._lock = threading.Lock()
         self._write_targets()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
         config = workdir / "prometheus.yml"
         # JSON is YAML: no YAML writer needed.
         config.write_text(json.dumps(self._config()))
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.log = (workdir / "prometheus.log").open("wb")
         self.process = subprocess.Popen(
             [
@@ -66,6 +68,12 @@ class PrometheusServer:
         return {
             "global": {"scrape_interval": interval, "evaluation_interval": interval},
             "scrape_configs": [
+                # Itself: up{job="prometheus"} is there from the first second.
+                {
+                    "job_name": "prometheus",
+                    "scrape_interval": interval,
+                    "static_configs": [{"targets": [f"127.0.0.1:{self.port}"]}],
+                },
                 {
                     "job_name": "tests",
                     "scrape_interval": interval,
@@ -73,7 +81,7 @@ class PrometheusServer:
                     "file_sd_configs": [
                         {"files": [str(self.targets_file)], "refresh_interval": "1s"}
                     ],
-                }
+                },
             ],
         }
 

@@ -12,14 +12,14 @@ from pytest_deploygate.checks.host import (
     DiskCheck,
     DiskObservation,
     GitCheck,
-    HostCheck,
     HostObservation,
     display_host,
     version_tuple,
 )
 from pytest_deploygate.config import load
 from pytest_deploygate.errors import ConfigError
-from pytest_deploygate.expect.host import human_age, judge_host, version_number
+from pytest_deploygate.expect.host import human_age, version_number
+from pytest_deploygate.registry import BY_NAME
 
 
 def config_error(**check: Any) -> str:
@@ -31,7 +31,7 @@ def config_error(**check: Any) -> str:
 
 
 def test_the_check_key_picks_the_model_of_the_sub_kind() -> None:
-    spec = HostCheck.model_validate(
+    spec = BY_NAME["host"].parse(
         {"id": "d", "type": "host", "phases": ["smoke"], "check": "disk", "min_free": "10GB"}
     )
     assert isinstance(spec, DiskCheck) and spec.min_free == 10 * 10**9
@@ -89,7 +89,7 @@ def test_git_expects_the_target_version_unless_the_check_names_one() -> None:
 
 
 def test_the_disk_judge_states_free_space_against_the_need() -> None:
-    spec = HostCheck.model_validate(
+    spec = BY_NAME["host"].parse(
         {
             "id": "d",
             "type": "host",
@@ -101,7 +101,7 @@ def test_the_disk_judge_states_free_space_against_the_need() -> None:
         }
     )
     obs = DiskObservation(path="/srv", mount="/", free_bytes=2 * 10**9, total_bytes=40 * 10**9)
-    judgement = judge_host(spec, Target(), HostObservation("local://", obs))
+    judgement = BY_NAME["host"].judge(spec, Target(), HostObservation("local://", obs))
     assert judgement.failures == (
         "2.0GB free on /srv (mounted on /), need 10.0GB",
         "5.00% free on /srv (mounted on /), need 10.00%",

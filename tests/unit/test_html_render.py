@@ -155,3 +155,19 @@ def test_long_lists_above_the_table_are_cut_and_say_how_many_more() -> None:
     result = result_of(*many)
     assert text(html.render_fired_rules(result)).endswith("… and 30 more: see the rows below")
     assert "… and 105 more in the table below" in text(html.render_not_ok(result))
+
+
+def test_a_sampled_measurement_gets_a_chart_with_its_threshold_and_held_span() -> None:
+    samples = ((0.0, 0.01), (60.0, 0.3), (120.0, 0.3), (180.0, 0.01))
+    rate = Measurement("prometheus.error_rate", 0.3, "ratio", samples=samples)
+    held = DecisionRule.model_validate(
+        {"measurement": "prometheus.*", "above": "5%", "for": "1m", "decision": "rollback"}
+    )
+    decided = decide_check(record("errors", measurements=(rate, *latency(0.2))), [held])
+    _, _, measured, threshold = html.row_cells(decided, None)
+    assert measured.count("<svg") == 1 and "dg-spark-held" in measured
+    assert "threshold 5.00%" in measured and "held from 1.0m to 2.0m" in measured
+    # Both cells' lines carry the same classes, so thresholds stay beside their lines.
+    assert measured.count('class="dg-tripped dg-sampled"') == 1
+    assert threshold.count('class="dg-tripped dg-sampled"') == 1
+    assert "\n" not in measured

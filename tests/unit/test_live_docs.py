@@ -11,7 +11,7 @@ import pytest
 
 from pytest_deploygate.checks.base import CheckSpec
 from pytest_deploygate.config import load
-from pytest_deploygate.registry import CHECK_SPECS
+from pytest_deploygate.registry import CHECK_TYPES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -20,7 +20,7 @@ else:  # pragma: no cover - Python 3.10
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "checks"
-PAGES = ("websocket.md", "tls.md", "tcp.md", "http.md")
+PAGES = ("websocket.md", "tls.md", "tcp.md", "http.md", "promql.md")
 TARGET = '[targets.docs]\nbase_url = "https://example.com"\n'
 ENV = {"API_TOKEN": "t", "GIT_SHA": "3f2a9c1"}
 
@@ -70,9 +70,10 @@ def test_the_config_reference_examples_are_valid_when_copied() -> None:
 
 def test_every_key_of_every_check_type_is_on_its_page() -> None:
     shared = set(CheckSpec.model_fields)
-    for type_name, model in CHECK_SPECS.items():
+    for kind in CHECK_TYPES:
+        type_name = kind.name
         page = (DOCS / f"{type_name}.md").read_text()
-        family = [model, *getattr(model, "SUBKINDS", {}).values()]
+        family = [kind.spec, *(sub.spec for sub in kind.subkinds)]
         keys = {info.alias or name for m in family for name, info in m.model_fields.items()}
         missing = sorted(k for k in keys - shared if f"`{k}`" not in page)
         assert not missing, f"docs/checks/{type_name}.md does not document {missing}"

@@ -4,11 +4,12 @@ its doc page, and the config models, the JSON Schema and the suites agree with i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_deploygate.suites as suites_package  # type: ignore[import-not-found, unused-ignore]
 
-from pytest_deploygate.registry import BY_NAME, CHECK_SPECS, CHECK_TYPES
+from pytest_deploygate.registry import BY_NAME, CHECK_SPECS, CHECK_TYPES, CheckType
 from pytest_deploygate.schema import config_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,9 +49,20 @@ def test_the_config_models_are_the_registrys() -> None:
         assert model.model_fields["type"].default == name
 
 
-def test_the_schema_offers_exactly_the_registered_types() -> None:
-    schema = config_schema()
-    offered = {
-        ref["$ref"].rsplit("/", 1)[1] for ref in schema["properties"]["checks"]["items"]["oneOf"]
-    }
-    assert offered == {t.spec.__name__ for t in CHECK_TYPES}
+def test_the_schema_offers_exactly_the_registered_types_and_sub_kinds() -> None:
+    mapping = config_schema()["properties"]["checks"]["items"]["discriminator"]["mapping"]
+    assert set(mapping) == set(NAMES)
+    for kind in CHECK_TYPES:
+        offered = mapping[kind.name]
+        if kind.subkinds:
+            subkinds = {sub.subkind for sub in kind.subkinds}
+            assert set(offered["discriminator"]["mapping"]) == subkinds
+        else:
+            assert offered == f"#/$defs/{kind.spec.__name__}"
+
+
+@pytest.mark.parametrize("kind", [k for k in CHECK_TYPES if k.subkinds], ids=lambda k: k.name)
+def test_a_sub_kind_belongs_to_its_type_once(kind: CheckType[Any, Any]) -> None:
+    assert all(sub.name == kind.name and issubclass(sub.spec, kind.spec) for sub in kind.subkinds)
+    names = [sub.subkind for sub in kind.subkinds]
+    assert len(names) == len(set(names))

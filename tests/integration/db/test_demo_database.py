@@ -12,7 +12,7 @@ from pytest_deploygate.demo.base import ComponentInfo
 from pytest_deploygate.demo.database import ENGINE_ENV, FAULTS, DemoDatabase
 from pytest_deploygate.demo.pgserver import find_binary
 from pytest_deploygate.probes.base import ProbeContext
-from pytest_deploygate.registry import CHECK_SPECS
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, execute
 from tests.support.need import need_server
 
@@ -22,7 +22,7 @@ def run_all(info: ComponentInfo) -> dict[str, str]:
     target = Target(name="demo", **info.target)
     found = {}
     for table in info.checks:
-        spec = CHECK_SPECS[table["type"]].model_validate(table)
+        spec = BY_NAME[table["type"]].parse(table)
         result = execute(CheckInstance(spec), target, ProbeContext(base_dir=Path.cwd()))
         if result.error is not None:
             found[spec.id] = f"error: {result.error}"

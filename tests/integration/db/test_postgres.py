@@ -7,8 +7,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pytest_deploygate.checks.postgres import PostgresCheck
+from pytest_deploygate.config import load
 from pytest_deploygate.errors import (
+    ConfigError,
     ProbeAuthError,
     ProbeConnectionError,
     ProbeProtocolError,
@@ -16,6 +17,7 @@ from pytest_deploygate.errors import (
     ProbeTLSError,
 )
 from pytest_deploygate.probes.pgconn import PgSettings, connect
+from pytest_deploygate.registry import BY_NAME
 from tests.support.dbchecks import measurement, outcome, reason, run_check
 from tests.support.postgres import PgCluster, free_port
 
@@ -362,9 +364,15 @@ def test_checking_another_role(pg_cluster: PgCluster, shop: str) -> None:
 # ---------------------------------------------------------------- config errors
 
 
+def load_check(table: dict[str, object]) -> None:
+    """Load a config with one postgres check: a ConfigError if it is wrong."""
+    data = {"targets": {"t": {}}, "checks": [{"type": "postgres", **table}]}
+    load(data, source="deploygate.toml", base_dir=Path("."), target="t", environ={})
+
+
 def test_a_key_of_another_subkind_names_where_it_belongs() -> None:
-    with pytest.raises(ValueError, match="'max_latency' does not apply to check = 'version'"):
-        PostgresCheck.model_validate(
+    with pytest.raises(ConfigError, match="'max_latency' does not apply to check = 'version'"):
+        load_check(
             {
                 "id": "v",
                 "phases": ["predeploy"],
@@ -376,13 +384,13 @@ def test_a_key_of_another_subkind_names_where_it_belongs() -> None:
 
 
 def test_unknown_subkind_lists_the_choices() -> None:
-    with pytest.raises(ValueError, match="'check' must be one of 'connections'"):
-        PostgresCheck.model_validate({"id": "v", "phases": ["predeploy"], "check": "vacuum"})
+    with pytest.raises(ConfigError, match="'check' must be one of 'connections'"):
+        load_check({"id": "v", "phases": ["predeploy"], "check": "vacuum"})
 
 
 def test_malformed_grant_explains_the_shape(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="must read 'PRIVILEGE ON"):
-        PostgresCheck.model_validate(
+        BY_NAME["postgres"].parse(
             {"id": "p", "phases": ["predeploy"], "check": "privileges", "grants": ["orders"]}
         )
 

@@ -1,10 +1,11 @@
-"""Prometheus' HTTP API (``/api/v1/query``, ``/api/v1/query_range``): plain JSON over
-requests, mapped onto the gate's error tree.
+"""The promql probe, and Prometheus' HTTP API (``/api/v1/query``, ``/api/v1/query_range``):
+plain JSON over requests, mapped onto the gate's error tree.
 
 Every way a query can go wrong is a ``ProbeError`` with a one-line reason: the server
 unreachable or slow (``classify``), an answer that is not the API's JSON, a query the
 server refused (``bad_data``, ``execution``, ``timeout``), a result that is not numbers.
-An empty result is not an error here: the caller says what "no data" means.
+An empty result is not an error for the client; for the promql check it is (``no data``):
+a query that matches nothing must never pass.
 """
 
 from __future__ import annotations
@@ -16,27 +17,36 @@ from urllib.parse import urljoin
 
 import requests
 
-from pytest_deploygate.errors import ProbeAuthError, ProbeProtocolError
+from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.promql import (
+    Labels,
+    PromqlCheck,
+    PromqlObservation,
+    Series,
+    promql_server,
+)
+from pytest_deploygate.errors import ProbeAuthError, ProbeError, ProbeProtocolError
 from pytest_deploygate.masking import display_url
-from pytest_deploygate.probes.base import classify
+from pytest_deploygate.probes.base import ProbeContext, classify
+from pytest_deploygate.probes.http import USER_AGENT, tls_verify
 
-Labels = tuple[tuple[str, str], ...]
 
-
-@dataclass(frozen=True)
-class Series:
-    """One series of a result: its labels and its ``(unix seconds, value)`` points (one
-    point for an instant query)."""
-
-    labels: Labels
-    points: tuple[tuple[float, float], ...]
-
-    def describe(self) -> str:
-        """``name{a="1",b="2"}``, as PromQL writes a series."""
-        labels = dict(self.labels)
-        name = labels.pop("__name__", "")
-        inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-        return f"{name}{{{inner}}}" if inner or not name else name
+def probe_promql(spec: PromqlCheck, target: Target, ctx: ProbeContext) -> PromqlObservation:
+    """The query's answer now; ``error`` when it has no series."""
+    server = promql_server(spec, target)
+    client = Client(
+        server,
+        spec.effective_timeout(target),
+        headers=tuple({"User-Agent": USER_AGENT, **spec.headers}.items()),
+        verify=tls_verify(spec.verify, spec.ca_bundle, target, ctx),
+    )
+    series = client.instant(spec.query)
+    if not series:
+        raise ProbeError(
+            f"no data: the query returned no series (Prometheus {display_url(server)}): "
+            "a query that matches nothing is never a pass"
+        )
+    return PromqlObservation(display_url(server), series)
 
 
 @dataclass(frozen=True)

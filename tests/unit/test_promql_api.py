@@ -7,8 +7,9 @@ import math
 
 import pytest
 
+from pytest_deploygate.checks.promql import Series
 from pytest_deploygate.errors import ProbeAuthError, ProbeProtocolError
-from pytest_deploygate.promapi import Series, parse_answer
+from pytest_deploygate.probes.promql import parse_answer
 
 WHERE = "Prometheus http://prom:9090/api/v1/query"
 
@@ -30,6 +31,7 @@ def test_a_vector_gives_one_point_per_series_with_its_labels() -> None:
     assert up.describe() == 'up{job="api"}'
     assert math.isnan(db.points[0][1])
     assert db.describe() == '{job="db"}'
+    assert Series((), ()).describe() == ""
 
 
 def test_a_matrix_gives_every_point_and_a_scalar_one_unlabelled_series() -> None:

@@ -1,0 +1,255 @@
+"""Baselines end to end: a GO run saves the last-known-good record, a slower deploy of a
+real loopback service is judged against it, and every way a baseline can be missing
+investigates instead of passing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from pytest_deploygate.baseline import NO_BASELINE, NOT_GIVEN
+from tests.plugin.helpers import by_id, http_check, verdict, write_gate
+
+RELATIVE = (
+    '[[decision.rules]]\nmeasurement = "http.latency"\ncheck = "api"\n'
+    'above_baseline = "2x"\ndecision = "investigate"\n'
+)
+ABSOLUTE = '[[decision.rules]]\nmeasurement = "http.latency"\nabove = "4s"\ndecision = "rollback"\n'
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "docs" / "verdict.schema.json").read_text()
+)
+# The healthy service answers in DELAY_S, the degraded one in SLOW_S: far more than twice
+# as slow, yet well under the absolute row's 4 s (which alone would say GO).
+DELAY_S, SLOW_S = 0.05, 1.5
+
+
+@pytest.fixture
+def service(http_base: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The loopback test service; its /slow answers in API_DELAY seconds (``degrade``)."""
+    monkeypatch.setenv("API_DELAY", str(DELAY_S))
+    return http_base
+
+
+def degrade(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same config, a slower deploy."""
+    monkeypatch.setenv("API_DELAY", str(SLOW_S))
+
+
+def gate(pytester: pytest.Pytester, url: str, *rules: str, target: str = "staging") -> None:
+    write_gate(
+        pytester,
+        url,
+        http_check("api", "/slow?s=${API_DELAY}", timeout="10s"),
+        http_check("health", "/health", timeout="10s"),
+        extra="".join(rules),
+    )
+    if target != "staging":
+        path = pytester.path / "deploygate.toml"
+        path.write_text(path.read_text().replace("[targets.staging]", f"[targets.{target}]"))
+
+
+def save_good_record(pytester: pytest.Pytester, url: str, name: str = "lkg/last-good.json") -> Path:
+    """The first record: a GO run of the config before it had relative rows."""
+    gate(pytester, url, ABSOLUTE)
+    result = pytester.runpytest("--target=staging", f"--save-baseline={name}")
+    assert result.ret == 0, result.stdout.str()
+    return pytester.path / name
+
+
+def relative_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in by_id(doc)["api"]["rules"] if "baseline" in r]
+
+
+def test_a_go_run_saves_the_record_and_a_slower_deploy_is_judged_against_it(
+    pytester: pytest.Pytester, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = save_good_record(pytester, service)
+    saved = json.loads(record.read_text())
+    assert saved["verdict"] == "GO"
+    assert saved["deployment"]["config_hash"].startswith("sha256:")
+    saved_latency = by_id(saved)["api"]["measurements"][0]["value"]
+
+    gate(pytester, service, ABSOLUTE, RELATIVE)
+    degrade(monkeypatch)
+    result = pytester.runpytest(
+        "--target=staging", "--baseline=lkg/last-good.json", "--verdict-json=v.json"
+    )
+    assert result.ret == 10, result.stdout.str()
+    result.stdout.fnmatch_lines(["*INVESTIGATE*api*http.latency *s, baseline *ms (+*%)*"])
+    doc = verdict(pytester, "v.json")
+    jsonschema.validate(saved, SCHEMA)
+    jsonschema.validate(doc, SCHEMA)
+    (row,) = relative_rows(doc)
+    assert row["decision"] == "investigate"
+    assert row["baseline"]["value"] == saved_latency
+    assert row["baseline"]["file"] == "lkg/last-good.json"
+    assert row["baseline"]["problem"] is None
+    assert row["value"] > 2 * saved_latency
+
+
+def test_a_run_that_is_not_go_leaves_the_previous_record_untouched(
+    pytester: pytest.Pytester, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = save_good_record(pytester, service)
+    before = record.read_bytes()
+    gate(pytester, service, ABSOLUTE, RELATIVE)
+    degrade(monkeypatch)
+    result = pytester.runpytest(
+        "--target=staging", "--baseline=lkg/last-good.json", "--save-baseline=lkg/last-good.json"
+    )
+    assert result.ret == 10
+    assert record.read_bytes() == before
+    assert not list(record.parent.glob("*.tmp"))
+
+
+def test_a_go_run_replaces_the_record(pytester: pytest.Pytester, service: str) -> None:
+    record = save_good_record(pytester, service)
+    first = json.loads(record.read_text())
+    gate(pytester, service, ABSOLUTE, RELATIVE)
+    result = pytester.runpytest(
+        "--target=staging", "--baseline=lkg/last-good.json", "--save-baseline=lkg/last-good.json"
+    )
+    assert result.ret == 0, result.stdout.str()
+    second = json.loads(record.read_text())
+    assert second["verdict"] == "GO"
+    # The config gained a row: the record says so.
+    assert second["deployment"]["config_hash"] != first["deployment"]["config_hash"]
+
+
+def _write(path: Path, document: Any) -> None:
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+
+
+def _good() -> dict[str, Any]:
+    """A record as a GO run saves it (saving itself is tested above)."""
+    latency = {"name": "http.latency", "value": DELAY_S, "unit": "s", "threshold": None}
+    return {
+        "schema_version": 1,
+        "verdict": "GO",
+        "target": "staging",
+        "checks": [
+            {"id": "api", "measurements": [latency]},
+            {"id": "health", "measurements": [latency]},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "says"),
+    [
+        ("not given", NOT_GIVEN),
+        ("no file", "missing.json does not exist"),
+        ("unreadable", "base.json cannot be read"),
+        ("corrupted", "base.json is not valid JSON"),
+        ("not GO", "base.json records verdict 'ROLLBACK', not GO"),
+        ("unknown schema version", "base.json has schema_version 99"),
+        ("another target", "base.json is from target 'production', not 'staging'"),
+        ("no such check", "base.json has no check 'api'"),
+        ("no such measurement", "check 'api' in base.json has no measurement 'http.latency'"),
+    ],
+)
+def test_every_missing_baseline_investigates_and_says_which(
+    pytester: pytest.Pytester, service: str, case: str, says: str
+) -> None:
+    good = _good()
+    base = pytester.path / "base.json"
+    args = ["--baseline=base.json"]
+    if case == "not given":
+        args = []
+    elif case == "no file":
+        args = ["--baseline=missing.json"]
+    elif case == "unreadable":
+        base.mkdir()
+    elif case == "corrupted":
+        _write(base, json.dumps(good)[:200])
+    elif case == "not GO":
+        _write(base, {**good, "verdict": "ROLLBACK"})
+    elif case == "unknown schema version":
+        _write(base, {**good, "schema_version": 99})
+    elif case == "another target":
+        _write(base, {**good, "target": "production"})
+    elif case == "no such check":
+        _write(base, {**good, "checks": [c for c in good["checks"] if c["id"] != "api"]})
+    elif case == "no such measurement":
+        checks = [{**c, "measurements": []} if c["id"] == "api" else c for c in good["checks"]]
+        _write(base, {**good, "checks": checks})
+    gate(pytester, service, ABSOLUTE, RELATIVE)
+    result = pytester.runpytest("--target=staging", "--verdict-json=v.json", *args)
+    assert result.ret == 10, result.stdout.str()
+    assert "Traceback" not in result.stdout.str()
+    doc = verdict(pytester, "v.json")
+    jsonschema.validate(doc, SCHEMA)
+    api = by_id(doc)["api"]
+    assert api["decision"] == "investigate"
+    assert f"{NO_BASELINE}: {says}" in api["reason"]
+    (row,) = relative_rows(doc)
+    assert says in row["baseline"]["problem"]
+    assert row["baseline"]["value"] is None
+    # The check without a relative row is judged as before.
+    assert by_id(doc)["health"]["decision"] == "ok"
+
+
+def test_a_record_from_another_target_is_not_compared(
+    pytester: pytest.Pytester, service: str
+) -> None:
+    gate(pytester, service, ABSOLUTE, target="production")
+    assert pytester.runpytest("--target=production", "--save-baseline=prod.json").ret == 0
+    gate(pytester, service, ABSOLUTE, RELATIVE)
+    result = pytester.runpytest("--target=staging", "--baseline=prod.json")
+    assert result.ret == 10
+    result.stdout.fnmatch_lines(
+        [
+            "deploygate: no baseline: prod.json is from target 'production', not 'staging': "
+            "every relative rule will investigate",
+            "*INVESTIGATE*api*no baseline: prod.json is from target 'production'*",
+        ]
+    )
+
+
+def test_the_same_verdict_with_and_without_xdist(
+    pytester: pytest.Pytester, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save_good_record(pytester, service)
+    gate(pytester, service, ABSOLUTE, RELATIVE)
+    degrade(monkeypatch)
+    runs = {
+        name: pytester.runpytest_subprocess(
+            "--target=staging", "--baseline=lkg/last-good.json", f"--verdict-json={name}", *extra
+        )
+        for name, extra in (("serial.json", ()), ("xdist.json", ("-n", "2")))
+    }
+    assert {r.ret for r in runs.values()} == {10}
+
+    def stable(doc: dict[str, Any]) -> Any:
+        return [
+            (
+                c["id"],
+                c["decision"],
+                [(r["baseline"]["value"], r["baseline"]["file"]) for r in c["rules"]],
+            )
+            for c in doc["checks"]
+        ]
+
+    assert stable(verdict(pytester, "serial.json")) == stable(verdict(pytester, "xdist.json"))
+
+
+def test_the_demo_record_carries_what_a_rollback_needs(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_deploygate.demo.database import ENGINE_ENV
+    from pytest_deploygate.demo.service import VERSION
+
+    monkeypatch.setenv(ENGINE_ENV, "sqlite")
+    result = pytester.runpytest("--target=demo", "-m", "predeploy", "--save-baseline=lkg.json")
+    assert result.ret == 0, result.stdout.str()
+    record = json.loads((pytester.path / "lkg.json").read_text())
+    jsonschema.validate(record, SCHEMA)
+    assert record["deployment"]["expected_version"] == VERSION
+    assert record["deployment"]["migrations_version"] == "003_order_status"
+    assert record["deployment"]["config_hash"].startswith("sha256:")
+    migrations = by_id(record)["db-migrations"]
+    assert migrations["findings"] == {"db.newest_migration": "003_order_status"}

@@ -1,0 +1,59 @@
+"""promql checks in whole gates: a real Prometheus answers GO; one that cannot be asked
+is never a GO."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.plugin.helpers import by_id, verdict
+from tests.support.prometheus import PrometheusServer
+
+CHECKS = """
+[[checks]]
+id = "scrapes"
+type = "promql"
+phases = ["postdeploy"]
+name = "up"
+query = "max(up)"
+min = 1
+timeout = "3s"
+
+[[checks]]
+id = "prometheus-itself"
+type = "promql"
+phases = ["postdeploy"]
+name = "now"
+query = "time()"
+min = 1
+"""
+
+
+def gate(pytester: pytest.Pytester, server: str) -> None:
+    pytester.makefile(
+        ".toml",
+        deploygate=f'[targets.staging]\nprometheus_server = "{server}"\n{CHECKS}',
+    )
+
+
+def test_a_prometheus_that_answers_within_bounds_is_go(
+    pytester: pytest.Pytester, prometheus_server: PrometheusServer
+) -> None:
+    prometheus_server.wait_for('up{job="prometheus"}')
+    gate(pytester, prometheus_server.url)
+    result = pytester.runpytest(
+        "--target=staging", "--verdict-json=verdict.json", "-p", "no:cacheprovider"
+    )
+    assert result.ret == 0, result.stdout.str()
+    checks = by_id(verdict(pytester))
+    assert checks["scrapes"]["measurements"][0]["name"] == "promql.up"
+    assert checks["prometheus-itself"]["outcome"] == "passed"
+
+
+def test_an_unreachable_prometheus_is_an_error_and_never_go(pytester: pytest.Pytester) -> None:
+    gate(pytester, "http://127.0.0.1:9")
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
+    assert result.ret == 1, result.stdout.str()
+    checks = by_id(verdict(pytester))
+    assert checks["scrapes"]["outcome"] == "error"
+    assert "connection refused" in checks["scrapes"]["reason"]
+    assert verdict(pytester)["verdict"] == "ROLLBACK"
