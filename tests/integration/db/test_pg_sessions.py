@@ -9,22 +9,20 @@ from typing import Any
 
 import pytest
 
-from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.postgres import PostgresCheck
+from pytest_deploygate.checks.base import CheckSpec, Target
 from pytest_deploygate.probes.base import ProbeContext, Resources
 from pytest_deploygate.probes.pgpool import RESOURCE_KEY, PgSessions
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Runner
 from tests.support.postgres import PgCluster
 
 
-def query(check_id: str, sql: str, **keys: Any) -> PostgresCheck:
-    return PostgresCheck.model_validate(
-        {"id": check_id, "type": "postgres", "check": "query", "phases": ["smoke"], "sql": sql}
-        | keys
-    )
+def query(check_id: str, sql: str, **keys: Any) -> CheckSpec:
+    table = {"id": check_id, "type": "postgres", "check": "query", "phases": ["smoke"]}
+    return BY_NAME["postgres"].parse({**table, "sql": sql, **keys})
 
 
-def run(checks: list[PostgresCheck], dsn: str, concurrency: int) -> tuple[list[Any], int]:
+def run(checks: list[CheckSpec], dsn: str, concurrency: int) -> tuple[list[Any], int]:
     """Judgements of ``checks`` run by the gate's runner, and sessions opened."""
     resources = Resources(os.environ)
     ctx = ProbeContext(base_dir=Path("."), resources=resources)
