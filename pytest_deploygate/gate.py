@@ -43,17 +43,20 @@ from pytest_deploygate.distribute import (
     uses_shares,
     worker_share,
 )
-from pytest_deploygate.errors import ConfigError
+from pytest_deploygate.errors import ConfigError, one_line
 from pytest_deploygate.inventory import expand_hosts
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
 from pytest_deploygate.names import DEFAULT_CONCURRENCY, SUITE_NODE_PREFIX
 from pytest_deploygate.plugin import is_xdist_worker, setting
 from pytest_deploygate.registry import BY_NAME
+from pytest_deploygate.report_files import prepare as prepare_report
+from pytest_deploygate.report_files import remove_partial, report_paths
 from pytest_deploygate.reporters.progress import progress_line, rule_watch
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
 from pytest_deploygate.runner import CheckInstance, is_exclusive
 from pytest_deploygate.session import GateSession, check_meta, declared_check, marker_problem
+from pytest_deploygate.signals import stop_on_sigterm, terminate
 from pytest_deploygate.stash import GATE_KEY
 from pytest_deploygate.units import parse_duration, plural
 from pytest_deploygate.windows import check_windows
@@ -71,9 +74,14 @@ DEMO_BASELINE_NAME = "the demo's last good deploy"
 
 def activate(config: pytest.Config, name: str) -> None:
     """Build the gate for target ``name`` and wire it into pytest's hooks."""
+    restore = stop_on_sigterm()
+    if restore is not None:
+        config.add_cleanup(restore)
     try:
-        verdict_file = None if is_xdist_worker(config) else _verdict_file(config)
-        save_file = None if is_xdist_worker(config) else _save_baseline_file(config)
+        controller = not is_xdist_worker(config)
+        verdict_file = _verdict_file(config) if controller else None
+        save_file = _save_baseline_file(config) if controller else None
+        reports = report_paths(config) if controller else {}
         gate = _build_gate(config, name)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -83,7 +91,7 @@ def activate(config: pytest.Config, name: str) -> None:
     # hosts) is the one team-written checks get.
     config.pluginmanager.register(host_fixture, "deploygate-host")
     config.pluginmanager.register(
-        GatePlugin(gate, verdict_file, save_baseline=save_file), "deploygate-gate"
+        GatePlugin(gate, verdict_file, reports, save_baseline=save_file), "deploygate-gate"
     )
     html_report.register(config, gate)
     if config.pluginmanager.hasplugin("xdist"):
@@ -97,9 +105,7 @@ def _verdict_file(config: pytest.Config) -> Path | None:
     """``--verdict-json``, checked before anything runs; a verdict file left from an
     earlier run is removed, so a run that stops early never leaves an old GO behind."""
     value = setting(config, "deploygate_verdict_json")
-    if not value:
-        return None
-    return _output_file(config, value, "--verdict-json", remove=True)
+    return prepare_report(config.invocation_params.dir, value, "--verdict-json") if value else None
 
 
 def _save_baseline_file(config: pytest.Config) -> Path | None:
@@ -108,25 +114,7 @@ def _save_baseline_file(config: pytest.Config) -> Path | None:
     value = setting(config, "deploygate_save_baseline")
     if not value:
         return None
-    return _output_file(config, value, "--save-baseline", remove=False)
-
-
-def _output_file(config: pytest.Config, value: str, flag: str, *, remove: bool) -> Path:
-    path = config.invocation_params.dir / value
-    fix = "pass a file path in a writable directory."
-    if path.is_dir():
-        raise ConfigError(f"{value} is a directory.", source=flag, fix=fix)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if remove:
-            path.unlink(missing_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {value}: {exc.strerror}.", source=flag, fix=fix) from None
-    if not os.access(path.parent, os.W_OK):
-        raise ConfigError(
-            f"cannot write {value}: its directory is not writable.", source=flag, fix=fix
-        )
-    return path
+    return prepare_report(config.invocation_params.dir, value, "--save-baseline", remove=False)
 
 
 def _baseline(config: pytest.Config, target: str, demo: Path | None = None) -> Baseline:
@@ -296,10 +284,16 @@ class GatePlugin:
     """Hooks active when ``--target`` is given."""
 
     def __init__(
-        self, gate: GateSession, verdict_file: Path | None, *, save_baseline: Path | None = None
+        self,
+        gate: GateSession,
+        verdict_file: Path | None,
+        reports: dict[str, Path],
+        *,
+        save_baseline: Path | None = None,
     ) -> None:
         self.gate = gate
         self.verdict_file = verdict_file
+        self.reports = reports
         self.save_baseline = save_baseline
         self._verdict_error = ""
         self._record_factory: Callable[..., logging.LogRecord] | None = None
@@ -479,6 +473,11 @@ class GatePlugin:
         if not self.gate.is_worker:
             self.gate.on_report(report)
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # Under xdist the controller gets the workers' failed collections here too.
+        if report.failed and not self.gate.is_worker:
+            self.gate.collection_failed(report)
+
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_sessionfinish(
         self, session: pytest.Session, exitstatus: int
@@ -502,6 +501,16 @@ class GatePlugin:
             self._write(self.save_baseline, "the baseline record", result)
         try:
             return (yield)
+        except OSError as exc:
+            # pytest's junitxml or pytest-html could not write (a full disk): one line and
+            # exit 3, not a traceback after a banner that said GO.
+            remove_partial(self.reports)
+            written = ", ".join(f"{flag} {path}" for flag, path in self.reports.items())
+            self._verdict_error = (
+                f"deploygate: could not write the reports ({written or 'a report'}): "
+                f"{_why(exc)}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
+            )
+            return None
         finally:
             self._write_banner(session)
             # The one place the exit status is decided: a CI step that cannot read the
@@ -511,10 +520,10 @@ class GatePlugin:
     def _write(self, path: Path, what: str, result: GateResult) -> None:
         try:
             write_verdict(path, result, self.gate.mask)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             self._verdict_error = (
                 f"deploygate: could not write {what} {path}: "
-                f"{exc.strerror}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
+                f"{_why(exc)}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
             )
 
     def _write_banner(self, session: pytest.Session) -> None:
@@ -530,6 +539,10 @@ class GatePlugin:
                 reporter.write_line(self.gate.mask(line.text), **style)
         if self._verdict_error:
             reporter.write_line(self._verdict_error, red=True, bold=True)
+
+
+def _why(exc: Exception) -> str:
+    return one_line(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)
 
 
 def _checks_ahead(gate: GateSession, session: pytest.Session) -> list[CheckInstance]:
@@ -570,6 +583,7 @@ class XdistPlugin:
         # ``--dist load``, which our scheduling replaces.
         self.shares = shares
         self._shares_given = 0
+        self.worker_pids: list[int] = []
 
     def pytest_configure_node(self, node: Any) -> None:
         """Each of the workers xdist starts first gets a share of the declared checks; a
@@ -587,6 +601,25 @@ class XdistPlugin:
         from pytest_deploygate.xdist_scheduling import make_scheduler
 
         return make_scheduler(config, log, exclusive_by_nodeid(self.gate))
+
+    def pytest_xdist_newgateway(self, gateway: Any) -> None:
+        """Learn the process id of each local worker, to stop it when the run is
+        interrupted (a worker busy in a check would otherwise finish it first)."""
+        spec = gateway.spec
+        if not getattr(spec, "popen", False) or getattr(spec, "via", None):
+            return  # not a child process of this machine: not ours to signal
+        try:
+            self.worker_pids.append(
+                int(gateway.remote_exec("import os; channel.send(os.getpid())").receive(30))
+            )
+        except Exception:  # an unusual gateway: it is stopped the way xdist stops it
+            return
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # Before xdist's own teardown, which waits up to 10 s for busy workers.
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            terminate(self.worker_pids)
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         known = self.gate.declared_meta()

@@ -7,18 +7,23 @@ variables listed in the config's ``secrets``.
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
+from xml.sax.saxutils import escape as xml_escape
 
 MASK = "***"
 SECRET_NAME_PARTS = ("PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL")
 # Shorter values would mask ordinary words and numbers all over the output.
 MIN_SECRET_LENGTH = 4
 
-_URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<pw>[^@\s/]+)@")
+_URL_CREDENTIALS = re.compile(
+    r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://(?P<user>[^:/@\s]*)):(?P<pw>[^@\s/]+)@"
+)
 _DSN_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.I)
 
 
@@ -34,14 +39,42 @@ def secret_values(environ: Mapping[str, str], extra_names: Iterable[str] = ()) -
 
 
 def passwords_in(text: str) -> set[str]:
-    """Passwords written inside URLs or libpq DSNs found in ``text``."""
-    found = {m["pw"] for m in _URL_CREDENTIALS.finditer(text)}
+    """Passwords written inside URLs or libpq DSNs found in ``text``, as written and
+    percent-decoded; for URLs also the base64 of ``user:password``, which a client sends
+    as ``Authorization: Basic ...`` (and a server may echo)."""
+    found: set[str] = set()
+    for m in _URL_CREDENTIALS.finditer(text):
+        if m["pw"] != MASK:
+            pair = f"{unquote(m['user'])}:{unquote(m['pw'])}".encode()
+            found |= {m["pw"], unquote(m["pw"]), base64.b64encode(pair).decode()}
     found |= {m["pw"].strip("'") for m in _DSN_PASSWORD.finditer(text)}
     return {pw for pw in found if pw and pw != MASK}
 
 
+def encoded_forms(value: str) -> set[str]:
+    """Every form in which an output could show ``value``: as is, URL-encoded, in
+    Python's repr, escaped for JSON, HTML and XML (the report masks text it has escaped
+    already), and in base64 (an echoed ``Authorization: Basic`` header)."""
+    raw = value.encode()
+    forms = {
+        value,
+        quote(value, safe=""),
+        quote_plus(value),
+        repr(value)[1:-1],
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        html.escape(value),
+        html.escape(value, quote=False),
+        xml_escape(value, {'"': "&quot;"}),
+    }
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = encoded.decode()
+        forms |= {text, text.rstrip("=")}
+    return forms
+
+
 class Masker:
-    """Replaces every known secret (and its URL-encoded forms) with ``***``."""
+    """Replaces every known secret (and its encoded forms) with ``***``."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._values: list[str] = []
@@ -52,16 +85,7 @@ class Masker:
         for value in secrets:
             if len(value) < MIN_SECRET_LENGTH:
                 continue
-            variants.update(
-                {
-                    value,
-                    quote(value, safe=""),
-                    quote_plus(value),
-                    repr(value)[1:-1],
-                    # The HTML report masks text it has escaped already.
-                    html.escape(value),
-                }
-            )
+            variants.update(form for form in encoded_forms(value) if len(form) >= MIN_SECRET_LENGTH)
         # Longest first, so a secret containing another is replaced whole.
         self._values = sorted(variants, key=len, reverse=True)
 

@@ -238,6 +238,25 @@ class GateSession:
         self._decisions[nodeid] = decision
         return decision
 
+    def collection_failed(self, report: pytest.CollectReport) -> None:
+        """A file or class that could not be collected: its checks were never seen, so the
+        gate did not verify everything it was given. An ``error``, never a GO."""
+        nodeid = report.nodeid or "(collection)"
+        reason = self.mask(
+            f"collection error: {collection_reason(report)} (the checks in it did not run)"
+        )
+        part = {
+            "id": nodeid,
+            "type": CUSTOM_TYPE,
+            "phases": [],
+            "phase_outcome": "error",
+            "reason": reason,
+            "error_kind": "collection",
+            "when": "setup",
+        }
+        self._expected.setdefault(nodeid, part)
+        self._decisions[nodeid] = decide_check(build_record(nodeid, [part], 0.0), self.config.rules)
+
     def decision_for(self, nodeid: str) -> CheckDecision | None:
         return self._decisions.get(nodeid)
 
@@ -421,6 +440,14 @@ def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> C
         description=str(meta.get("description", "")),
         findings=tuple((str(k), str(v)) for k, v in found.items()),
     )
+
+
+def collection_reason(report: pytest.CollectReport) -> str:
+    """The error of a failed collection in one line: pytest's last ``E`` line, which
+    names the exception (``SyntaxError: ...``), else the first line."""
+    text = str(report.longrepr or "")
+    errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    return one_line(errors[-1]) if errors else one_line(text) or "could not be collected"
 
 
 def junit_properties(decision: CheckDecision, mask: Masker) -> list[tuple[str, str]]:

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from pytest_deploygate.demo.base import ComponentInfo, DemoComponent
 from pytest_deploygate.demo.database import DemoDatabase
 from pytest_deploygate.demo.hosts import DemoHosts
+from pytest_deploygate.demo.leftovers import claim, sweep
 from pytest_deploygate.demo.orders import DemoOrders, baseline_record
 from pytest_deploygate.demo.service import WebService
 from pytest_deploygate.errors import ConfigError, one_line
 from pytest_deploygate.registry import CHECK_SPECS
+from pytest_deploygate.signals import stop_on_sigterm
 
 # Every part of the demo, in start order; each is stopped in reverse order. The database
 # comes first: the web service's /health/db stands for a service that uses it.
@@ -125,6 +125,9 @@ def start_demo(faults: frozenset[str], workdir: Path) -> Demo:
     unknown = sorted(faults - set(FAULTS))
     if unknown:
         raise ValueError(f"unknown demo fault(s): {', '.join(unknown)}")
+    # A run killed outright (SIGKILL) could not clean up: its leftovers go now.
+    swept = sweep(workdir.parent, keep=workdir)
+    claim(workdir)
     started: list[DemoComponent] = []
     infos: list[ComponentInfo] = []
     try:
@@ -149,11 +152,11 @@ def start_demo(faults: frozenset[str], workdir: Path) -> Demo:
         raise
     demo = Demo(
         config=build_config(infos),
-        lines=_lines(infos, faults),
+        lines=[*swept, *_lines(infos, faults)],
         components=started,
         workdir=workdir,
     )
-    demo._restore = _stop_on_sigterm()
+    demo._restore = stop_on_sigterm()
     # Backstop for an exit that skips pytest's cleanup: stop() is idempotent.
     atexit.register(demo.stop)
     return demo
@@ -195,27 +198,6 @@ def _stop_all(components: list[DemoComponent]) -> None:
             errors.append(exc)
     if errors:
         raise errors[0]
-
-
-def _stop_on_sigterm() -> Callable[[], None] | None:
-    """Turn SIGTERM (a CI job cancelled, ``kill``) into KeyboardInterrupt while the demo
-    runs, so pytest unwinds and its cleanup stops the demo, as after Ctrl-C."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous not in (signal.SIG_DFL, None):
-        return None  # someone else handles SIGTERM: leave it to them
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-
-    def restore() -> None:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous)
-
-    return restore
 
 
 __all__ = ["COMPONENTS", "FAULTS", "Demo", "build_config", "start_demo"]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_deploygate.demo.base import ComponentInfo
+from pytest_deploygate.demo.leftovers import note_part
 from pytest_deploygate.demo.pgserver import PgServer, ServerUnavailable, find_binary, start_server
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -74,6 +75,7 @@ class DemoDatabase:
         os_user = _root_os_user() if os.geteuid() == 0 else None
         server = start_server(secrets.token_urlsafe(16), os_user, max_connections=30)
         self._server = server
+        note_part(workdir, server.base)
         try:
             import psycopg
 

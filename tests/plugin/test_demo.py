@@ -309,3 +309,39 @@ def test_a_component_that_cannot_start_stops_the_others_and_says_why(
     assert len(ports) == 3
     assert_nothing_listens(ports)
     assert not workdir.exists()
+
+
+@pytest.mark.usefixtures("machine_db")
+def test_the_next_demo_run_removes_what_a_killed_one_left(scratch: Path) -> None:
+    command = [sys.executable, "-m", "pytest", "--target=demo", "-p", "no:cacheprovider"]
+    command += ["-p", "no:xdist", "--demo-fault=slow"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
+    proc = subprocess.Popen(
+        command, cwd=scratch, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            if line.startswith("collected"):
+                break
+    finally:
+        proc.kill()  # SIGKILL: no cleanup of its own at all
+        proc.wait()
+    assert list(scratch.glob("deploygate-demo-*"))
+    postgres = bool(find_binary("initdb"))
+    if postgres:
+        assert processes_mentioning(str(scratch))  # its PostgreSQL outlived it
+    # The next demo run (collecting only: starting the demo is what cleans up).
+    done = subprocess.run(
+        [*command[:-1], "--collect-only"],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "removed what an earlier demo run (process" in done.stdout
+    assert not list(scratch.glob("deploygate-*"))
+    if sys.platform == "linux":
+        assert processes_mentioning(str(scratch)) == []

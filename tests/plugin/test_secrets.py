@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 TOKEN = "tok-9f8e7d6c5b4a"
 DB_PASSWORD = "pg-pass-5566"
-LISTED = "listed-secret-77"
+# Characters that JSON, HTML, XML and URLs each escape their own way.
+LISTED = 'listed"secret<77>&\\é'
+BASIC_USER, BASIC_PASSWORD = "deployer", "basic-pw@4411"
+BASIC = base64.b64encode(f"{BASIC_USER}:{BASIC_PASSWORD}".encode()).decode()
 
 TEAM_TEST = f'''
 import logging
@@ -29,11 +36,23 @@ def test_dsn_in_exception(target):
 def test_listed_in_message(target):
     import os
     pytest.fail("value " + os.environ["ODD_VALUE"])
+
+@pytest.mark.smoke
+def test_encoded_forms_in_output(target):
+    import base64, json, os, urllib.parse
+    value = os.environ["ODD_VALUE"]
+    print("forms", urllib.parse.quote(value), json.dumps(value), repr(value))
+    print("b64", base64.b64encode(value.encode()).decode())
+    assert json.dumps({{"v": value}}) == "{{}}"
 '''
 
 
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
 def test_no_secret_reaches_any_output(
-    pytester: pytest.Pytester, http_base: str, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    http_base: str,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: tuple[str, ...],
 ) -> None:
     monkeypatch.setenv("API_TOKEN", TOKEN)
     monkeypatch.setenv("ODD_VALUE", LISTED)
@@ -43,21 +62,29 @@ def test_no_secret_reaches_any_output(
 paths = ["checks"]
 secrets = ["ODD_VALUE"]
 [targets.staging]
-base_url = "{http_base}"
+base_url = "{http_base.replace("://", f"://{BASIC_USER}:{quote(BASIC_PASSWORD)}@")}"
 database_url = "postgresql://app:{DB_PASSWORD}@127.0.0.1:1/app"
 headers = {{ Authorization = "Bearer ${{API_TOKEN}}" }}
 
 [[checks]]
-id = "echo"
+id = "echo-basic"
 type = "http"
 phases = ["smoke"]
 path = "/headers"
+expect_json = {{ Authorization = "nope" }}
+
+[[checks]]
+id = "echo-bearer"
+type = "http"
+phases = ["smoke"]
+url = "{http_base}/headers"
 expect_json = {{ Authorization = "nope" }}
 ''',
     )
     pytester.mkpydir("checks").joinpath("test_team.py").write_text(TEAM_TEST)
     result = pytester.runpytest_subprocess(
         "--target=staging",
+        *workers,
         "-vv",
         "-l",
         "-rA",
@@ -77,9 +104,15 @@ expect_json = {{ Authorization = "nope" }}
     }
     # The run really did put each secret in front of pytest:
     assert "Authorization" in outputs["verdict.json"]
+    assert "Basic ***" in outputs["verdict.json"]
     assert "***" in outputs["terminal"]
+    forms = {
+        *(TOKEN, DB_PASSWORD, LISTED, BASIC, BASIC_PASSWORD, quote(BASIC_PASSWORD)),
+        *(quote(LISTED), json.dumps(LISTED)[1:-1], base64.b64encode(LISTED.encode()).decode()),
+        *(html.escape(LISTED), json.dumps(LISTED, ensure_ascii=False)[1:-1], repr(LISTED)[1:-1]),
+    }
     for where, text in outputs.items():
-        for secret in (TOKEN, DB_PASSWORD, LISTED):
+        for secret in forms:
             assert secret not in text, f"{secret} leaked into {where}"
 
 

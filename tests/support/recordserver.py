@@ -30,10 +30,12 @@ class Served:
 
 @dataclass
 class Recorder:
-    """What the server saw; ``arrived`` is set by the first request."""
+    """What the server saw; ``arrived`` is set by the first request, ``began`` counts
+    the requests that arrived (answered or not)."""
 
     url: str
     served: list[Served] = field(default_factory=list)
+    began: int = 0
     arrived: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,6 +57,8 @@ def _handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             began = time.monotonic()
+            with recorder.lock:
+                recorder.began += 1
             recorder.arrived.set()
             url = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}

@@ -27,11 +27,48 @@ def test_known_secrets_are_masked_also_url_encoded() -> None:
 
 
 def test_passwords_are_found_in_config_text() -> None:
-    assert passwords_in('{"u": "postgresql://a:pw12@h/d", "d": "password=xyz1"}') == {
-        "pw12",
-        "xyz1",
-    }
+    found = passwords_in('{"u": "postgresql://a:pw12@h/d", "d": "password=xyz1"}')
+    assert {"pw12", "xyz1"} <= found
+    assert found - {"pw12", "xyz1"} == {"YTpwdzEy"}  # base64 of a:pw12, as Basic auth sends
 
 
 def test_very_short_values_are_not_masked_everywhere() -> None:
     assert Masker(["a"])("a banana") == "a banana"
+
+
+SECRET = 'p&s"s<w>o\\rd/é'
+
+
+def test_every_encoded_form_of_a_secret_is_masked() -> None:
+    import base64
+    import html
+    import json
+    from urllib.parse import quote, quote_plus
+    from xml.sax.saxutils import escape
+
+    mask = Masker([SECRET])
+    raw = SECRET.encode()
+    forms = {
+        "raw": SECRET,
+        "url": quote(SECRET, safe=""),
+        "form": quote_plus(SECRET),
+        "repr": repr(SECRET)[1:-1],
+        "json": json.dumps(SECRET)[1:-1],
+        "json-utf8": json.dumps(SECRET, ensure_ascii=False)[1:-1],
+        "html": html.escape(SECRET),
+        "xml": escape(SECRET, {'"': "&quot;"}),
+        "base64": base64.b64encode(raw).decode(),
+        "base64url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
+    for name, form in forms.items():
+        assert mask(f"before {form} after") == f"before {MASK} after", name
+
+
+def test_basic_auth_of_a_url_is_masked_where_a_server_echoes_it() -> None:
+    import base64
+
+    url = "http://deploy:pa%40ss-w0rd@127.0.0.1:8080/"
+    mask = Masker(passwords_in(url))
+    header = "Basic " + base64.b64encode(b"deploy:pa@ss-w0rd").decode()
+    assert mask(f"Authorization: {header}") == f"Authorization: Basic {MASK}"
+    assert "pa@ss-w0rd" not in mask("login failed for pa@ss-w0rd")
