@@ -483,9 +483,8 @@ class GatePlugin:
         self, session: pytest.Session, exitstatus: int
     ) -> Generator[None, None, None]:
         if self.gate.is_worker:
-            # Now, not at unconfigure: once this hook is done the worker reports itself
-            # finished, and xdist may end the process before its unconfigure has stopped
-            # the ssh masters.
+            # xdist ends a worker soon after it reports that it finished, maybe before
+            # pytest_unconfigure: close its ssh masters now, or they outlive the run.
             self.gate.close()
             return (yield)
         if session.config.option.collectonly:

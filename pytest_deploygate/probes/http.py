@@ -73,7 +73,6 @@ def probe_http(spec: HttpCheck, target: Target, ctx: ProbeContext) -> HttpObserv
         body=body,
         latency=latency,
         truncated=truncated,
-        redirects=len(response.history),
         new_connection=new_connection,
     )
 
