@@ -20,8 +20,13 @@ _WILD = "*?["
 
 
 def produced(config: GateConfig) -> list[tuple[str, str]]:
-    """(check id, measurement name or family such as ``db.*``) of every declared check."""
-    return [(spec.id, name) for spec in config.checks for name in BY_NAME[spec.type].measures(spec)]
+    """(check id, measurement name or family such as ``db.*``) of every declared check;
+    over an observation window every check also measures ``<type>.up`` (windows.py)."""
+    return [
+        (spec.id, name)
+        for spec in config.checks
+        for name in (*BY_NAME[spec.type].measures(spec), f"{spec.type}.up")
+    ]
 
 
 def unmatched(config: GateConfig) -> list[tuple[int, DecisionRule]]:
