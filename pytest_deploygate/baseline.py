@@ -46,12 +46,14 @@ class Baseline:
     problem: str = ""
     values: Mapping[tuple[str, str], BaselineValue] = field(default_factory=dict)
     checks: frozenset[str] = frozenset()
+    about: str = ""  # which run it was: "GO run finished 2026-11-30T07:12:09Z, version 3f2a9c1"
 
     def describe(self) -> str:
         """One line for the terminal header: what relative rules compare with."""
         if self.problem:
             return f"{NO_BASELINE}: {self.problem}: every relative rule will investigate"
-        return f"baseline {self.source}: relative rules compare with its values"
+        about = f" ({self.about})" if self.about else ""
+        return f"baseline {self.source}{about}: relative rules compare with its values"
 
     def lookup(self, check_id: str, name: str) -> BaselineValue | str:
         """The baseline's value of ``name`` in check ``check_id``, or why there is none."""
@@ -99,7 +101,18 @@ def parse_baseline(data: bytes | str, shown: str, target: str) -> Baseline:
         values, checks = _values(doc["checks"])
     except _Malformed as exc:
         return Baseline(shown, f"{shown} is not a verdict file ({exc})")
-    return Baseline(shown, "", values, checks)
+    return Baseline(shown, "", values, checks, _about(doc))
+
+
+def _about(doc: dict[str, Any]) -> str:
+    """Which run a record is, for the person reading the terminal header."""
+    finished = doc.get("finished_at")
+    deployment = doc.get("deployment")
+    version = deployment.get("expected_version") if isinstance(deployment, dict) else None
+    about = f"GO run finished {finished}" if isinstance(finished, str) and finished else ""
+    if isinstance(version, str) and version:
+        about += f", version {version}" if about else f"GO run of version {version}"
+    return about
 
 
 def _unusable(doc: dict[str, Any], shown: str, target: str) -> str:

@@ -62,7 +62,6 @@ class GateConfig:
     source: str
     base_dir: Path
     target: Target
-    target_names: tuple[str, ...]
     checks: tuple[CheckSpec, ...]
     rules: tuple[DecisionRule, ...]
     paths: tuple[Path, ...] = ()
@@ -169,7 +168,6 @@ def load(
         source=source,
         base_dir=base_dir,
         target=resolved,
-        target_names=tuple(sorted(top.targets)),
         checks=checks,
         rules=rules,
         paths=tuple(_existing_path(base_dir, p, i, source) for i, p in enumerate(top.paths)),

@@ -398,28 +398,6 @@ def exit_code_for(verdict: str, pytest_exit: int) -> int:
     return VERDICT_EXIT[verdict]
 
 
-def decide(
-    records: Iterable[CheckRecord],
-    rules: Sequence[DecisionRule],
-    *,
-    baseline: Baseline = NONE_GIVEN,
-    pytest_exit: int,
-    target: str,
-    phases: tuple[str, ...],
-    started_at: str,
-    finished_at: str,
-) -> GateResult:
-    """The whole decision: every check's decision, the verdict, the exit code."""
-    return conclude(
-        tuple(decide_check(r, rules, baseline) for r in records),
-        pytest_exit=pytest_exit,
-        target=target,
-        phases=phases,
-        started_at=started_at,
-        finished_at=finished_at,
-    )
-
-
 def conclude(
     checks: tuple[CheckDecision, ...],
     *,

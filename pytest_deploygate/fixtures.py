@@ -102,7 +102,7 @@ def measure(request: pytest.FixtureRequest) -> Measure:
             pytest.fail(
                 f"{name} is {format_value(measurement.value, unit)}, not a finite number, "
                 "so not within "
-                f"{bound or 'max'} {threshold:g}",
+                f"{bound or 'max'} {format_value(threshold, unit)}",
                 pytrace=False,
             )
         return measurement

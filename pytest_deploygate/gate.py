@@ -486,7 +486,12 @@ class GatePlugin:
     def pytest_sessionfinish(
         self, session: pytest.Session, exitstatus: int
     ) -> Generator[None, None, None]:
-        if self.gate.is_worker or session.config.option.collectonly:
+        if self.gate.is_worker:
+            # xdist ends a worker soon after it reports that it finished, maybe before
+            # pytest_unconfigure: close its ssh masters now, or they outlive the run.
+            self.gate.close()
+            return (yield)
+        if session.config.option.collectonly:
             return (yield)
         markexpr = str(session.config.getoption("markexpr", "") or "")
         option = session.config.option

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote
 from xml.sax.saxutils import escape as xml_escape
 
 MASK = "***"
@@ -24,6 +24,7 @@ MIN_SECRET_LENGTH = 4
 _URL_CREDENTIALS = re.compile(
     r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://(?P<user>[^:/@\s]*)):(?P<pw>[^@\s/]+)@"
 )
+_AUTHORITY = re.compile(r"[^/?#]*")
 _DSN_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.I)
 
 
@@ -99,6 +100,21 @@ class Masker:
         return _DSN_PASSWORD.sub(lambda m: f"{m['head']}{MASK}", text)
 
 
+def scrub_url(url: str, *, user: bool = True) -> str:
+    """The one scrubber for a URL, a DSN URL or a host string (``user:password@host``,
+    with or without ``scheme://``): its password becomes ``***``; with ``user=False`` the
+    whole ``user:password@`` goes. Works on text that is not a valid URL too (it is
+    used to show such text in config errors)."""
+    head, sep, rest = url.partition("://") if "://" in url else ("", "", url)
+    authority = _AUTHORITY.match(rest)
+    userinfo, at, host = (authority.group(0) if authority else "").rpartition("@")
+    if not at:
+        return url
+    name, colon, _ = userinfo.partition(":")
+    shown = "" if not user else (f"{name}:{MASK}@" if colon else f"{name}@")
+    return f"{head}{sep}{shown}{host}{rest[len(userinfo) + 1 + len(host) :]}"
+
+
 def masked(value: Any, mask: Callable[[str], str]) -> Any:
     """Every string in a JSON-like document through the masker (keys included: a team
     test may be parametrized with a secret, and its id becomes a key)."""
@@ -112,9 +128,6 @@ def masked(value: Any, mask: Callable[[str], str]) -> Any:
 
 
 def display_url(url: str) -> str:
-    """The URL without query string and credentials: both often carry secrets."""
-    parts = urlsplit(url.split("?", 1)[0])
-    if parts.username is None and parts.password is None:
-        return parts.geturl()
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    """Where a request went: the URL without credentials and query string (both often
+    carry secrets)."""
+    return scrub_url(url.split("?", 1)[0].split("#", 1)[0], user=False)

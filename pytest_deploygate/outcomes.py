@@ -6,12 +6,12 @@ These travel from pytest-xdist workers to the controller inside test reports, so
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 Bound = Literal["max", "min", "eq"]
-OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "skipped")
 # The finding of a migrations check: the newest migration the database has applied.
 NEWEST_MIGRATION = "db.newest_migration"
 
@@ -35,6 +35,20 @@ class Measurement:
     threshold: float | None = None
     bound: Bound | None = None
     samples: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def broken(self) -> bool:
+        """Whether the value is outside the threshold the check held it to (a value that
+        is not a finite number is never within it)."""
+        if self.threshold is None:
+            return False
+        if not math.isfinite(self.value):
+            return True
+        if self.bound == "min":
+            return self.value < self.threshold
+        if self.bound == "eq":
+            return self.value != self.threshold
+        return self.value > self.threshold
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

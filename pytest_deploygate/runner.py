@@ -18,6 +18,7 @@ from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.observer import ObservationPeriod
 from pytest_deploygate.probes.base import STOPPED_REASON, ProbeContext, call_with_deadline, classify
 from pytest_deploygate.registry import BY_NAME, CheckType, default_where
+from pytest_deploygate.units import format_duration
 from pytest_deploygate.windows import Taken, WindowPlan, window_plan
 
 # How often an item waiting for its result lets the session show progress.
@@ -121,7 +122,9 @@ def observe_once(
             lambda: kind.probe(spec, target, ctx),
             deadline,
             name=f"deploygate-probe-{spec.id}",
-            timeout_reason=f"no result within {deadline:.1f}s ({where(kind, spec, target, ctx)})",
+            timeout_reason=(
+                f"no result within {format_duration(deadline)} ({where(kind, spec, target, ctx)})"
+            ),
             stop=stop,
         )
     except Exception as exc:

@@ -31,6 +31,7 @@ from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Runner
+from pytest_deploygate.units import format_value
 
 MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
 # A declared check probes ahead of its test item: its own duration is the probe's, not
@@ -456,9 +457,13 @@ def junit_properties(decision: CheckDecision, mask: Masker) -> list[tuple[str, s
     if decision.reason:
         props.append(("deploygate.reason", mask(decision.reason)))
     for m in record.measurements:
-        threshold = "" if m.threshold is None else f" {m.bound or 'max'} {m.threshold:g}"
+        limit = (
+            ""
+            if m.threshold is None
+            else f" {m.bound or 'max'} {format_value(m.threshold, m.unit)}"
+        )
         props.append(
-            (f"deploygate.measurement.{m.name}", f"{m.value:g} {m.unit}{threshold}".strip())
+            (f"deploygate.measurement.{m.name}", f"{format_value(m.value, m.unit)}{limit}")
         )
     for fired in decision.fired:
         props.append(("deploygate.rule", fired.text))

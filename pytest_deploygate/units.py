@@ -153,37 +153,77 @@ def in_unit(value: float, kind: str, unit: str) -> float | None:
     return value if unit == "ratio" else None
 
 
-def _seconds(value: float) -> str:
-    """250ms, 2.50s; long spans (a backup's age) in the unit people think in: 5.0m, 1.0d."""
-    size = abs(value)
-    if size < 1:
-        return f"{value * 1000:.0f}ms"
-    for name, span in (("d", 86400), ("h", 3600), ("m", 60)):
-        if size >= 2 * span or (size >= span and value % span == 0):
-            return f"{value / span:.1f}{name}"
-    return f"{value:.2f}s"
-
-
 # How a value that is not a finite number is written, in every output (JSON has no NaN).
 NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
+_SPANS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+# Sizes are shown in powers of 1000, as SPEC.md's notation reads: 512MB = 512,000,000 bytes.
+_SIZE_STEPS = (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
+
+
+def format_duration(seconds: float) -> str:
+    """``250ms``, ``2.41s``, ``3m 20s``, ``26h`` -> ``1d 2h``: the one way every output
+    says a span of time (latencies, timeouts, windows, ages)."""
+    if not math.isfinite(seconds):
+        return NON_FINITE[str(seconds)]
+    sign, size = ("-" if seconds < 0 else ""), abs(seconds)
+    if round(size * 1000) < 1000:
+        return f"{sign}{size * 1000:.0f}ms"
+    if round(size, 2) < 60:
+        return f"{sign}{size:.2f}s"
+    rest, parts = round(size), list[tuple[int, str]]()
+    for name, span in _SPANS:
+        count, rest = divmod(rest, span)
+        if count or parts:
+            parts.append((count, name))
+    # The two largest units: "3m 20s", "2h 5m", "1d 2h"; a zero second unit is left out.
+    shown = [f"{count}{name}" for count, name in parts[:2] if count]
+    return sign + " ".join(shown)
+
+
+def format_size(size: float) -> str:
+    """``944 MB``, ``1.5 GB``, ``512 B``: powers of 1000, three significant digits."""
+    if not math.isfinite(size):
+        return NON_FINITE[str(size)]
+    for name, step in _SIZE_STEPS:
+        if abs(size) >= step:
+            return f"{_significant(size / step)} {name}"
+    return f"{size:.0f} B"
+
+
+def format_number(value: float) -> str:
+    """A plain number, never in scientific notation: ``943718400``, ``0.000015``, ``2.5``."""
+    if not math.isfinite(value):
+        return NON_FINITE[str(value)]
+    if value == int(value) or abs(value) >= 10**6:
+        return str(round(value))
+    text = f"{value:.6g}"
+    if "e" in text:  # very small: positional, trailing zeros dropped
+        text = f"{value:.12f}".rstrip("0").rstrip(".")
+    return text
+
+
+def _significant(value: float) -> str:
+    digits = 2 if abs(value) < 10 else 1 if abs(value) < 100 else 0
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
 
 def format_value(value: float, unit: str) -> str:
-    """Human form of a measured value in its unit, for terminal and report."""
+    """A measured value in its unit, as every output (terminal, reasons, HTML, JUnit)
+    shows it: seconds ``2.41s`` / ``3m 20s``, bytes ``944 MB``, ratios ``8.46%``, days
+    ``3.0 days``, counts and plain numbers as numbers (never ``9.43718e+08``)."""
     if not math.isfinite(value):
         return NON_FINITE[str(value)]
     if unit == "s":
-        return _seconds(value)
+        return format_duration(value)
     if unit == "bytes":
-        for name, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-            if abs(value) >= size:
-                return f"{value / size:.1f}{name}"
-        return f"{value:.0f}B"
+        return format_size(value)
     if unit == "ratio":
         return f"{value * 100:.2f}%"
     if unit == "days":
         return f"{value:.1f} days"
-    text = f"{value:g}"
+    text = format_number(value)
     # A count reads as a plain number: "3 above 0", not "3 count above 0 count".
     return f"{text} {unit}" if unit and unit != "count" else text
 

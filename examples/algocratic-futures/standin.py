@@ -69,8 +69,7 @@ def start(faults: frozenset[str], workdir: Path, databases: Databases | None = N
     service.faults = faults
     service.start()
     if "errors" in faults:  # the traffic before the gate ran: 3% answered 500
-        service.count("/agent/query", 200, 970)
-        service.count("/agent/query", 500, 30)
+        service.traffic("/agent/query", 1000, 30)
     env = {
         "BASE_URL": service.base_url,
         "WEBSOCKET_URL": service.websocket_url,

@@ -18,7 +18,6 @@ from pytest_deploygate.demo.standin import (
     Reply,
     Request,
     Running,
-    StandIn,
     pong_port,
     serve_main,
 )
@@ -74,29 +73,23 @@ KALSHI = {("GET", "/trade-api/v2/exchange/status"): lambda r: Reply(200, {"tradi
 
 
 def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
-    running = Running({})
-    try:
-        _start(faults, workdir, databases, running)
-    except BaseException:
-        running.stop()
-        raise
-    return running
+    return Running.assemble(lambda running: _start(faults, workdir, databases, running))
 
 
 def _start(
     faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
 ) -> None:
-    services: dict[str, StandIn] = {}
-    for name, routes in (("API", API), ("AIRFLOW", AIRFLOW), ("DASHBOARD", DASHBOARD),
-                         ("KALSHI", KALSHI)):  # fmt: skip
-        service = StandIn(routes)
-        service.faults = faults
-        service.start()
-        running.stops.append(service.stop)
-        services[name] = service
-    failed = 70 if "error-rate" in faults else 3  # 7%, else 0.3% of the traffic since the deploy
-    services["API"].count("/api/predictions", 200, 1000 - failed)
-    services["API"].count("/api/predictions", 500, failed)
+    services = {
+        name: running.serve(routes, faults)
+        for name, routes in (
+            ("API", API),
+            ("AIRFLOW", AIRFLOW),
+            ("DASHBOARD", DASHBOARD),
+            ("KALSHI", KALSHI),
+        )
+    }
+    # the traffic since the deploy: 7% failed under the fault, else 0.3%
+    services["API"].traffic("/api/predictions", 1000, 70 if "error-rate" in faults else 3)
     redis_port, stop_redis = pong_port()
     running.stops.append(stop_redis)
     app = workdir / "app"

@@ -12,17 +12,15 @@ prints the variables to export, then serves until Ctrl-C; in another shell:
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
 from pathlib import Path
 
-from pytest_deploygate.demo.pgserver import find_binary
 from pytest_deploygate.demo.standin import (
     Databases,
     Reply,
     Request,
     Running,
-    StandIn,
+    pg_dump_to,
     pong_port,
     serve_main,
     stand_in_process,
@@ -79,13 +77,7 @@ OLLAMA_ROUTES = {("GET", "/api/tags"): lambda r: Reply(200, {"models": [{"name":
 
 
 def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
-    running = Running({})
-    try:
-        _start(faults, workdir, databases, running)
-    except BaseException:
-        running.stop()
-        raise
-    return running
+    return Running.assemble(lambda running: _start(faults, workdir, databases, running))
 
 
 def _start(
@@ -93,17 +85,10 @@ def _start(
 ) -> None:
     env = running.env
     context, ca = tls_context(workdir, 90)
-    app = StandIn(ROUTES, tls=context)
-    app.faults = faults
-    app.start()
-    running.stops.append(app.stop)
-    if "error-rate-high" in faults:  # the traffic since the deploy: 8% answered 500
-        app.count("/api/bot/launch", 200, 920)
-        app.count("/api/bot/launch", 500, 80)
-    else:
-        app.count("/api/bot/launch", 200, 1000)
-    ollama = StandIn(OLLAMA_ROUTES).start()
-    running.stops.append(ollama.stop)
+    app = running.serve(ROUTES, faults, tls=context)
+    # the traffic since the deploy: 8% answered 500 under the fault
+    app.traffic("/api/bot/launch", 1000, 80 if "error-rate-high" in faults else 0)
+    ollama = running.serve(OLLAMA_ROUTES, faults)
     redis_port, stop_redis = pong_port()
     running.stops.append(stop_redis)
     daemons = ["ollama", "redis-server"]
@@ -113,7 +98,8 @@ def _start(
     dsn = databases.create(SCHEMA) if databases is not None else "postgresql://127.0.0.1:1/none"
     backups = workdir / "backups"
     backups.mkdir(exist_ok=True)
-    _backup(dsn, backups / f"deia_prod_backup_{int(time.time())}.sql.gz")
+    if databases is not None:
+        pg_dump_to(dsn, backups / f"deia_prod_backup_{int(time.time())}.sql.gz", compress=True)
     if "db-unreachable" in faults:
         dsn = f"postgresql://deia@127.0.0.1:{_closed_port()}/deia_prod"
     status = workdir / "db-status"
@@ -139,17 +125,6 @@ def _start(
             "OLLAMA_HOST": ollama.base_url,
         }
     )
-
-
-def _backup(dsn: str, target: Path) -> None:
-    """``pg_dump | gzip > deia_prod_backup_<time>.sql.gz``, as the checklist takes it."""
-    pg_dump = find_binary("pg_dump")
-    if pg_dump is None or dsn.endswith("/none"):
-        return
-    with target.open("wb") as out:
-        dump = subprocess.Popen([pg_dump, "--no-owner", dsn], stdout=subprocess.PIPE)
-        subprocess.run(["gzip", "-c"], stdin=dump.stdout, stdout=out, check=True, timeout=60)
-        dump.wait(timeout=60)
 
 
 def _closed_port() -> int:

@@ -11,12 +11,17 @@ prints the variables to export, then serves until Ctrl-C; in another shell:
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pytest_deploygate.demo.pgserver import find_binary
-from pytest_deploygate.demo.standin import Databases, Reply, Request, Running, StandIn, serve_main
+from pytest_deploygate.demo.standin import (
+    Databases,
+    Reply,
+    Request,
+    Running,
+    pg_dump_to,
+    serve_main,
+)
 
 NEEDS_POSTGRES = True
 # fault -> (the checklist's words, the verdict the checklist asks for)
@@ -75,25 +80,14 @@ ROUTES = {
 
 
 def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
-    running = Running({})
-    try:
-        _start(faults, workdir, databases, running)
-    except BaseException:
-        running.stop()
-        raise
-    return running
+    return Running.assemble(lambda running: _start(faults, workdir, databases, running))
 
 
 def _start(
     faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
 ) -> None:
-    api = StandIn(ROUTES)
-    api.faults = faults
-    api.start()
-    running.stops.append(api.stop)
-    failed = 30 if "error-rate" in faults else 0
-    api.count("/api/execute-step", 200, 1000 - failed)
-    api.count("/api/execute-step", 500, failed)
+    api = running.serve(ROUTES, faults)
+    api.traffic("/api/execute-step", 1000, 30 if "error-rate" in faults else 0)
     dsn = app_dsn = "postgresql://127.0.0.1:1/none"
     if databases is not None:
         rls = "".join(
@@ -103,7 +97,7 @@ def _start(
         )
         dsn = databases.create(SCHEMA + rls)
         app_dsn = _as_app_user(dsn, "user_a")
-        _backup(dsn, workdir / "backup_20251025_090000.sql")
+        pg_dump_to(dsn, workdir / "backup_20251025_090000.sql")
     running.env.update(
         {
             "BASE_URL": api.base_url,
@@ -124,14 +118,6 @@ def _as_app_user(dsn: str, user_id: str) -> str:
     options = quote(f"-c app.current_user_id={user_id}")
     netloc = f"{APP_ROLE}:{APP_PASSWORD}@{host}"
     return urlunsplit(parts._replace(netloc=netloc, query=f"options={options}"))
-
-
-def _backup(dsn: str, target: Path) -> None:
-    """``pg_dump -U postgres pilot2_db > backup_$(date +%Y%m%d_%H%M%S).sql``."""
-    pg_dump = find_binary("pg_dump")
-    if pg_dump is not None:
-        with target.open("wb") as out:
-            subprocess.run([pg_dump, "--no-owner", dsn], stdout=out, check=True, timeout=60)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,16 @@ prints the variables to export, then serves until Ctrl-C; in another shell:
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from pytest_deploygate.demo.pgserver import find_binary
-from pytest_deploygate.demo.standin import Databases, Reply, Request, Running, StandIn, serve_main
+from pytest_deploygate.demo.standin import (
+    Databases,
+    Reply,
+    Request,
+    Running,
+    pg_dump_to,
+    serve_main,
+)
 
 NEEDS_POSTGRES = True
 VERSION = "2.7.0"
@@ -66,25 +71,15 @@ ROUTES = {
 
 
 def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
-    running = Running({})
-    try:
-        _start(faults, workdir, databases, running)
-    except BaseException:
-        running.stop()
-        raise
-    return running
+    return Running.assemble(lambda running: _start(faults, workdir, databases, running))
 
 
 def _start(
     faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
 ) -> None:
-    api = StandIn(ROUTES)
-    api.faults = faults
-    api.start()
-    running.stops.append(api.stop)
-    failed = 20 if "error-rate" in faults else 0  # 2% of the traffic since the rollout
-    api.count("/api/solve", 200, 1000 - failed)
-    api.count("/api/solve", 500, failed)
+    api = running.serve(ROUTES, faults)
+    # the traffic since the rollout: 2% failed under the fault
+    api.traffic("/api/solve", 1000, 20 if "error-rate" in faults else 0)
     migrations = workdir / "migrations"
     migrations.mkdir(exist_ok=True)
     for name, sql in MIGRATIONS.items():
@@ -92,7 +87,7 @@ def _start(
     dsn = "postgresql://127.0.0.1:1/none"
     if databases is not None:
         dsn = databases.create(_schema(failed_last="migration-failed" in faults))
-        _backup(dsn, workdir / "backup_20260107_120000.sql")
+        pg_dump_to(dsn, workdir / "backup_20260107_120000.sql")
     running.env.update(
         {
             "BASE_URL": api.base_url,
@@ -111,14 +106,6 @@ def _schema(failed_last: bool) -> str:
         applied += sql
         applied += f"INSERT INTO schema_migrations VALUES ('{name[:3]}', {str(dirty).lower()});"
     return applied + "INSERT INTO tenants (name) VALUES ('acme'), ('globex');"
-
-
-def _backup(dsn: str, target: Path) -> None:
-    """``pg_dump solvereign > backup_$(date +%Y%m%d_%H%M%S).sql``."""
-    pg_dump = find_binary("pg_dump")
-    if pg_dump is not None:
-        with target.open("wb") as out:
-            subprocess.run([pg_dump, "--no-owner", dsn], stdout=out, check=True, timeout=60)
 
 
 if __name__ == "__main__":

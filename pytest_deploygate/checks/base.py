@@ -60,6 +60,9 @@ Quantity = Annotated[
     BeforeValidator(parse_quantity),
     _notation(r"^.+$", "a number, or a duration (2s), size (10GB) or ratio (5%) in base units"),
 ]
+# The unit a check may declare for a value it reads (a query result, a metric), so rules
+# and messages treat it as a duration, a size or a ratio: "512MB" then fits a rule on it.
+MeasurementUnit = Literal["", "s", "bytes", "ratio", "count", "days"]
 CheckId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=100)]
 
 DEFAULT_TIMEOUT = 10.0
@@ -152,6 +155,11 @@ class WindowKeys(Model):
                 f"interval ({format_value(self.interval, 's')}) is longer than the window "
                 f"({format_value(self.window, 's')}): the window would hold one sample; "
                 "make the interval shorter or the window longer"
+            )
+        if self.window is not None and getattr(self, "wait", None) is not None:
+            raise ValueError(
+                "wait retries a check run once; over a window every probe is a sample and "
+                "rules with for decide how long a failure may last: remove wait"
             )
         if not self.observes_by_default and self.window is None:
             given = [k for k in ("interval", "initial_delay") if getattr(self, k) is not None]

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     Field,
@@ -24,6 +23,7 @@ from pydantic import (
 from typing_extensions import Self
 
 from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Size, Target
+from pytest_deploygate.masking import scrub_url
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
     from pytest_deploygate.probes.base import ProbeContext
@@ -36,14 +36,7 @@ DEFAULT_SCHEME = "paramiko"
 
 def display_host(hostspec: str) -> str:
     """The host string as shown in test ids and reasons: a password in it becomes ``***``."""
-    bare = "://" not in hostspec  # "user@host": testinfra's paramiko default
-    parts = urlsplit(f"//{hostspec}" if bare else hostspec)
-    if parts.password is None:
-        return hostspec
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    shown = urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-    return shown.removeprefix("//") if bare else shown
+    return scrub_url(hostspec)
 
 
 def host_scheme(hostspec: str) -> str:

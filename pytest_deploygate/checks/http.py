@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from pytest_deploygate.checks.base import CheckSpec, Duration, Target, WindowKeys
-from pytest_deploygate.checks.http_extras import validate_extras
+from pytest_deploygate.checks.http_extras import check_json_bounds, validate_extras
 from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url, flatten_paths
 from pytest_deploygate.errors import ProbeProtocolError
 from pytest_deploygate.masking import display_url
@@ -73,6 +73,8 @@ class HttpCheck(RequestSpec, WindowKeys):
     body_matches: str | None = None
     expect_json_path: dict[str, JsonValue] = Field(default_factory=dict)
     match_json_path: dict[str, str] = Field(default_factory=dict)
+    max_json_path: dict[str, float] = Field(default_factory=dict)
+    min_json_path: dict[str, float] = Field(default_factory=dict)
     min_body_length: int | None = Field(default=None, ge=0)
     max_body_length: int | None = Field(default=None, ge=0)
     body_length_path: str | None = None
@@ -84,10 +86,15 @@ class HttpCheck(RequestSpec, WindowKeys):
         validate_extras(self)
         return self
 
-    @field_validator("expect_json_path", "match_json_path", mode="before")
+    @field_validator(
+        "expect_json_path", "match_json_path", "max_json_path", "min_json_path", mode="before"
+    )
     @classmethod
-    def _flatten(cls, value: Any) -> Any:
-        return flatten_paths(value)
+    def _flatten(cls, value: Any, info: ValidationInfo) -> Any:
+        flat = flatten_paths(value)
+        if info.field_name in ("max_json_path", "min_json_path") and isinstance(flat, dict):
+            check_json_bounds(info.field_name, flat)  # before pydantic turns true into 1.0
+        return flat
 
 
 @dataclass(frozen=True)
@@ -99,8 +106,6 @@ class HttpObservation:
     body: str
     latency: float
     truncated: bool = False
-    redirects: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_url(spec: RequestSpec, target: Target) -> str:

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Target
+from pytest_deploygate.checks.base import (
+    CheckSpec,
+    Duration,
+    MeasurementUnit,
+    Quantity,
+    Ratio,
+    Target,
+)
 from pytest_deploygate.sqlguard import refused
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
@@ -219,8 +226,9 @@ class QueryKeys(DatabaseKeys):
 
     sql: str = Field(min_length=1)
     expect: Scalar | None = None
-    min: float | None = None
-    max: float | None = None
+    min: Quantity | None = None
+    max: Quantity | None = None
+    unit: MeasurementUnit = ""
     max_latency: Duration | None = None
     measurement: str = Field(default="db.query", pattern=r"^[A-Za-z0-9_.-]+$")
 

@@ -15,11 +15,19 @@ from urllib.parse import urljoin
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from pytest_deploygate.checks.base import CheckSpec, Model, Quantity, Target, WindowKeys
+from pytest_deploygate.checks.base import (
+    CheckSpec,
+    MeasurementUnit,
+    Model,
+    Quantity,
+    Target,
+    WindowKeys,
+)
 from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url
 from pytest_deploygate.errors import ProbeProtocolError
 from pytest_deploygate.exposition import Sample
 from pytest_deploygate.masking import display_url
+from pytest_deploygate.units import format_duration
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
     from pytest_deploygate.probes.base import ProbeContext
@@ -64,6 +72,7 @@ class ValueRule(SeriesSelector):
     max: Quantity | None = None
     per_second: bool = False
     per_minute: bool = False
+    unit: MeasurementUnit = ""  # "bytes": a size rule ("above = '512MB'") fits the value
 
     @property
     def label(self) -> str:
@@ -208,5 +217,5 @@ def where_prometheus(spec: PrometheusCheck, target: Target, ctx: ProbeContext) -
     """The endpoint, and the window when there is one: a timeout after five minutes
     should say it was a five-minute observation."""
     window = window_of(spec, ctx)
-    over = f" over {window:g}s" if window else ""
+    over = f" over {format_duration(window)}" if window else ""
     return f"metrics {display_url(metrics_url(spec, target))}{over}"

@@ -51,7 +51,6 @@ class TcpCheck(CheckSpec, WindowKeys):
 class TcpObservation:
     host: str
     port: int
-    peer: str
     latency: float
 
 

@@ -53,8 +53,6 @@ class TlsObservation:
     not_yet_valid: bool
     hostname_matches: bool | None  # None: hostname checking switched off
     chain_error: str | None  # None: trusted (or verification switched off)
-    chain_verified: bool
-    tls_version: str
 
 
 def tls_address(spec: TlsCheck, target: Target) -> tuple[str, int]:

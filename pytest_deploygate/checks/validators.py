@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationInfo
 
+from pytest_deploygate.masking import scrub_url
+
 HTTP_SCHEMES = ("http", "https")
 WS_SCHEMES = ("ws", "wss")
 # The validation context key under which config.py validates targets it will not use:
@@ -56,7 +58,7 @@ def check_url(value: str | None, schemes: tuple[str, ...], info: ValidationInfo)
     if not value or (info.context or {}).get(LENIENT):
         return value
     allowed = " or ".join(f"{s}://" for s in schemes)
-    shown = _without_credentials(value)
+    shown = scrub_url(value)
     if "://" not in value:
         raise ValueError(
             f"{shown!r} is not a URL: it has no scheme ({allowed}); "
@@ -76,12 +78,3 @@ def check_url(value: str | None, schemes: tuple[str, ...], info: ValidationInfo)
     if not parts.hostname:
         raise ValueError(f"{shown!r} has no host; write {scheme}://HOST[:PORT]/...")
     return value
-
-
-def _without_credentials(url: str) -> str:
-    """``url`` with any ``user:password@`` replaced by ``***@``: error messages show it."""
-    head, sep, rest = url.partition("://") if "://" in url else ("", "", url)
-    authority, slash, path = rest.partition("/")
-    if "@" in authority:
-        authority = "***@" + authority.rsplit("@", 1)[1]
-    return f"{head}{sep}{authority}{slash}{path}"

@@ -70,7 +70,6 @@ class WebSocketObservation:
     connect_latency: float
     waited_for_reply: bool
     reply: str | None = None
-    reply_binary: bool = False
     reply_latency: float | None = None
     closed_before_reply: str | None = None  # the close code and reason, when it happened
     timeout: float = 0.0

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_deploygate.demo.base import ComponentInfo
+from pytest_deploygate.units import format_duration
 
 HOST = "127.0.0.1"
 CHECK_ID = "orders"
@@ -28,7 +29,8 @@ POLL_S = 0.05
 FAULTS: dict[str, str] = {
     "slower": (
         f"/api/orders answers 50% slower than the demo's last good deploy "
-        f"({ORDERS_S * SLOWER:g} s, not {ORDERS_S:g} s): under the absolute 2 s, but over the "
+        f"({format_duration(ORDERS_S * SLOWER)}, not {format_duration(ORDERS_S)}): "
+        "under the absolute 2 s, but over the "
         f"baseline rule's +{ABOVE_BASELINE} -> INVESTIGATE"
     ),
 }
@@ -87,7 +89,7 @@ class DemoOrders:
                     "description": f"response time over the last good deploy's +{ABOVE_BASELINE}",
                 }
             ],
-            lines=[f"orders API {url} (about {delay:g} s per answer)"],
+            lines=[f"orders API {url} (about {format_duration(delay)} per answer)"],
         )
 
     def stop(self) -> None:

@@ -26,6 +26,7 @@ from websockets.sync.server import Server, ServerConnection, serve
 
 from pytest_deploygate.demo.base import ComponentInfo
 from pytest_deploygate.demo.certs import make_certificates
+from pytest_deploygate.units import format_duration
 
 HOST = "127.0.0.1"
 VERSION = "1.4.2"
@@ -42,7 +43,8 @@ FAULTS: dict[str, str] = {
         "/health answers 500 Internal Server Error: the health and load checks fail -> ROLLBACK"
     ),
     "slow": (
-        f"every HTTP answer takes {SLOW_S:g} s: latency in the matrix's 2-5 s band -> INVESTIGATE"
+        f"every HTTP answer takes {format_duration(SLOW_S)}: latency in the matrix's 2-5 s "
+        "band -> INVESTIGATE"
     ),
     "ws-silent": "the WebSocket accepts the connection but never answers the ping -> ROLLBACK",
     "version-mismatch": (
@@ -185,23 +187,28 @@ class _State:
             self._last = t
 
 
-class _Server(ThreadingHTTPServer):
+class LoopbackServer(ThreadingHTTPServer):
+    """HTTP on a free loopback port; its handlers share ``state`` (the demo's service and
+    the examples' stand-ins, demo/standin.py)."""
+
     daemon_threads = True
     # The default backlog of 5 overflows under the load check: the kernel then drops
     # connection attempts and clients retry a second later, which reads as latency.
     request_queue_size = 128
 
-    def __init__(self, state: _State) -> None:
-        super().__init__((HOST, 0), _Handler)
+    def __init__(self, handler: type[BaseHTTPRequestHandler], state: Any) -> None:
+        super().__init__((HOST, 0), handler)
         self.state = state
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up or fails the handshake is not the demo's problem."""
 
 
-class _TLSServer(_Server):
-    def __init__(self, state: _State, context: ssl.SSLContext) -> None:
-        super().__init__(state)
+class TLSLoopbackServer(LoopbackServer):
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], state: Any, context: ssl.SSLContext
+    ) -> None:
+        super().__init__(handler, state)
         self.context = context
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -220,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        state = cast(_Server, self.server).state
+        state = cast(_State, cast(LoopbackServer, self.server).state)
         started = time.perf_counter()
         if "slow" in state.faults:
             time.sleep(SLOW_S)
@@ -295,7 +302,7 @@ class WebService:
     faults: dict[str, str] = FAULTS
 
     def __init__(self) -> None:
-        self._http: list[_Server] = []
+        self._http: list[LoopbackServer] = []
         self._ws: Server | None = None
         self._threads: list[threading.Thread] = []
 
@@ -312,8 +319,8 @@ class WebService:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certs.cert, certs.key)
         state = _State(faults)
-        plain = self._serve_http("http", _Server(state))
-        tls = self._serve_http("https", _TLSServer(state, context))
+        plain = self._serve_http("http", LoopbackServer(_Handler, state))
+        tls = self._serve_http("https", TLSLoopbackServer(_Handler, state, context))
         self._ws = serve(
             _ws_handler(silent="ws-silent" in faults),
             HOST,
@@ -343,7 +350,7 @@ class WebService:
             ],
         )
 
-    def _serve_http(self, name: str, server: _Server) -> _Server:
+    def _serve_http(self, name: str, server: LoopbackServer) -> LoopbackServer:
         try:
             # A short poll interval: shutdown() waits up to one interval per server.
             self._run(name, lambda: server.serve_forever(poll_interval=POLL_S))

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Protocol, cast
 from urllib.parse import parse_qsl, urlsplit
@@ -31,7 +31,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
 from pytest_deploygate.demo.pgserver import PgServer, start_server
-from pytest_deploygate.demo.service import CLIENT_TIMEOUT_S, HOST, POLL_S
+from pytest_deploygate.demo.service import (
+    CLIENT_TIMEOUT_S,
+    HOST,
+    POLL_S,
+    LoopbackServer,
+    TLSLoopbackServer,
+)
 
 # As root, initdb needs an unprivileged owner (as for the demo's database).
 ROOT_OS_USER = "nobody"
@@ -75,29 +81,6 @@ class _State:
         )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, state: _State) -> None:
-        super().__init__((HOST, 0), _Handler)
-        self.state = state
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up is not the stand-in's problem."""
-
-
-class _TLSServer(_Server):
-    def __init__(self, state: _State, context: ssl.SSLContext) -> None:
-        super().__init__(state)
-        self.context = context
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        request.settimeout(CLIENT_TIMEOUT_S)  # a stalled handshake holds one thread, briefly
-        with self.context.wrap_socket(request, server_side=True) as tls:
-            super().finish_request(tls, client_address)
-
-
 class _Handler(BaseHTTPRequestHandler):
     timeout = CLIENT_TIMEOUT_S
 
@@ -114,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer("HEAD")
 
     def _answer(self, method: str) -> None:
-        state = cast(_Server, self.server).state
+        state = cast(_State, cast(LoopbackServer, self.server).state)
         started = time.perf_counter()
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -167,8 +150,8 @@ class StandIn:
         self._state = _State(routes)
         self._ws_handler = websocket
         self._tls_context = tls
-        self._tls: _Server | None = None
-        self._http: _Server | None = None
+        self._tls: LoopbackServer | None = None
+        self._http: LoopbackServer | None = None
         self._ws: Server | None = None
         self._threads: list[threading.Thread] = []
 
@@ -189,13 +172,18 @@ class StandIn:
         """Record answers that were not served here (traffic before the gate ran)."""
         self._state.requests.labels(path=path, status=str(status)).inc(times)
 
+    def traffic(self, path: str, total: int, failed: int) -> None:
+        """``total`` earlier answers on ``path``, ``failed`` of them 500: an error rate."""
+        self.count(path, 200, total - failed)
+        self.count(path, 500, failed)
+
     def start(self) -> StandIn:
         try:
-            server = _Server(self._state)
+            server = LoopbackServer(_Handler, self._state)
             self._run("http", lambda: server.serve_forever(poll_interval=POLL_S))
             self._http = server  # only a server whose loop runs: shutdown() waits for it
             if self._tls_context is not None:
-                secure = _TLSServer(self._state, self._tls_context)
+                secure = TLSLoopbackServer(_Handler, self._state, self._tls_context)
                 self._run("https", lambda: secure.serve_forever(poll_interval=POLL_S))
                 self._tls = secure
             if self._ws_handler is not None:
@@ -357,6 +345,47 @@ class Running:
         for stop in reversed(self.stops):
             stop()
         self.stops = []
+
+    def serve(
+        self,
+        routes: Mapping[tuple[str, str], Handler],
+        faults: frozenset[str],
+        tls: ssl.SSLContext | None = None,
+    ) -> StandIn:
+        """Start a stand-in with ``faults``; this Running stops it."""
+        service = StandIn(routes, tls=tls)
+        service.faults = faults
+        service.start()
+        self.stops.append(service.stop)
+        return service
+
+    @classmethod
+    def assemble(cls, setup: Callable[[Running], None]) -> Running:
+        """Run ``setup`` on a fresh Running; if it fails, stop what it had started."""
+        running = cls({})
+        try:
+            setup(running)
+        except BaseException:
+            running.stop()
+            raise
+        return running
+
+
+def pg_dump_to(dsn: str, target: Path, compress: bool = False) -> None:
+    """``pg_dump DSN > target`` (``| gzip`` with ``compress``), as a checklist takes a
+    backup; nothing when the machine has no pg_dump."""
+    import gzip
+    import subprocess
+
+    from pytest_deploygate.demo.pgserver import find_binary
+
+    pg_dump = find_binary("pg_dump")
+    if pg_dump is None:
+        return
+    dump = subprocess.run(
+        [pg_dump, "--no-owner", dsn], capture_output=True, check=True, timeout=60
+    ).stdout
+    target.write_bytes(gzip.compress(dump) if compress else dump)
 
 
 Starter = Callable[[frozenset[str], Path, "Databases | None"], Running]

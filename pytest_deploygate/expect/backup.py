@@ -6,17 +6,7 @@ from pytest_deploygate.checks.backup import BackupCheck, BackupObservation
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.units import format_value
-
-DAY = 86400.0
-
-
-def _age(seconds: float) -> str:
-    if seconds >= 2 * DAY:
-        return f"{seconds / DAY:.1f} days"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 60:.0f}min"
+from pytest_deploygate.units import format_duration, format_value
 
 
 def judge_backup(spec: BackupCheck, target: Target, obs: BackupObservation) -> Judgement:
@@ -25,7 +15,8 @@ def judge_backup(spec: BackupCheck, target: Target, obs: BackupObservation) -> J
     failures = []
     if spec.max_age is not None and obs.age > spec.max_age:
         failures.append(
-            f"backup {obs.path} is {_age(obs.age)} old, older than max_age {_age(spec.max_age)}"
+            f"backup {obs.path} is {format_duration(obs.age)} old, older than max_age "
+            f"{format_duration(spec.max_age)}"
         )
     if obs.size < spec.min_size:
         failures.append(

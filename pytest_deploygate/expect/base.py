@@ -28,6 +28,22 @@ def snippet(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def tail_snippet(text: str, limit: int = 200) -> str:
+    """A one-line excerpt that keeps the END of text: a failing command's decisive line
+    (a traceback's ``ValueError: ...``) comes last. Whole lines are kept from the last one
+    back while they fit; a last line longer than ``limit`` is shown from its start."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return ""
+    kept = [lines.pop()]
+    if len(kept[0]) > limit:
+        return snippet(kept[0], limit)
+    while lines and len(" ".join([lines[-1], *kept])) + 2 <= limit:
+        kept.insert(0, lines.pop())
+    return ("… " if lines else "") + " ".join(kept)
+
+
 def subset_mismatch(expected: Any, actual: Any, path: str = "$") -> str | None:
     """Where ``actual`` does not contain ``expected`` (dicts: subset; lists: same length,
     items compared in order; scalars: equal), or None when it does."""

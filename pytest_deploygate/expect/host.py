@@ -37,9 +37,9 @@ from pytest_deploygate.checks.host import (
     SocketObservation,
     version_tuple,
 )
-from pytest_deploygate.expect.base import Judgement, snippet
+from pytest_deploygate.expect.base import Judgement, snippet, tail_snippet
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.units import format_value
+from pytest_deploygate.units import format_duration, format_value
 
 Result = tuple[list[str], list[Measurement]]
 
@@ -66,14 +66,6 @@ def version_number(version: str) -> float:
     parts = [*version_tuple(version), 0, 0, 0]
     major, minor, patch = parts[0], min(parts[1], 99), min(parts[2], 99)
     return round(major + minor / 100 + patch / 10000, 4)
-
-
-def human_age(seconds: float) -> str:
-    """``3 days``-style text for ages: format_value's seconds are unreadable past minutes."""
-    for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
-        if seconds >= size:
-            return f"{seconds / size:.1f}{unit}"
-    return f"{seconds:.0f}s"
 
 
 def judge_service(spec: ServiceCheck, target: Target, obs: ServiceObservation) -> Result:
@@ -189,8 +181,8 @@ def judge_file(spec: FileCheck, target: Target, obs: FileObservation) -> Result:
         measurements.append(Measurement("host.file_age", obs.age_s, "s", spec.max_age, "max"))
         if spec.max_age is not None and obs.age_s > spec.max_age:
             failures.append(
-                f"{spec.path} was last modified {human_age(obs.age_s)} ago, "
-                f"max age {human_age(spec.max_age)}"
+                f"{spec.path} was last modified {format_duration(obs.age_s)} ago, "
+                f"max age {format_duration(spec.max_age)}"
             )
     return failures, measurements
 
@@ -203,7 +195,7 @@ def judge_command(spec: CommandCheck, target: Target, obs: CommandObservation) -
     failures = []
     expected = spec.expected_exits()
     if obs.exit_status not in expected:
-        said = snippet(obs.stderr or obs.stdout, 160)
+        said = tail_snippet(obs.stderr or obs.stdout, 160)
         wanted = " or ".join(str(c) for c in expected)
         failures.append(
             f"`{snippet(spec.command, 60)}` exited {obs.exit_status}, expected {wanted}"

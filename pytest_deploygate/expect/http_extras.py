@@ -10,12 +10,17 @@ from typing import Any
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.http import HttpCheck, HttpObservation
 from pytest_deploygate.expect.base import snippet, subset_mismatch
+from pytest_deploygate.expect.http_bounds import bound_failures
 from pytest_deploygate.expect.jsonpath import MISSING, as_text, lookup
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.units import format_value
+from pytest_deploygate.units import format_value, plural
 
 _NOT_PARSED = object()
 _SHA = re.compile(r"[0-9a-f]{7,64}")
+
+
+# Units of http.body_length: a string is counted in characters, a JSON list or object in items.
+CHARS, ITEMS = "chars", "items"
 
 
 def body_failures(
@@ -47,19 +52,23 @@ def body_failures(
             failures.append(f"body is not JSON: {_body(obs)}")
     if parsed is not _NOT_PARSED:
         failures.extend(_path_failures(spec, parsed))
+        bounded, measured = bound_failures(spec, parsed)
+        failures.extend(bounded)
+        measurements.extend(measured)
         if spec.expect_version:
             failures.extend(version_failures(spec, target, parsed))
 
     if spec.min_body_length is not None or spec.max_body_length is not None:
-        length = _length(spec, obs, parsed, failures)
-        if length is not None:
-            failures.extend(_length_failures(spec, length))
+        counted = _length(spec, obs, parsed, failures)
+        if counted is not None:
+            length, unit = counted
+            failures.extend(_length_failures(spec, length, unit))
             bound = spec.max_body_length if spec.max_body_length is not None else None
             measurements.append(
                 Measurement(
                     "http.body_length",
                     float(length),
-                    "chars",
+                    unit,
                     float(bound) if bound is not None else _min_threshold(spec),
                     "max" if bound is not None else "min",
                 )
@@ -71,6 +80,8 @@ def _needs_json(spec: HttpCheck) -> bool:
     return bool(
         spec.expect_json_path
         or spec.match_json_path
+        or spec.max_json_path
+        or spec.min_json_path
         or spec.expect_version
         or spec.body_length_path is not None
     )
@@ -132,26 +143,32 @@ def version_failures(spec: HttpCheck, target: Target, data: Any) -> list[str]:
     ]
 
 
-def _length(spec: HttpCheck, obs: HttpObservation, parsed: Any, failures: list[str]) -> int | None:
-    """Characters of the body, or of the string at body_length_path (items for a list
-    or object); None when the path cannot be read (a failure says why)."""
+def _length(
+    spec: HttpCheck, obs: HttpObservation, parsed: Any, failures: list[str]
+) -> tuple[int, str] | None:
+    """The length and what it counts: characters of the body or of the string at
+    body_length_path, items of a list or object there; None when the path cannot be read
+    (a failure says why)."""
     if spec.body_length_path is None:
-        return len(obs.body)
+        return len(obs.body), CHARS
     if parsed is _NOT_PARSED:
         return None  # "body is not JSON" is already among the failures
     value, why = lookup(parsed, spec.body_length_path)
     if value is MISSING:
         failures.append(f"JSON path {spec.body_length_path} not found: {why}")
         return None
-    return len(value) if isinstance(value, (str, list, dict)) else len(as_text(value))
+    if isinstance(value, (list, dict)):
+        return len(value), ITEMS
+    return len(value if isinstance(value, str) else as_text(value)), CHARS
 
 
-def _length_failures(spec: HttpCheck, length: int) -> list[str]:
+def _length_failures(spec: HttpCheck, length: int, unit: str) -> list[str]:
     what = f"JSON {spec.body_length_path}" if spec.body_length_path else "body"
+    counted = plural(length, "item") if unit == ITEMS else plural(length, "character")
     if spec.min_body_length is not None and length < spec.min_body_length:
-        return [f"{what} is {length} characters, below min_body_length {spec.min_body_length}"]
+        return [f"{what} is {counted}, below min_body_length {spec.min_body_length}"]
     if spec.max_body_length is not None and length > spec.max_body_length:
-        return [f"{what} is {length} characters, above max_body_length {spec.max_body_length}"]
+        return [f"{what} is {counted}, above max_body_length {spec.max_body_length}"]
     return []
 
 

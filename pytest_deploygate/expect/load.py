@@ -15,7 +15,7 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.load import LoadCheck, LoadObservation
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.units import format_value
+from pytest_deploygate.units import format_number, format_value
 
 # How many distinct failure reasons a failure line lists before "...".
 MAX_REASONS = 3
@@ -67,7 +67,7 @@ def judge_load(spec: LoadCheck, target: Target, obs: LoadObservation) -> Judgeme
     rps = len(latencies) / obs.elapsed if obs.elapsed > 0 else 0.0
     measurements.append(Measurement("load.rps", rps, "req/s", spec.min_rps, "min"))
     if spec.min_rps is not None and rps < spec.min_rps:
-        failures.append(f"{rps:.1f} requests/s below min_rps {spec.min_rps:g}")
+        failures.append(f"{rps:.1f} requests/s below min_rps {format_number(spec.min_rps)}")
     return Judgement(tuple(failures), tuple(measurements))
 
 

@@ -238,10 +238,15 @@ def judge_query(spec: QueryKeys, target: Target, obs: QueryObservation) -> Judge
                 "within min/max"
             )
         else:
+            shown = format_value(obs.numeric, spec.unit)
             if spec.min is not None and obs.numeric < spec.min:
-                failures.append(f"query value {obs.numeric:g} below min {spec.min:g}")
+                failures.append(
+                    f"query value {shown} below min {format_value(spec.min, spec.unit)}"
+                )
             if spec.max is not None and obs.numeric > spec.max:
-                failures.append(f"query value {obs.numeric:g} above max {spec.max:g}")
+                failures.append(
+                    f"query value {shown} above max {format_value(spec.max, spec.unit)}"
+                )
     if spec.max_latency is not None and obs.latency > spec.max_latency:
         failures.append(
             f"query took {format_value(obs.latency, 's')}, above max_latency "
@@ -252,7 +257,8 @@ def judge_query(spec: QueryKeys, target: Target, obs: QueryObservation) -> Judge
     ]
     if obs.numeric is not None:
         threshold, bound = _query_bound(spec)
-        measurements.insert(0, Measurement(spec.measurement, obs.numeric, "", threshold, bound))
+        measured = Measurement(spec.measurement, obs.numeric, spec.unit, threshold, bound)
+        measurements.insert(0, measured)
     return Judgement(tuple(failures), tuple(measurements))
 
 

@@ -38,7 +38,7 @@ from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.exposition import Labels, kind_of
 from pytest_deploygate.outcomes import Bound, Measurement
 from pytest_deploygate.prommath import histogram_quantile, slope, step_increases
-from pytest_deploygate.units import format_value
+from pytest_deploygate.units import format_number, format_value
 from pytest_deploygate.windows import Taken, combine
 
 Point = tuple[float, float]
@@ -162,6 +162,9 @@ def _value(view: _View, rule: ValueRule) -> Result:
         return None, f"no sample of {rule.describe()}"
     counter = view.kind(rule.metric) == "counter"
     name, label = f"prometheus.{rule.label}", rule.describe()
+    # A declared unit wins over the one the metric's name suggests.
+    unit = rule.unit or unit_of(rule.metric, rule.per_second)
+    show = _formatter(unit)
     if rule.per is not None:
         per_what = "second" if rule.per == 1 else "minute"
         if len(points) < 2 or points[-1][0] <= points[0][0]:
@@ -173,22 +176,35 @@ def _value(view: _View, rule: ValueRule) -> Result:
             steps = step_increases(view.series(rule))
             value = sum(steps) / view.times[-1] * rule.per
             samples = _interval_rates(view.times, steps, rule.per)
-            what = f"grew {value:g} per {per_what}{view.over}"
+            what = f"grew {show(value)} per {per_what}{view.over}"
         else:
             value = (slope(points) or 0.0) * rule.per
             samples = ()
-            what = f"changed by {value:g} per {per_what}{view.over} (least-squares slope)"
-        return _held(name, "", value, samples, rule.min, rule.max, label, what, _g)
+            what = f"changed by {show(value)} per {per_what}{view.over} (least-squares slope)"
+        return _held(name, unit, value, samples, rule.min, rule.max, label, what, show)
     if not view.windowed:
         value = points[0][1]
-        return _held(name, "", value, (), rule.min, rule.max, label, f"is {value:g}", _g)
+        return _held(name, unit, value, (), rule.min, rule.max, label, f"is {show(value)}", show)
     if counter:
         steps = step_increases(view.series(rule))
         samples = tuple(_running(view.times, steps))
         value = samples[-1][1]
-        what = f"increased by {value:g}{view.over}"
-        return _held(name, "", value, samples, rule.min, rule.max, label, what, _g)
-    return _worst(name, "", tuple(points), rule.min, rule.max, label, view.over, _g)
+        what = f"increased by {show(value)}{view.over}"
+        return _held(name, unit, value, samples, rule.min, rule.max, label, what, show)
+    return _worst(name, unit, tuple(points), rule.min, rule.max, label, view.over, show)
+
+
+def unit_of(metric: str, per_second: bool = False) -> str:
+    """The unit Prometheus' naming conventions put in a metric's name: ``_bytes``,
+    ``_seconds``, ``_ratio``; CPU seconds per second are a share of one core."""
+    base = metric.removesuffix("_total")
+    if base.endswith("_bytes"):
+        return "bytes"
+    if base.endswith("_seconds"):
+        return "ratio" if per_second and metric.endswith("_total") else "s"
+    if base.endswith("_ratio"):
+        return "ratio"
+    return ""
 
 
 # -- ratios ------------------------------------------------------------------------------
@@ -216,8 +232,8 @@ def _ratio(view: _View, rule: RatioRule) -> Result:
             return None, ""
         if not view.windowed:
             (_, value), *_ = points
-            num = numerators[0] or 0.0
-            what = f"is {_pct(value)} ({num:g} of {denominators[0]:g})"
+            num, den = numerators[0] or 0.0, denominators[0] or 0.0
+            what = f"is {_pct(value)} ({format_number(num)} of {format_number(den)})"
             return _held(name, "ratio", value, (), rule.min, rule.max, rule.name, what, _pct)
         return _worst(name, "ratio", points, rule.min, rule.max, rule.name, view.over, _pct)
     num_steps = step_increases(view.series(rule.numerator))
@@ -231,7 +247,9 @@ def _ratio(view: _View, rule: RatioRule) -> Result:
         for t, n, d in zip(view.times[1:], num_steps[1:], den_steps[1:], strict=True)
         if d
     )
-    what = f"is {_pct(value)}{view.over} ({numerator:g} of {denominator:g})"
+    what = (
+        f"is {_pct(value)}{view.over} ({format_number(numerator)} of {format_number(denominator)})"
+    )
     return _held(name, "ratio", value, samples, rule.min, rule.max, rule.name, what, _pct)
 
 
@@ -248,7 +266,11 @@ def _quantile(view: _View, rule: QuantileRule) -> Result:
     per_le = _buckets(view.series(rule.buckets))
     if not per_le:
         return None, f"no buckets of {rule.metric} ({rule.buckets.describe()} with an 'le' label)"
-    name, label, unit = f"prometheus.{rule.name}", f"{rule.name} (q={rule.q:g})", rule.unit
+    name, label, unit = (
+        f"prometheus.{rule.name}",
+        f"{rule.name} (q={format_number(rule.q)})",
+        rule.unit,
+    )
     show = _formatter(unit)
     if not view.windowed:
         value = histogram_quantile(rule.q, [(le, counts[0]) for le, counts in per_le.items()])
@@ -389,13 +411,9 @@ def _bound(
     return ("min", low) if low is not None else (None, None)
 
 
-def _g(value: float) -> str:
-    return f"{value:g}"
-
-
 def _pct(value: float) -> str:
     return format_value(value, "ratio")
 
 
 def _formatter(unit: str) -> Callable[[float], str]:
-    return (lambda v: format_value(v, unit)) if unit else _g
+    return lambda v: format_value(v, unit)

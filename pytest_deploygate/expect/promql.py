@@ -13,6 +13,7 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.promql import PromqlCheck, PromqlObservation, Series
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Bound, Measurement
+from pytest_deploygate.units import format_number
 
 # Series named in one failure line before "and N more".
 SHOWN_SERIES = 3
@@ -67,5 +68,5 @@ def _why(value: float, spec: PromqlCheck) -> str:
     if not math.isfinite(value):
         return f"{value}, not a number within bounds"
     if spec.max is not None and value > spec.max:
-        return f"{value:g}, above {spec.max:g}"
-    return f"{value:g}, below {spec.min:g}"
+        return f"{format_number(value)}, above {format_number(spec.max)}"
+    return f"{format_number(value)}, below {format_number(spec.min or 0.0)}"

@@ -6,6 +6,7 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.tls import TlsCheck, TlsObservation
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Measurement
+from pytest_deploygate.units import format_number
 
 
 def judge_tls(spec: TlsCheck, target: Target, obs: TlsObservation) -> Judgement:
@@ -22,7 +23,7 @@ def judge_tls(spec: TlsCheck, target: Target, obs: TlsObservation) -> Judgement:
     elif obs.days_left < spec.min_days_left:
         failures.append(
             f"certificate of {where} expiring in {_days(obs.days_left)} (on {expires}), "
-            f"below min_days_left {spec.min_days_left:g}"
+            f"below min_days_left {format_number(spec.min_days_left)}"
         )
     if obs.hostname_matches is False:
         failures.append(_mismatch(obs))

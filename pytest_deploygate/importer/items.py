@@ -119,51 +119,68 @@ def _loose_code(walk: _Walk, node: SyntaxTreeNode) -> None:
         )
 
 
-def _list_item(walk: _Walk, node: SyntaxTreeNode, parent: str) -> None:
-    text = ""
-    spans: list[str] = []
-    expected: list[str] = []
-    commands: list[Command] = []
-    children: list[SyntaxTreeNode] = []
+@dataclass
+class _Entry:
+    """What one list entry holds directly (its sub-entries are ``children``)."""
+
+    text: str = ""
+    spans: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+    children: list[SyntaxTreeNode] = field(default_factory=list)
+
+
+def _read_entry(node: SyntaxTreeNode) -> _Entry:
+    entry = _Entry()
     for child in node.children:
         if child.type == "paragraph":
             words, found = inline_text(child)
-            spans.extend(found)
-            if not text:
-                text = words
+            entry.spans.extend(found)
+            if not entry.text:
+                entry.text = words
             elif _EXPECTED.match(words):
-                expected.append(words)
+                entry.expected.append(words)
             else:
-                text = f"{text} {words}"
+                entry.text = f"{entry.text} {words}"
         elif child.type in ("fence", "code_block"):
-            commands.extend(split_commands(child.content, child.info.strip(), _line(child) + 1))
-            commands = [c for c in commands if c.lang != "comment" or _is_conditions(c)]
+            found_commands = split_commands(child.content, child.info.strip(), _line(child) + 1)
+            entry.commands.extend(
+                c for c in found_commands if c.lang != "comment" or _is_conditions(c)
+            )
         elif child.type in ("bullet_list", "ordered_list"):
-            children.extend(child.children)
-    ticked = bool(_CHECKBOX.match(text))
-    text = _CHECKBOX.sub("", text)
-    subs = [_entry_text(c) for c in children]
-    own_item = bool(commands) or not children or (ticked and not any(s[1] for s in subs))
+            entry.children.extend(child.children)
+    return entry
+
+
+def _list_item(walk: _Walk, node: SyntaxTreeNode, parent: str) -> None:
+    """An entry with code, or without sub-entries, or ticked with plain details, is an
+    item; an entry that only groups ticked sub-entries is their title."""
+    entry = _read_entry(node)
+    ticked = bool(_CHECKBOX.match(entry.text))
+    text = _CHECKBOX.sub("", entry.text)
+    subs = [_entry_text(c) for c in entry.children]
+    own_item = (
+        bool(entry.commands)
+        or not entry.children
+        or (ticked and not any(has_box for _, has_box in subs))
+    )
     if own_item:
-        details = " ".join(s[0] for s in subs) if not commands else ""
-        for command in commands:
-            expected.extend(command.expected)
+        details = "" if entry.commands else " ".join(words for words, _ in subs)
+        expected = [*entry.expected, *(e for c in entry.commands for e in c.expected)]
         walk.items.append(
             Item(
                 line=_line(node) + 1,
                 section=walk.headings,
-                text=f"{text} {details}".strip() if details and not commands else text,
+                text=f"{text} {details}".strip(),
                 title=parent,
-                commands=tuple(commands),
+                commands=tuple(entry.commands),
                 expected=tuple(expected),
-                spans=tuple(spans),
+                spans=tuple(entry.spans),
             )
         )
-        if commands:
-            for child in children:
-                _list_item(walk, child, text)
-        return
-    for child in children:
+        if not entry.commands:
+            return  # the sub-entries were its details
+    for child in entry.children:
         _list_item(walk, child, text)
 
 

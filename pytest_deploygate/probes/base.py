@@ -27,6 +27,7 @@ from pytest_deploygate.errors import (
     ProbeTLSError,
     one_line,
 )
+from pytest_deploygate.units import format_duration
 
 if TYPE_CHECKING:
     from pytest_deploygate.probes.hostconn import HostPool
@@ -153,7 +154,7 @@ def _classify_requests(exc: BaseException, suffix: str, timeout: Timeout) -> Pro
         return ProbeTimeout(f"connect timed out{_after(connect)}{suffix}")
     if isinstance(exc, requests.exceptions.ReadTimeout):
         read = _read_part(timeout)
-        limit = f" of {_seconds(read)}" if read is not None else ""
+        limit = f" of {format_duration(read)}" if read is not None else ""
         return ProbeTimeout(f"no answer within the read timeout{limit}{suffix}")
     if isinstance(exc, requests.exceptions.ConnectionError):
         lowered = text.lower()
@@ -184,11 +185,7 @@ def _read_part(timeout: Timeout) -> float | None:
 
 
 def _after(seconds: float | None) -> str:
-    return f" after {_seconds(seconds)}" if seconds is not None else ""
-
-
-def _seconds(value: float) -> str:
-    return f"{value:g}s"
+    return f" after {format_duration(seconds)}" if seconds is not None else ""
 
 
 def ssl_reason(exc: ssl.SSLError) -> str:

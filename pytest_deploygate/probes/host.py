@@ -45,6 +45,7 @@ from pytest_deploygate.checks.host import (
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError, one_line
 from pytest_deploygate.probes.base import ProbeContext, call_with_deadline
 from pytest_deploygate.probes.hostconn import HostPool, HostSettings, host_error
+from pytest_deploygate.units import format_duration
 
 _NOT_FOUND = 127
 _CANNOT_EXECUTE = 126
@@ -82,7 +83,7 @@ def on_host(
                 work,
                 timeout,
                 name=f"deploygate-host-{spec.id}",
-                timeout_reason=f"{shown}: no answer within {timeout:g}s",
+                timeout_reason=f"{shown}: no answer within {format_duration(timeout)}",
             )
         except Exception as exc:
             raise host_error(exc, hostspec) from None

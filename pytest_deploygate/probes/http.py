@@ -70,7 +70,6 @@ def probe_http(spec: HttpCheck, target: Target, ctx: ProbeContext) -> HttpObserv
         body=body,
         latency=latency,
         truncated=truncated,
-        redirects=len(response.history),
     )
 
 

@@ -9,6 +9,7 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.tcp import TcpCheck, TcpObservation, tcp_address
 from pytest_deploygate.errors import ProbeTimeout
 from pytest_deploygate.probes.base import ProbeContext, classify
+from pytest_deploygate.units import format_duration
 
 
 def probe_tcp(spec: TcpCheck, target: Target, ctx: ProbeContext) -> TcpObservation:
@@ -18,11 +19,12 @@ def probe_tcp(spec: TcpCheck, target: Target, ctx: ProbeContext) -> TcpObservati
     # Latency includes the name lookup: that is what a client of the service pays too.
     start = time.perf_counter()
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
+        with socket.create_connection((host, port), timeout=timeout):
             latency = time.perf_counter() - start
-            peer = sock.getpeername()
     except TimeoutError as exc:
-        raise ProbeTimeout(f"no TCP connection within {timeout:g}s ({where})") from exc
+        raise ProbeTimeout(
+            f"no TCP connection within {format_duration(timeout)} ({where})"
+        ) from exc
     except Exception as exc:
         raise classify(exc, where) from exc
-    return TcpObservation(host=host, port=port, peer=f"{peer[0]}:{peer[1]}", latency=latency)
+    return TcpObservation(host=host, port=port, latency=latency)

@@ -77,10 +77,10 @@ def probe_tls(spec: TlsCheck, target: Target, ctx: ProbeContext) -> TlsObservati
         context.check_hostname = False
         context.verify_flags |= NO_CHECK_TIME
     try:
-        der, version = _handshake(context, host, port, name, deadline)
+        der = _handshake(context, host, port, name, deadline)
     except ssl.SSLCertVerificationError as exc:
         chain_error = exc.verify_message or one_line(exc)
-        der, version = _handshake(_no_verify(), host, port, name, deadline)
+        der = _handshake(_no_verify(), host, port, name, deadline)
     cert = _load(der, where)
     now = dt.datetime.now(dt.timezone.utc)
     not_after = cert.not_valid_after_utc
@@ -99,8 +99,6 @@ def probe_tls(spec: TlsCheck, target: Target, ctx: ProbeContext) -> TlsObservati
         not_yet_valid=now < not_before,
         hostname_matches=hostname_matches(cert, name) if spec.check_hostname else None,
         chain_error=chain_error,
-        chain_verified=verifying,
-        tls_version=version,
     )
 
 
@@ -111,10 +109,8 @@ def _no_verify() -> ssl.SSLContext:
     return context
 
 
-def _handshake(
-    context: ssl.SSLContext, host: str, port: int, name: str, deadline: float
-) -> tuple[bytes, str]:
-    """One TLS handshake within what is left of the timeout: the leaf (DER), the version."""
+def _handshake(context: ssl.SSLContext, host: str, port: int, name: str, deadline: float) -> bytes:
+    """One TLS handshake within what is left of the timeout: the leaf certificate (DER)."""
     where = f"{host}:{port}"
     try:
         remaining = _remaining(deadline, where)
@@ -122,7 +118,6 @@ def _handshake(
             sock.settimeout(_remaining(deadline, where))
             with context.wrap_socket(sock, server_hostname=name) as tls:
                 der = tls.getpeercert(binary_form=True)
-                version = tls.version() or ""
     except ssl.SSLCertVerificationError:
         raise
     except ProbeError:
@@ -135,7 +130,7 @@ def _handshake(
         raise classify(exc, where) from exc
     if not der:
         raise ProbeTLSError(f"{where} presented no certificate")
-    return der, version
+    return der
 
 
 def _remaining(deadline: float, where: str) -> float:

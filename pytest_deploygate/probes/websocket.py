@@ -34,6 +34,7 @@ from pytest_deploygate.errors import (
 from pytest_deploygate.masking import display_url
 from pytest_deploygate.probes.base import ProbeContext, classify, ssl_reason
 from pytest_deploygate.probes.tls import client_context
+from pytest_deploygate.units import format_duration
 
 USER_AGENT = "pytest-deploygate"
 # Closing politely waits for the server's close frame; never let that outlive the check.
@@ -103,11 +104,8 @@ def _exchange(
     except Exception as exc:
         raise _classify(exc, shown, timeout) from exc
     latency = time.perf_counter() - sent_at
-    if isinstance(message, bytes):
-        text, binary = message.decode("utf-8", errors="replace"), True
-    else:
-        text, binary = message, False
-    return replace(observed, reply=text, reply_binary=binary, reply_latency=latency)
+    text = message.decode("utf-8", errors="replace") if isinstance(message, bytes) else message
+    return replace(observed, reply=text, reply_latency=latency)
 
 
 def _close_text(exc: ConnectionClosed) -> str:
@@ -134,7 +132,7 @@ def _classify(exc: BaseException, where: str, timeout: float) -> ProbeError:
     if isinstance(exc, InvalidURI):
         return ProbeProtocolError(f"invalid WebSocket URL: {where}")
     if isinstance(exc, TimeoutError):
-        return ProbeTimeout(f"no WebSocket handshake within {timeout:g}s ({where})")
+        return ProbeTimeout(f"no WebSocket handshake within {format_duration(timeout)} ({where})")
     if isinstance(exc, (InvalidHandshake, WebSocketException)):
         # A reset or a non-HTTP peer surfaces as InvalidMessage caused by an OSError/EOF.
         cause = exc.__cause__

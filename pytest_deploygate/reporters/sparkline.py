@@ -30,6 +30,9 @@ def text_sparkline(
     if not numbers:
         return NOT_A_NUMBER * len(values)
     low, high = min(numbers), max(numbers)
+    if high == low:
+        # A flat line is drawn against zero: a steady 1 (up) must not read as all down.
+        low, high = min(low, 0.0), max(high, 0.0)
     span = high - low
     return "".join(
         NOT_A_NUMBER

@@ -95,7 +95,9 @@ def _crosses_own_threshold(m: Measurement) -> bool:
 
 
 def measured_text(check: CheckDecision) -> str:
-    """The first measurement held to a threshold, as ``value vs threshold``."""
+    """The first rule that fired, else the first measurement outside the threshold its
+    check held it to, as ``value vs threshold``; a threshold that was met says nothing
+    about why the check is not ok."""
     if check.fired:
         fired = check.fired[0]
         m = fired.measurement
@@ -106,7 +108,7 @@ def measured_text(check: CheckDecision) -> str:
         threshold = format_value(fired.threshold, m.unit)
         return f"{m.name} {format_value(fired.compared, m.unit)} vs {threshold}"
     for m in check.record.measurements:
-        if m.threshold is not None:
+        if m.threshold is not None and m.broken:
             op = {"max": "<=", "min": ">=", "eq": "=="}.get(m.bound or "max", "<=")
             threshold = format_value(m.threshold, m.unit)
             return f"{m.name} {format_value(m.value, m.unit)} (threshold {op} {threshold})"

@@ -95,7 +95,7 @@ def test_a_missing_metric_and_a_value_over_its_cap_fail(service: Service) -> Non
     assert done.judgement is not None
     assert done.judgement.failures == (
         "metrics not exposed: queue_depth",
-        "process_resident_memory_bytes is 6e+08, above 5.12e+08",
+        "process_resident_memory_bytes is 600 MB, above 512 MB",
     )
 
 

@@ -73,7 +73,7 @@ def test_a_value_out_of_bounds_fails_naming_the_series(
     assert done.judgement is not None
     (failure,) = done.judgement.failures
     assert failure.startswith('memory: process_resident_memory_bytes{instance="127.0.0.1:')
-    assert failure.endswith('job="memory-high"} = 9e+08, above 5.12e+08')
+    assert failure.endswith('job="memory-high"} = 900000000, above 512000000')
 
 
 def test_nan_is_never_within_bounds(prometheus_server: PrometheusServer, service: Scripted) -> None:

@@ -79,7 +79,13 @@ def test_a_go_run_saves_the_record_and_a_slower_deploy_is_judged_against_it(
         "--target=staging", "--baseline=lkg/last-good.json", "--verdict-json=v.json"
     )
     assert result.ret == 10, result.stdout.str()
-    result.stdout.fnmatch_lines(["*INVESTIGATE*api*http.latency *s, baseline *ms (+*%)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "deploygate: baseline lkg/last-good.json (GO run finished *Z): relative rules "
+            "compare with its values",
+            "*INVESTIGATE*api*http.latency *s, baseline *ms (+*%)*",
+        ]
+    )
     doc = verdict(pytester, "v.json")
     jsonschema.validate(saved, SCHEMA)
     jsonschema.validate(doc, SCHEMA)
@@ -253,3 +259,42 @@ def test_the_demo_record_carries_what_a_rollback_needs(
     assert record["deployment"]["config_hash"].startswith("sha256:")
     migrations = by_id(record)["db-migrations"]
     assert migrations["findings"] == {"db.newest_migration": "003_order_status"}
+
+
+WINDOWED = """
+import os
+import pytest
+
+@pytest.mark.smoke
+@pytest.mark.deploygate(id="api-window")
+def test_api_window(measure):
+    level = float(os.environ["API_LEVEL"])
+    samples = [(0.0, level), (10.0, level * 1.2), (20.0, level * 0.8), (30.0, level)]
+    measure("api.latency", level, "s", samples=samples)
+"""
+WINDOW_ROW = (
+    '[[decision.rules]]\nmeasurement = "api.latency"\nabove_baseline = "20%"\n'
+    'decision = "investigate"\n'
+)
+
+
+def test_a_window_is_compared_with_the_same_summary_of_the_last_good_window(
+    pytester: pytest.Pytester, http_base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.mkpydir("checks").joinpath("test_window.py").write_text(WINDOWED)
+    monkeypatch.setenv("API_LEVEL", "1.0")
+    write_gate(pytester, http_base, extra='paths = ["checks"]\n')
+    assert pytester.runpytest("--target=staging", "--save-baseline=lkg.json").ret == 0
+    saved = by_id(json.loads((pytester.path / "lkg.json").read_text()))["api-window"]
+    (latency,) = saved["measurements"]
+    assert latency["summary"]["mean"] == pytest.approx(1.0)
+    assert latency["summary"]["max"] == pytest.approx(1.2)
+
+    write_gate(pytester, http_base, extra='paths = ["checks"]\n' + WINDOW_ROW)
+    monkeypatch.setenv("API_LEVEL", "1.5")
+    result = pytester.runpytest("--target=staging", "--baseline=lkg.json", "--verdict-json=v.json")
+    assert result.ret == 10, result.stdout.str()
+    result.stdout.fnmatch_lines(["*api.latency mean 1.50s, baseline 1.00s (+50%)*"])
+    (row,) = by_id(verdict(pytester, "v.json"))["api-window"]["rules"]
+    assert row["summary"] == "mean"
+    assert (row["value"], row["baseline"]["value"]) == (pytest.approx(1.5), pytest.approx(1.0))

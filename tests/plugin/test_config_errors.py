@@ -284,7 +284,7 @@ def test_a_table_level_error_says_what_to_do_without_dumping_the_table(
 def test_a_bad_url_does_not_show_its_password(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", deploygate='[targets.staging]\nbase_url = "app:s3cr3t@h:80"\n')
     text = usage_error(pytester, "--target=staging")
-    assert "targets.staging.base_url: '***@h:80' is not a URL" in text
+    assert "targets.staging.base_url: 'app:***@h:80' is not a URL" in text
     assert "s3cr3t" not in text
 
 

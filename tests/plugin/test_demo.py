@@ -166,7 +166,8 @@ def test_each_fault_gives_its_verdict(
         assert (memory["outcome"], memory["decision"]) == ("failed", "rollback")
         (growth,) = memory["measurements"][:1]
         assert growth["name"] == "prometheus.memory_growth"
-        assert growth["value"] == pytest.approx(240e6, rel=0.05)
+        # 4 MB a second; the samples are timed by the gate, the memory by the service
+        assert growth["value"] == pytest.approx(240e6, rel=0.2)
     if fault == "slower":
         # Only the baseline row sees it: 1.5 s is far from the matrix's absolute 2 s.
         orders = by_id(doc)["orders"]

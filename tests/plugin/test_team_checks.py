@@ -104,7 +104,7 @@ def test_m(measure):
     assert pytester.runpytest("--target=staging", "--junitxml=j.xml").ret == 0
     xml = (pytester.path / "j.xml").read_text()
     assert '<property name="deploygate.decision" value="ok" />' in xml
-    assert '<property name="deploygate.measurement.x.latency" value="0.5 s max 1" />' in xml
+    assert '<property name="deploygate.measurement.x.latency" value="500ms max 1.00s" />' in xml
 
 
 @pytest.mark.parametrize(

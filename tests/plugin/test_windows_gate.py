@@ -78,6 +78,13 @@ def test_a_short_burst_is_investigate_and_a_sustained_failure_rolls_back(
             id="interval-longer-than-window",
         ),
         pytest.param(
+            {"window": "10s", "wait": "30s"},
+            "",
+            (),
+            "wait retries a check run once",
+            id="wait-over-a-window",
+        ),
+        pytest.param(
             {"interval": "1s"},
             "",
             (),
@@ -143,3 +150,45 @@ def test_abort_on_rollback_stops_observing_and_still_writes_every_report(
     assert 2 < len(up["samples"]) < 120
     assert (pytester.path / "j.xml").exists()
     result.stdout.fnmatch_lines(["*stopped observing early (--abort-on-rollback): sustained*"])
+
+
+ERROR_RATE_RULE = """
+[[decision.rules]]
+measurement = "prometheus.error_rate"
+above = "5%"
+for = "3s"
+decision = "rollback"
+"""
+
+
+def metrics(script: str, service: Scripted) -> str:
+    return (
+        f'[[checks]]\nid = "{script}"\ntype = "prometheus"\nphases = ["postdeploy"]\n'
+        f'url = "{service.base(script)}/metrics"\nwindow = "6s"\ninterval = "250ms"\n'
+        "[[checks.ratios]]\n"
+        'name = "error_rate"\n'
+        'numerator = { metric = "http_requests_total", labels = { code = "5.." } }\n'
+        'denominator = { metric = "http_requests_total" }\n\n'
+    )
+
+
+def test_error_rate_samples_per_interval_decide_the_for_row(pytester: pytest.Pytester) -> None:
+    with scripted_server() as service:
+        write_gate(
+            pytester,
+            service.url,
+            metrics("spike", service),
+            metrics("sustained", service),
+            extra=ERROR_RATE_RULE,
+        )
+        result = pytester.runpytest("--target=staging", "--verdict-json=v.json")
+    assert result.ret == 1, result.stdout.str()
+    checks = by_id(verdict(pytester, "v.json"))
+    # 30% from 2 s to 4 s: above 5% for about 2 s (a little more where a late scrape's
+    # interval straddles an edge), short of the 3 s the row asks for.
+    assert checks["spike"]["decision"] == "ok"
+    assert checks["sustained"]["decision"] == "rollback"
+    rate = next(m for m in checks["spike"]["measurements"] if m["name"] == "prometheus.error_rate")
+    # On a loaded machine an interval may straddle the start of the burst.
+    assert 0.10 < max(v for _, v in rate["samples"]) <= 0.30 + 1e-6
+    assert min(v for _, v in rate["samples"]) == pytest.approx(0.0, abs=0.01)

@@ -9,13 +9,13 @@ from pytest_deploygate.decision import (
     INCOMPLETE,
     INVESTIGATE,
     ROLLBACK,
-    decide,
     decide_check,
     exit_code_for,
     verdict_of,
 )
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.rules import DecisionRule
+from tests.support.decisions import decide
 
 
 def record(outcome: str = "passed", **kw: object) -> CheckRecord:

@@ -16,10 +16,10 @@ from pytest_deploygate.decision import (
     INVESTIGATE,
     ROLLBACK,
     GateResult,
-    decide,
 )
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.rules import DecisionRule
+from tests.support.decisions import decide
 
 SEVERITY = {GO: 0, INVESTIGATE: 1, ROLLBACK: 2}
 DECISIONS = ("ok", "investigate", "rollback")

@@ -75,11 +75,15 @@ def test_every_probe_error_has_a_kind() -> None:
 @pytest.mark.parametrize(
     ("exc", "timeout", "text"),
     [
-        (requests.exceptions.ReadTimeout(), (2.0, 5.0), "no answer within the read timeout of 5s"),
-        (requests.exceptions.ReadTimeout(), 0.25, "no answer within the read timeout of 0.25s"),
-        (requests.exceptions.ConnectTimeout(), (2.0, 5.0), "connect timed out after 2s"),
-        (requests.exceptions.ConnectTimeout(), 3.0, "connect timed out after 3s"),
-        (TimeoutError(), 1.5, "timed out after 1.5s"),
+        (
+            requests.exceptions.ReadTimeout(),
+            (2.0, 5.0),
+            "no answer within the read timeout of 5.00s",
+        ),
+        (requests.exceptions.ReadTimeout(), 0.25, "no answer within the read timeout of 250ms"),
+        (requests.exceptions.ConnectTimeout(), (2.0, 5.0), "connect timed out after 2.00s"),
+        (requests.exceptions.ConnectTimeout(), 3.0, "connect timed out after 3.00s"),
+        (TimeoutError(), 1.5, "timed out after 1.50s"),
         (requests.exceptions.ReadTimeout(), None, "no answer within the read timeout"),
     ],
 )

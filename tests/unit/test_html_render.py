@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pytest_deploygate.decision import GateResult, decide, decide_check
+from pytest_deploygate.decision import GateResult, decide_check
 from pytest_deploygate.outcomes import CheckRecord, Measurement, Outcome
 from pytest_deploygate.reporters import html
 from pytest_deploygate.rules import DecisionRule
+from tests.support.decisions import decide
 from tests.support.htmlreport import text
 
 EVIL = "<img src=x onerror=\"document.title='pwned'\"><script>alert(1)</script>"
@@ -166,7 +167,7 @@ def test_a_sampled_measurement_gets_a_chart_with_its_threshold_and_held_span() -
     decided = decide_check(record("errors", measurements=(rate, *latency(0.2))), [held])
     _, _, measured, threshold = html.row_cells(decided, None)
     assert measured.count("<svg") == 1 and "dg-spark-held" in measured
-    assert "threshold 5.00%" in measured and "held from 1.0m to 2.0m" in measured
+    assert "threshold 5.00%" in measured and "held from 1m to 2m" in measured
     # Both cells' lines carry the same classes, so thresholds stay beside their lines.
     assert measured.count('class="dg-tripped dg-sampled"') == 1
     assert threshold.count('class="dg-tripped dg-sampled"') == 1

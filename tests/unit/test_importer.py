@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,11 @@ from pytest_deploygate.importer import Imported, import_checklist, rules_take_fo
 from pytest_deploygate.importer.draft import Check, Rule
 from pytest_deploygate.importer.items import parse_items
 from tests.support.seeds import seed, seeds, variable_values
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 SEED_IDS = [p.name[:3] for p in seeds()]
 
@@ -34,8 +40,6 @@ def rules_for(result: Imported, measurement: str) -> list[Rule]:
 
 
 def loads(result: Imported) -> None:
-    import tomllib
-
     data = tomllib.loads(result.text)
     environ = variable_values(result.text)
     config = load(data, source="draft", base_dir=Path("."), target="production", environ=environ)

@@ -118,7 +118,7 @@ def test_an_answer_that_meets_every_expectation_passes_and_is_measured() -> None
         (
             {"body_length_path": "items", "min_body_length": 5},
             {},
-            "JSON items is 3 characters, below min_body_length 5",
+            "JSON items is 3 items, below min_body_length 5",
         ),
         (
             {"body_length_path": "rows", "min_body_length": 5},

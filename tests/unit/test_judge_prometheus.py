@@ -95,7 +95,7 @@ def test_a_value_rule_without_a_matching_sample_fails() -> None:
 def test_over_a_window_a_counter_is_judged_by_its_increase_and_per_second() -> None:
     rules = [{**ALL, "name": "requests", "max": 600}, {**ALL, "name": "rps", "per_second": True}]
     failures, measurements = judged(WINDOW, values=rules)
-    assert failures == ("http_requests_total increased by 900 over 1.0m, above 600",)
+    assert failures == ("http_requests_total increased by 900 over 1m, above 600",)
     assert measurements["prometheus.requests"][0] == 900.0
     assert measurements["prometheus.rps"][0] == 15.0
 

@@ -8,7 +8,7 @@ from pytest_deploygate.checks.tcp import TcpCheck, TcpObservation
 from pytest_deploygate.expect.env import judge_env
 from pytest_deploygate.expect.tcp import judge_tcp
 
-SEEN = TcpObservation(host="db.internal", port=5432, peer="10.0.0.5:5432", latency=0.3)
+SEEN = TcpObservation(host="db.internal", port=5432, latency=0.3)
 
 
 def tcp(**keys: object) -> TcpCheck:

@@ -26,8 +26,6 @@ OK = TlsObservation(
     not_yet_valid=False,
     hostname_matches=True,
     chain_error=None,
-    chain_verified=True,
-    tls_version="TLSv1.3",
 )
 CERT = "certificate of app.example:443"
 ON = "(on 2027-03-01 12:00 UTC)"
@@ -84,7 +82,7 @@ def test_a_valid_trusted_matching_certificate_passes_and_measures_days_left() ->
             "app.example as a subjectAltName",
         ),
         (
-            {"chain_error": "self-signed certificate", "chain_verified": False},
+            {"chain_error": "self-signed certificate"},
             "untrusted chain: self-signed certificate (issuer CN=Example CA); "
             "give the issuing CA as ca_bundle if it is a private CA",
         ),

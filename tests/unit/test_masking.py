@@ -1,6 +1,14 @@
 from __future__ import annotations
 
-from pytest_deploygate.masking import MASK, Masker, is_secret_name, passwords_in, secret_values
+from pytest_deploygate.masking import (
+    MASK,
+    Masker,
+    display_url,
+    is_secret_name,
+    passwords_in,
+    scrub_url,
+    secret_values,
+)
 
 
 def test_secret_names_follow_the_spec() -> None:
@@ -34,6 +42,17 @@ def test_passwords_are_found_in_config_text() -> None:
 
 def test_very_short_values_are_not_masked_everywhere() -> None:
     assert Masker(["a"])("a banana") == "a banana"
+
+
+def test_one_scrubber_hides_the_password_of_urls_dsns_and_host_strings() -> None:
+    assert scrub_url("postgres://app:s3cr3t@db:5432/x?sslmode=require") == (
+        f"postgres://app:{MASK}@db:5432/x?sslmode=require"
+    )
+    assert scrub_url("ssh://deploy:pw@web-1:2222") == f"ssh://deploy:{MASK}@web-1:2222"
+    assert scrub_url("deploy:p@ss@web-1") == f"deploy:{MASK}@web-1"  # no scheme, @ in it
+    assert scrub_url("ssh://deploy@web-1") == "ssh://deploy@web-1"
+    assert scrub_url("https://h/a@b") == "https://h/a@b"  # an @ in the path is no password
+    assert display_url("https://u:pw@h:8443/x?token=abc#f") == "https://h:8443/x"
 
 
 SECRET = 'p&s"s<w>o\\rd/é'

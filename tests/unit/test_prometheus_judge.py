@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from pytest_deploygate.checks.prometheus import PrometheusCheck, Scrape
-from pytest_deploygate.expect.prometheus import judge_scrapes
+from pytest_deploygate.expect.prometheus import judge_scrapes, unit_of
 from pytest_deploygate.exposition import kind_of, parse
 from pytest_deploygate.outcomes import Measurement
 
@@ -59,7 +59,7 @@ def test_a_gauge_over_a_window_is_judged_on_its_samples_not_its_increase() -> No
     assert m.value == 900 * MB
     assert m.samples == ((0.0, 900 * MB), (2.0, 900 * MB))
     assert judged.failures == (
-        "process_resident_memory_bytes reached 9e+08 over 2.00s, above 5.12e+08",
+        "process_resident_memory_bytes reached 900 MB over 2.00s, above 512 MB",
     )
 
 
@@ -73,7 +73,7 @@ def test_a_gauge_held_to_a_minimum_reports_its_lowest_sample() -> None:
     judged = judge_scrapes(check(**rule), [memory(0, 200 * MB), memory(1, 50 * MB)])
     assert only(judged).value == 50 * MB
     assert judged.failures == (
-        "process_resident_memory_bytes fell to 5e+07 over 1.00s, below 1e+08",
+        "process_resident_memory_bytes fell to 50 MB over 1.00s, below 100 MB",
     )
 
 
@@ -105,8 +105,8 @@ def test_a_leak_is_measured_per_minute_and_one_dip_does_not_hide_it() -> None:
     assert m.name == "prometheus.growth"
     assert m.value == pytest.approx(120 * MB)
     assert judged.failures == (
-        "process_resident_memory_bytes changed by 1.2e+08 per minute over 9.00s "
-        "(least-squares slope), above 1e+08",
+        "process_resident_memory_bytes changed by 120 MB per minute over 9.00s "
+        "(least-squares slope), above 100 MB",
     )
 
 
@@ -308,3 +308,49 @@ def test_counter_or_gauge_comes_from_the_type_line_else_the_total_suffix(
     name: str, types: dict[str, str], kind: str
 ) -> None:
     assert kind_of(name, types) == kind
+
+
+def test_the_cpu_share_recipes_of_the_docs() -> None:
+    def cpu(at: float, busy: float, idle: float, process: float) -> Scrape:
+        return scrape(
+            at,
+            "# TYPE node_cpu_seconds_total counter\n"
+            f'node_cpu_seconds_total{{cpu="0",mode="user"}} {busy}\n'
+            f'node_cpu_seconds_total{{cpu="0",mode="idle"}} {idle}\n'
+            f'node_cpu_seconds_total{{cpu="0",mode="iowait"}} {idle / 10}\n'
+            "# TYPE process_cpu_seconds_total counter\n"
+            f"process_cpu_seconds_total {process}\n",
+        )
+
+    spec = check(
+        values=[{"metric": "process_cpu_seconds_total", "name": "cpu", "per_second": True}],
+        ratios=[
+            {
+                "name": "host_cpu",
+                "numerator": {
+                    "metric": "node_cpu_seconds_total",
+                    "labels": {"mode": "(?!idle|iowait).*"},
+                },
+                "denominator": {"metric": "node_cpu_seconds_total"},
+            }
+        ],
+    )
+    judged = judge_scrapes(spec, [cpu(0, 100, 1000, 50), cpu(10, 106, 1002, 54)])
+    process, host = judged.measurements
+    assert process.value == pytest.approx(0.4)  # 4 CPU seconds in 10 s: 40% of a core
+    assert host.value == pytest.approx(6 / (6 + 2 + 0.2))
+
+
+@pytest.mark.parametrize(
+    ("metric", "per_second", "unit"),
+    [
+        ("process_resident_memory_bytes", False, "bytes"),
+        ("node_network_receive_bytes_total", True, "bytes"),
+        ("http_request_duration_seconds", False, "s"),
+        ("process_cpu_seconds_total", True, "ratio"),  # CPU seconds a second: share of a core
+        ("cache_hit_ratio", False, "ratio"),
+        ("http_requests_total", True, ""),
+    ],
+)
+def test_the_unit_comes_from_the_metrics_name(metric: str, per_second: bool, unit: str) -> None:
+    assert unit_of(metric, per_second) == unit

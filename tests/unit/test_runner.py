@@ -73,7 +73,7 @@ def test_the_runners_timeout_names_the_url_without_credentials_or_query(
     fake_kind(monkeypatch, "http", probe=blocking, deadline=lambda *_: 0.2)
     done = execute(CheckInstance(http()), TARGET, CTX)
     assert isinstance(done.error, ProbeTimeout)
-    assert str(done.error) == "no result within 0.2s (GET http://127.0.0.1:9/api/health)"
+    assert str(done.error) == "no result within 200ms (GET http://127.0.0.1:9/api/health)"
 
 
 def test_a_check_type_without_an_address_is_named_by_type_and_id(
@@ -84,7 +84,7 @@ def test_a_check_type_without_an_address_is_named_by_type_and_id(
         {"id": "vars", "type": "env", "phases": ["predeploy"], "variables": ["PATH"]}
     )
     done = execute(CheckInstance(spec), TARGET, CTX)
-    assert str(done.error) == "no result within 0.2s (env check vars)"
+    assert str(done.error) == "no result within 200ms (env check vars)"
 
 
 def test_stopping_gives_up_the_running_attempt(

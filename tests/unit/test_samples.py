@@ -107,7 +107,7 @@ def test_a_sustained_rate_fires_a_five_minute_for() -> None:
     fired = judge_rule(0, rule(**{"for": "5m"}), m)
     assert fired is not None and fired.decision == "rollback"
     assert fired.held is not None and fired.held.span == (300.0, 600.0)
-    assert "for 5.0m (6 samples, 5.0m to 10.0m into the window)" in fired.text
+    assert "for 5m (6 samples, 5m to 10m into the window)" in fired.text
 
 
 def test_for_needs_every_sample_across_the_span_one_good_sample_restarts_it() -> None:

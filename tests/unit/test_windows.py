@@ -144,7 +144,8 @@ def test_stop_ends_a_window_waiting_for_its_next_sample() -> None:
 
 def test_text_sparkline_shows_the_shape_and_not_a_number() -> None:
     assert text_sparkline([(0, 0.0), (1, 1.0), (2, 0.5), (3, math.nan)]) == "▁█▅×"
-    assert text_sparkline([(0, 3.0), (1, 3.0)]) == "▁▁"
+    assert text_sparkline([(0, 3.0), (1, 3.0)]) == "██"  # steady, drawn against zero
+    assert text_sparkline([(0, 0.0), (1, 0.0)]) == "▁▁"
     assert len(text_sparkline([(t, float(t)) for t in range(100)], width=10)) == 10
     # Grouped: the group's worst, so a one-sample spike stays visible.
     assert "█" in text_sparkline([(t, 1.0 if t == 37 else 0.0) for t in range(100)], width=10)
@@ -179,7 +180,7 @@ def test_progress_names_elapsed_total_checks_and_worst_values_against_rules() ->
         "prometheus.error_rate", 0.3, "ratio", samples=((0, 0.01), (10, 0.3), (30, 0.3))
     )
     note = rule_watch("errors", [m], [rule])
-    assert note == "prometheus.error_rate worst 30.00% vs > 5.00% for 5.0m (held 20.00s) [rule 1]"
+    assert note == "prometheus.error_rate worst 30.00% vs > 5.00% for 5m (held 20.00s) [rule 1]"
     line = progress_line(Progress(80.0, 300.0, ("errors", "health"), 17), [("errors", note)])
-    assert line.startswith("deploygate: observing 80.00s of 5.0m: 2 checks sampling, 17 samples")
+    assert line.startswith("deploygate: observing 1m 20s of 5m: 2 checks sampling, 17 samples")
     assert "errors: prometheus.error_rate worst 30.00%" in line
