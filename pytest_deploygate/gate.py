@@ -5,6 +5,7 @@ Activated by ``plugin.pytest_configure`` only when ``--target`` is given.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -33,14 +34,17 @@ from pytest_deploygate.config import (
 )
 from pytest_deploygate.decision import EXIT_INTERNAL, GO, GateResult
 from pytest_deploygate.distribute import (
+    HOSTS_KEY,
     SHARE_KEY,
     SHARES_KEY,
+    controller_hosts,
     partition,
     share_concurrency,
     uses_shares,
     worker_share,
 )
 from pytest_deploygate.errors import ConfigError, one_line
+from pytest_deploygate.inventory import expand_hosts
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
 from pytest_deploygate.names import DEFAULT_CONCURRENCY, SUITE_NODE_PREFIX
 from pytest_deploygate.plugin import is_xdist_worker, setting
@@ -151,6 +155,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
                 fix="remove it, or run with --target demo.",
             )
     gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=os.environ)
+    gate_config = _with_fleets(config, gate_config)
     check_windows(gate_config.checks, gate_config.rules, _observe(config), source)
     warnings = [] if is_xdist_worker(config) else _dead_rules(config, gate_config, source)
     masker = _masker(gate_config, data)
@@ -193,6 +198,23 @@ def _dead_rules(config: pytest.Config, gate_config: GateConfig, source: str) -> 
         "only a team check can fire it; check its spelling"
         for index, rule in dead
     ]
+
+
+def _with_fleets(config: pytest.Config, gate_config: GateConfig) -> GateConfig:
+    """``ansible://GROUP`` hosts expanded into the inventory's hosts (``inventory``)."""
+    target = gate_config.target
+    hosts = controller_hosts(config)
+    if hosts is None:
+        inventory = target.ansible_inventory
+        hosts = expand_hosts(
+            target.hosts,
+            None if inventory is None else gate_config.base_dir / inventory.expanduser(),
+            source=gate_config.source,
+            key=f"targets.{target.name}.hosts",
+        )
+    if hosts == target.hosts:
+        return gate_config
+    return dataclasses.replace(gate_config, target=target.model_copy(update={"hosts": hosts}))
 
 
 def _masker(gate_config: GateConfig, data: dict[str, Any]) -> Masker:
@@ -593,6 +615,7 @@ class XdistPlugin:
     def pytest_configure_node(self, node: Any) -> None:
         """Each of the workers xdist starts first gets a share of the declared checks; a
         worker that replaces a crashed one gets none."""
+        node.workerinput[HOSTS_KEY] = list(self.gate.target.hosts)
         workers = int(node.workerinput["workercount"])
         if self.shares and self._shares_given < workers:
             node.workerinput[SHARE_KEY] = self._shares_given

@@ -95,20 +95,31 @@ def connect(settings: PgSettings) -> psycopg.Connection[Any]:
     except psycopg.Error as exc:
         raise ProbeProtocolError(f"invalid DSN: {pg_reason(exc, masker)}") from None
     try:
-        conn = psycopg.connect(info, autocommit=True)
+        # No statements prepared on the server: a shared session is reset with DISCARD ALL
+        # between checks, which drops them behind psycopg's back (and PgBouncer's
+        # transaction pooling does not keep them either).
+        conn = psycopg.connect(info, autocommit=True, prepare_threshold=None)
     except psycopg.Error as exc:
         raise map_error(exc, masker, where, settings.statement_timeout) from None
     try:
-        # One round trip, simple protocol; a SET works through PgBouncer where startup
-        # "options" do not.
-        statements = [f"SET statement_timeout = {max(1, int(settings.statement_timeout * 1000))}"]
-        if settings.read_only:
-            statements.append("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        conn.execute("; ".join(statements))
+        prepare(conn, settings)
     except psycopg.Error as exc:
         conn.close()
         raise map_error(exc, masker, where, settings.statement_timeout) from None
     return conn
+
+
+def prepare(conn: psycopg.Connection[Any], settings: PgSettings, *, reset: bool = False) -> None:
+    """The gate's session settings, in one round trip (simple protocol; a SET works
+    through PgBouncer where startup "options" do not). ``reset`` first drops whatever an
+    earlier check left in the session (settings, temporary tables, prepared statements):
+    one more round trip."""
+    if reset:
+        conn.execute("DISCARD ALL")  # alone: it cannot run in a multi-statement string
+    statements = [f"SET statement_timeout = {max(1, int(settings.statement_timeout * 1000))}"]
+    if settings.read_only:
+        statements.append("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    conn.execute("; ".join(statements))
 
 
 def guard(query: Any, conn: Any = None) -> None:

@@ -62,6 +62,7 @@ from pytest_deploygate.probes.pgconn import (
     map_error,
     pg_reason,
 )
+from pytest_deploygate.probes.pgpool import pg_session
 
 Conn = psycopg.Connection[Any]
 
@@ -83,7 +84,8 @@ def settings_for(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> PgSe
 
 @dataclass(frozen=True)
 class PgSession:
-    """What a reader gets: the open connection and how it was opened."""
+    """What a reader gets: the open connection and how it was opened (``connect_time``
+    is 0 in a shared session, which the reader did not open)."""
 
     conn: Conn
     ctx: ProbeContext
@@ -95,23 +97,30 @@ S = TypeVar("S", bound=PostgresCheck)
 O = TypeVar("O")  # noqa: E741 - the observation type
 
 
-def connected(read: Callable[[S, PgSession], O]) -> Callable[[S, Target, ProbeContext], O]:
-    """The probe of one sub-kind: open a read-only session, read, close."""
+def connected(
+    read: Callable[[S, PgSession], O], *, own: bool = False
+) -> Callable[[S, Target, ProbeContext], O]:
+    """The probe of one sub-kind: read in the database's session, which the checks of
+    a gate share (probes/pgpool.py); with ``own``, in a session opened for this read
+    and closed after it (``connect_time`` is then how long opening it took)."""
 
     def probe(spec: S, target: Target, ctx: ProbeContext) -> O:
         settings = settings_for(spec, target, ctx)
         masker = settings.masker()
-        start = time.perf_counter()
-        conn = connect(settings)
-        connect_time = time.perf_counter() - start
         try:
-            return read(spec, PgSession(conn, ctx, settings, connect_time))
+            if not own:
+                with pg_session(ctx, settings) as conn:
+                    return read(spec, PgSession(conn, ctx, settings, 0.0))
+            start = time.perf_counter()
+            conn = connect(settings)
+            try:
+                return read(spec, PgSession(conn, ctx, settings, time.perf_counter() - start))
+            finally:
+                conn.close()
         except ProbeError:
             raise
         except psycopg.Error as exc:
             raise map_error(exc, masker, settings.where(), settings.statement_timeout) from None
-        finally:
-            conn.close()
 
     return probe
 
@@ -167,7 +176,7 @@ def read_query(spec: PgQuery, s: PgSession) -> QueryObservation:
 class PostgresProbes:
     """The probe of each postgres sub-kind, for ``pytest_deploygate.registry``."""
 
-    reachable = connected(read_reachable)
+    reachable = connected(read_reachable, own=True)  # it measures opening a session
     version = connected(read_version)
     connections = connected(read_connections)
     migrations = connected(read_migrations)
