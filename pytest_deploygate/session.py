@@ -95,6 +95,8 @@ class GateSession:
         self.started_at = now_iso()
         self.result: GateResult | None = None
         self.header_lines: list[str] = []
+        # Said under the verdict banner: rule rows that only a team check could fire.
+        self.warnings: list[str] = []
         self._pending: dict[str, _Pending] = {}
         self._expected: dict[str, dict[str, Any]] = {}
         self._decisions: dict[str, CheckDecision] = {}

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg import errors as pg_errors
+from psycopg import sql
 
 from pytest_deploygate.errors import (
     ProbeAuthError,
@@ -25,9 +26,11 @@ from pytest_deploygate.errors import (
     ProbeProtocolError,
     ProbeTimeout,
     ProbeTLSError,
+    ReadOnlyViolation,
     one_line,
 )
 from pytest_deploygate.masking import Masker, passwords_in
+from pytest_deploygate.sqlguard import refused
 from pytest_deploygate.units import format_value
 
 APPLICATION_NAME = "pytest-deploygate"
@@ -117,6 +120,79 @@ def prepare(conn: psycopg.Connection[Any], settings: PgSettings, *, reset: bool 
     if settings.read_only:
         statements.append("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     conn.execute("; ".join(statements))
+
+
+def guard(query: Any, conn: Any = None) -> None:
+    """Refuse, before it is sent, SQL that would end or change the read-only transaction
+    (COMMIT, BEGIN READ WRITE, SET default_transaction_read_only = off ...)."""
+    if isinstance(query, sql.Composable):
+        text = query.as_string(conn)
+    elif isinstance(query, (bytes, bytearray, memoryview)):
+        text = bytes(query).decode(errors="replace")
+    else:
+        text = str(query)
+    why = refused(text)
+    if why:
+        raise ReadOnlyViolation(
+            f"refused before sending: {why}; the gate does not change what it checks"
+        )
+
+
+class ReadOnlyCursor:
+    """A psycopg cursor whose statements pass :func:`guard` first."""
+
+    def __init__(self, cursor: Any, conn: Any) -> None:
+        self._cursor = cursor
+        self._conn = conn
+
+    def execute(self, query: Any, *args: Any, **kwargs: Any) -> ReadOnlyCursor:
+        guard(query, self._conn)
+        self._cursor.execute(query, *args, **kwargs)
+        return self
+
+    def executemany(self, query: Any, *args: Any, **kwargs: Any) -> None:
+        guard(query, self._conn)
+        self._cursor.executemany(query, *args, **kwargs)
+
+    def copy(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        guard(statement, self._conn)
+        return self._cursor.copy(statement, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __iter__(self) -> Any:
+        return iter(self._cursor)
+
+    def __enter__(self) -> ReadOnlyCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+
+class ReadOnlyConnection:
+    """The ``db`` fixture's connection: psycopg's, in a read-only session, with every
+    statement passing :func:`guard` before it is sent, so a team check cannot lift the
+    read-only mode or commit a write."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def execute(self, query: Any, *args: Any, **kwargs: Any) -> ReadOnlyCursor:
+        return self.cursor().execute(query, *args, **kwargs)
+
+    def cursor(self, *args: Any, **kwargs: Any) -> ReadOnlyCursor:
+        return ReadOnlyCursor(self._conn.cursor(*args, **kwargs), self._conn)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def __enter__(self) -> ReadOnlyConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.close()
 
 
 def pg_reason(exc: BaseException, masker: Masker) -> str:

@@ -58,6 +58,7 @@ from pytest_deploygate.probes.pgconn import (
     APPLICATION_NAME,
     PgSettings,
     connect,
+    guard,
     map_error,
     pg_reason,
 )
@@ -585,6 +586,8 @@ def _try_statements(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> tup
     """Run each statement in a savepoint of one transaction, then roll it all back."""
     masker = settings.masker()
     failed: list[str] = []
+    for statement in spec.statements:
+        guard(statement)  # COMMIT among them would make the others stick
     try:
         with conn.transaction(force_rollback=True):
             # The session is read-only by default; only this transaction may write,
@@ -607,10 +610,14 @@ def _try_statements(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> tup
 
 
 def run_query(conn: Conn, text: str) -> QueryObservation:
-    start = time.perf_counter()
-    cur = conn.execute(text.encode())
-    rows = cur.fetchall() if cur.description else []
-    latency = time.perf_counter() - start
+    """The query, in a read-only transaction that is always rolled back."""
+    guard(text)
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET TRANSACTION READ ONLY")
+        start = time.perf_counter()
+        cur = conn.execute(text.encode())
+        rows = cur.fetchall() if cur.description else []
+        latency = time.perf_counter() - start
     columns = tuple(d.name for d in cur.description or ())
     value = rows[0][0] if rows and rows[0] else None
     return QueryObservation(value, numeric_value(value), latency, len(rows), columns)
