@@ -3,6 +3,11 @@
     python bench/hosts.py                       # 10 checks x 50 local:// hosts
     python bench/hosts.py --backend paramiko    # 50 aliases of one test sshd on loopback
     python bench/hosts.py --backend ssh --hosts 20 --concurrency 16
+    python bench/hosts.py --backend ansible     # ansible://fleet: 50 inventory hosts, 5 sshd
+
+With ``--backend ansible`` the hosts are an inventory group (``ansible://fleet``) spread over
+``--servers`` real sshd servers on loopback, each on its own port, expanded as the gate
+does (ansible-inventory); the expansion time is printed too.
 
 Both runs execute the same check instances through ``runner.Runner`` (the code the gate
 uses), starting from no open connection, so each pays its connects. Printed: wall time of
@@ -12,9 +17,11 @@ each, and the ratio serial / concurrent. Run from the repository root.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from pytest_deploygate.registry import BY_NAME
@@ -23,9 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.host import HostCheck
+from pytest_deploygate.inventory import expand_hosts
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.runner import CheckInstance, Runner
+from tests.plugin.test_fleet import inventory_line
 from tests.support.sshd import ssh_server
 
 
@@ -78,13 +87,45 @@ def bench(hosts: list[str], target_keys: dict[str, object], args: argparse.Names
         print(f"  speed-up     {serial / concurrent:7.2f}x  (serial / concurrent)")
 
 
+def bench_ansible(args: argparse.Namespace) -> int:
+    """``ansible://fleet`` over ``--servers`` sshd servers, as the gate expands it."""
+    # The gate and testinfra's ansible backend find ansible-inventory on PATH.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="dg-fleet-") as tmp:
+        servers = [stack.enter_context(ssh_server()) for _ in range(args.servers)]
+        ready = [s for s in servers if not isinstance(s, str)]
+        if len(ready) < len(servers):
+            print(f"cannot bench over ssh: {next(s for s in servers if isinstance(s, str))}")
+            return 1
+        inventory = Path(tmp) / "inventory.ini"
+        inventory.write_text(
+            "[fleet]\n"
+            + "".join(
+                inventory_line(f"host-{i:02d}", ready[i % len(ready)].port, ready[i % len(ready)])
+                for i in range(args.hosts)
+            )
+        )
+        start = time.perf_counter()
+        hosts = expand_hosts(["ansible://fleet"], inventory, source="bench", key="hosts")
+        print(
+            f"ansible://fleet expanded to {len(hosts)} hosts in {time.perf_counter() - start:.2f}s"
+        )
+        bench(list(hosts), {"ansible_inventory": inventory}, args)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("local", "ssh", "paramiko"), default="local")
+    parser.add_argument(
+        "--backend", choices=("local", "ssh", "paramiko", "ansible"), default="local"
+    )
+    parser.add_argument("--servers", type=int, default=5, help="sshd servers (ansible)")
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--checks", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
+    if args.backend == "ansible":
+        return bench_ansible(args)
     if args.backend == "local":
         # local:// ignores the name: 50 distinct host strings, 50 testinfra hosts.
         bench([f"local://bench-{i:02d}" for i in range(args.hosts)], {}, args)

@@ -39,11 +39,13 @@ def settings_for_target(target: Target) -> PgSettings:
 
 @pytest.fixture
 def db(target: Target) -> Iterator[Any]:
-    """A read-only psycopg 3 connection (autocommit) to the target's database_url."""
-    from pytest_deploygate.probes.pgconn import connect
+    """A read-only psycopg 3 connection (autocommit) to the target's database_url. SQL
+    that would end the transaction or lift the read-only mode (COMMIT, BEGIN READ WRITE,
+    SET default_transaction_read_only = off ...) is refused before it is sent."""
+    from pytest_deploygate.probes.pgconn import ReadOnlyConnection, connect
 
     conn = connect(settings_for_target(target))
     try:
-        yield conn
+        yield ReadOnlyConnection(conn)
     finally:
         conn.close()

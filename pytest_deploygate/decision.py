@@ -6,6 +6,7 @@ become decisions and decisions become the verdict and the exit code.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -234,6 +235,7 @@ def decide_check(
     (relative rows compared with ``baseline``)."""
     if record.outcome == "skipped":
         return CheckDecision(record, None)
+    record = _unbounded_fails(record)
     base = {"passed": "ok", "failed": record.on_fail, "error": record.on_error}[record.outcome]
     if base not in RANK:  # a decision we do not know is not a GO
         base = "rollback"
@@ -358,6 +360,21 @@ def certain_rollback(decided: CheckDecision) -> str | None:
         if rule.persistence is not None or on_worst:
             return f.text
     return None
+
+
+def _unbounded_fails(record: CheckRecord) -> CheckRecord:
+    """A passed check that holds a value which is not a finite number (NaN, ±Inf) to a
+    threshold did not pass: such a value is never within bounds, whatever its judge said."""
+    if record.outcome != "passed":
+        return record
+    for m in record.measurements:
+        if m.threshold is not None and not math.isfinite(m.value):
+            reason = (
+                f"{m.name} is {format_value(m.value, m.unit)}, not a finite number: never "
+                f"within {m.bound or 'max'} {format_value(m.threshold, m.unit)}"
+            )
+            return dataclasses.replace(record, outcome="failed", reason=reason)
+    return record
 
 
 def verdict_of(decisions: Iterable[str | None], *, interrupted: bool = False) -> str:

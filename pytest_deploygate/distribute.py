@@ -28,6 +28,9 @@ import pytest
 # Keys this plugin adds to each worker's ``workerinput``.
 SHARE_KEY = "deploygate_share"
 SHARES_KEY = "deploygate_shares"
+# The target's hosts as the controller expanded them (``inventory``): a worker that read
+# a dynamic inventory itself could see other hosts, and collect other items.
+HOSTS_KEY = "deploygate_hosts"
 
 
 def partition(
@@ -67,3 +70,10 @@ def uses_shares(config: pytest.Config) -> bool:
     """Our scheduling replaces xdist's default ``--dist load`` only; any other mode the
     user asked for is kept, and workers then probe one item ahead."""
     return bool(config.getvalue("dist") == "load")
+
+
+def controller_hosts(config: pytest.Config) -> tuple[str, ...] | None:
+    """The target's hosts the xdist controller expanded, in a worker; else None."""
+    workerinput: dict[str, Any] = getattr(config, "workerinput", {})
+    hosts = workerinput.get(HOSTS_KEY)
+    return tuple(str(h) for h in hosts) if isinstance(hosts, (list, tuple)) else None

@@ -8,7 +8,8 @@
         │   └── ProbeDNSError      the name does not resolve
         ├── ProbeTLSError     handshake or certificate verification failed
         ├── ProbeAuthError    bad credentials, permission denied
-        └── ProbeProtocolError     the peer answered, but not in the expected protocol/format
+        ├── ProbeProtocolError     the peer answered, but not in the expected protocol/format
+        └── ReadOnlyViolation      SQL that would end the gate's read-only transaction: not sent
 
 Probes raise only ``ProbeError`` subclasses (``raise ... from exc``); ``probes.base.classify``
 maps the lower-level exceptions of requests, sockets, ssl and friends onto this tree, so a
@@ -66,6 +67,13 @@ class ProbeAuthError(ProbeError):
 
 class ProbeProtocolError(ProbeError):
     kind = "protocol"
+
+
+class ReadOnlyViolation(ProbeError):
+    """SQL that would end or change the gate's read-only, rolled-back transaction; it was
+    refused before it was sent (sqlguard.py)."""
+
+    kind = "read-only"
 
 
 def one_line(value: BaseException | str, *, whole: bool = False) -> str:

@@ -5,6 +5,7 @@ Activated by ``plugin.pytest_configure`` only when ``--target`` is given.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -33,14 +34,17 @@ from pytest_deploygate.config import (
 )
 from pytest_deploygate.decision import EXIT_INTERNAL, GO, GateResult
 from pytest_deploygate.distribute import (
+    HOSTS_KEY,
     SHARE_KEY,
     SHARES_KEY,
+    controller_hosts,
     partition,
     share_concurrency,
     uses_shares,
     worker_share,
 )
 from pytest_deploygate.errors import ConfigError, one_line
+from pytest_deploygate.inventory import expand_hosts
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
 from pytest_deploygate.names import DEFAULT_CONCURRENCY, SUITE_NODE_PREFIX
 from pytest_deploygate.plugin import is_xdist_worker, setting
@@ -50,6 +54,7 @@ from pytest_deploygate.report_files import remove_partial, report_paths
 from pytest_deploygate.reporters.progress import progress_line, rule_watch
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
+from pytest_deploygate.rule_coverage import describe, known_names, unmatched
 from pytest_deploygate.runner import CheckInstance, is_exclusive
 from pytest_deploygate.session import GateSession, check_meta, declared_check, marker_problem
 from pytest_deploygate.signals import stop_on_sigterm, terminate
@@ -150,7 +155,9 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
                 fix="remove it, or run with --target demo.",
             )
     gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=os.environ)
+    gate_config = _with_fleets(config, gate_config)
     check_windows(gate_config.checks, gate_config.rules, _observe(config), source)
+    warnings = [] if is_xdist_worker(config) else _dead_rules(config, gate_config, source)
     masker = _masker(gate_config, data)
     gate = GateSession(
         gate_config,
@@ -166,7 +173,48 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
         ),
     )
     gate.header_lines = [masker(line) for line in lines]
+    gate.warnings = [masker(line) for line in warnings]
     return gate
+
+
+def _dead_rules(config: pytest.Config, gate_config: GateConfig, source: str) -> list[str]:
+    """A rule row no declared check can fire is a typo that would pass forever: a config
+    error; a warning (in the banner) when team checks could still produce its measurement."""
+    dead = unmatched(gate_config)
+    if not dead:
+        return []
+    if not gate_config.paths and config.args_source != pytest.Config.ArgsSource.ARGS:
+        index, rule = dead[0]
+        raise ConfigError(
+            f"{describe(index, rule)} matches no measurement a declared check produces "
+            f"(they produce: {known_names(gate_config)}), so it could never fire.",
+            source=source,
+            key=f"decision.rules[{index}]",
+            fix="correct the measurement or check name (globs allowed); a team check's "
+            "measurements count when the config lists its paths.",
+        )
+    return [
+        f"warning: {describe(index, rule)} matches no measurement of a declared check: "
+        "only a team check can fire it; check its spelling"
+        for index, rule in dead
+    ]
+
+
+def _with_fleets(config: pytest.Config, gate_config: GateConfig) -> GateConfig:
+    """``ansible://GROUP`` hosts expanded into the inventory's hosts (``inventory``)."""
+    target = gate_config.target
+    hosts = controller_hosts(config)
+    if hosts is None:
+        inventory = target.ansible_inventory
+        hosts = expand_hosts(
+            target.hosts,
+            None if inventory is None else gate_config.base_dir / inventory.expanduser(),
+            source=gate_config.source,
+            key=f"targets.{target.name}.hosts",
+        )
+    if hosts == target.hosts:
+        return gate_config
+    return dataclasses.replace(gate_config, target=target.model_copy(update={"hosts": hosts}))
 
 
 def _masker(gate_config: GateConfig, data: dict[str, Any]) -> Masker:
@@ -514,6 +562,8 @@ class GatePlugin:
                 reporter.write_sep("=", line.text, **style)
             else:
                 reporter.write_line(self.gate.mask(line.text), **style)
+        for warning in self.gate.warnings:
+            reporter.write_line(f"deploygate: {warning}", yellow=True)
         if self._verdict_error:
             reporter.write_line(self._verdict_error, red=True, bold=True)
 
@@ -565,6 +615,7 @@ class XdistPlugin:
     def pytest_configure_node(self, node: Any) -> None:
         """Each of the workers xdist starts first gets a share of the declared checks; a
         worker that replaces a crashed one gets none."""
+        node.workerinput[HOSTS_KEY] = list(self.gate.target.hosts)
         workers = int(node.workerinput["workercount"])
         if self.shares and self._shares_given < workers:
             node.workerinput[SHARE_KEY] = self._shares_given

@@ -54,6 +54,7 @@ from pytest_deploygate.checks.postgres import (
     PgSchema,
     PgVersion,
     PostgresCheck,
+    QueryKeys,
     postgres_deadline,
 )
 from pytest_deploygate.checks.prometheus import (
@@ -159,7 +160,9 @@ class CheckType(Generic[S, O]):
     samples; it raises a ProbeError when the check could not run at all. ``None``: built
     from ``judge``, one judgement per sample (``windows.by_sample``). ``subkinds``: a type
     whose tables pick a model by their ``check`` key (postgres, sqlite, host) lists one
-    record per sub-kind, of the same shape; see :func:`family`.
+    record per sub-kind, of the same shape; see :func:`family`. ``measures`` names the
+    measurements a check of this type can produce (``db.*``: a family); a decision rule
+    that matches none of them is a config error (rule_coverage.py); ``*``: anything.
     """
 
     spec: type[S]
@@ -171,6 +174,7 @@ class CheckType(Generic[S, O]):
     exclusive: bool = False
     window_judge: Callable[[S, Target, Sequence[Taken[O]]], Judgement] | None = None
     subkinds: tuple[CheckType[Any, Any], ...] = ()
+    measures: Callable[[S], Sequence[str]] = lambda spec: ("*",)
 
     @property
     def name(self) -> str:
@@ -212,6 +216,18 @@ def tagged_union(models: Sequence[Any], key: str) -> Any:
     return Annotated[Union[tuple(models)], Field(discriminator=key)]  # noqa: UP007
 
 
+def named(*names: str) -> Callable[[Any], Sequence[str]]:
+    """A type whose checks produce these measurements (``x.*``: the ``x.`` family)."""
+    return lambda spec: names
+
+
+def database_measures(spec: Any) -> Sequence[str]:
+    """``db.*``, and a query's own ``measurement`` and its ``_latency``."""
+    if isinstance(spec, QueryKeys):
+        return ("db.*", spec.measurement, f"{spec.measurement}_latency")
+    return ("db.*",)
+
+
 def family(
     base: type[S],
     subkinds: Sequence[CheckType[Any, Any]],
@@ -219,6 +235,7 @@ def family(
     deadline: Callable[[S, Target, ProbeContext], float] = default_deadline,
     where: Callable[[S, Target, ProbeContext], str] = default_where,
     instances: Callable[[S, Target], Sequence[str]] | None = None,
+    measures: Callable[[S], Sequence[str]] = lambda spec: ("*",),
 ) -> CheckType[S, Any]:
     """A check type made of sub-kinds: its probe and judge are those of the spec's own
     sub-kind (looked up by model class, not by a chain of isinstance)."""
@@ -231,7 +248,14 @@ def family(
         return by_model[type(spec)].judge(spec, target, obs)
 
     return CheckType(
-        base, lambda: probe, judge, deadline, where, instances, subkinds=tuple(subkinds)
+        base,
+        lambda: probe,
+        judge,
+        deadline,
+        where,
+        instances,
+        subkinds=tuple(subkinds),
+        measures=measures,
     )
 
 
@@ -353,16 +377,35 @@ _SQLITE_CHECKS = (
 # Not annotated: each record's S and O are inferred from its own arguments, so mypy
 # rejects a probe whose observation is not what the judge takes.
 CHECK_TYPES = (
-    CheckType(HttpCheck, _http, judge_http, where=where_http),
-    CheckType(EnvCheck, _env, judge_env),
-    family(
-        HostCheck, _HOST_CHECKS, deadline=host_deadline, where=host_where, instances=host_instances
+    CheckType(
+        HttpCheck,
+        _http,
+        judge_http,
+        where=where_http,
+        measures=named("http.latency", "http.status", "http.body_length"),
     ),
-    family(PostgresCheck, _POSTGRES_CHECKS, deadline=postgres_deadline),
-    family(SqliteCheck, _SQLITE_CHECKS),
-    CheckType(BackupCheck, _backup, judge_backup, backup_deadline),
+    CheckType(EnvCheck, _env, judge_env, measures=named("env.missing")),
+    family(
+        HostCheck,
+        _HOST_CHECKS,
+        deadline=host_deadline,
+        where=host_where,
+        instances=host_instances,
+        measures=named("host.*"),
+    ),
+    family(PostgresCheck, _POSTGRES_CHECKS, deadline=postgres_deadline, measures=database_measures),
+    family(SqliteCheck, _SQLITE_CHECKS, measures=database_measures),
+    CheckType(BackupCheck, _backup, judge_backup, backup_deadline, measures=named("backup.*")),
     # Exclusive: its traffic would show up in every latency measured at the same time.
-    CheckType(LoadCheck, _load, judge_load, load_deadline, where_load, exclusive=True),
+    CheckType(
+        LoadCheck,
+        _load,
+        judge_load,
+        load_deadline,
+        where_load,
+        exclusive=True,
+        measures=named("load.*"),
+    ),
     # Over a window every check of this list samples on the run's observation period, in
     # threads of its own, while the others run; a load check waits for every window to end.
     CheckType(
@@ -371,11 +414,18 @@ CHECK_TYPES = (
         judge_prometheus,
         where=where_prometheus,
         window_judge=judge_prometheus_window,
+        measures=named("prometheus.*"),
     ),
-    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql),
-    CheckType(WebSocketCheck, _websocket, judge_websocket, where=where_websocket),
-    CheckType(TlsCheck, _tls, judge_tls, where=where_tls),
-    CheckType(TcpCheck, _tcp, judge_tcp, where=where_tcp),
+    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql, measures=named("promql.*")),
+    CheckType(
+        WebSocketCheck,
+        _websocket,
+        judge_websocket,
+        where=where_websocket,
+        measures=named("websocket.connect_latency", "websocket.reply_latency"),
+    ),
+    CheckType(TlsCheck, _tls, judge_tls, where=where_tls, measures=named("tls.days_left")),
+    CheckType(TcpCheck, _tcp, judge_tcp, where=where_tcp, measures=named("tcp.connect_latency")),
 )
 
 BY_NAME: dict[str, CheckType[Any, Any]] = {t.name: t for t in CHECK_TYPES}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES, suite_nodeid
 from pytest_deploygate.outcomes import CheckRecord, Measurement
-from pytest_deploygate.probes.base import ProbeContext, classify, is_network_error
+from pytest_deploygate.probes.base import ProbeContext, Resources, classify, is_network_error
 from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Runner
@@ -77,7 +78,11 @@ class GateSession:
         # The session's host connections (ssh masters, paramiko clients): shared by its
         # checks and the ``host`` fixture, closed with the session (``close``).
         self.hosts = HostPool()
-        self.ctx = ProbeContext(base_dir=config.base_dir, observe=observe, hosts=self.hosts)
+        # Pooled HTTP sessions and database connections, and the environment as it was now.
+        self.resources = Resources(os.environ)
+        self.ctx = ProbeContext(
+            base_dir=config.base_dir, observe=observe, hosts=self.hosts, resources=self.resources
+        )
         self.abort_on_rollback = abort_on_rollback
         # What each window's rules see so far (check key -> measurements), for progress.
         self.watching: dict[str, tuple[Measurement, ...]] = {}
@@ -90,6 +95,8 @@ class GateSession:
         self.started_at = now_iso()
         self.result: GateResult | None = None
         self.header_lines: list[str] = []
+        # Said under the verdict banner: rule rows that only a team check could fire.
+        self.warnings: list[str] = []
         self._pending: dict[str, _Pending] = {}
         self._expected: dict[str, dict[str, Any]] = {}
         self._decisions: dict[str, CheckDecision] = {}
@@ -98,6 +105,7 @@ class GateSession:
         """Stop probing and close every connection the session opened."""
         self.runner.close()
         self.hosts.close()
+        self.resources.close()
 
     def on_sample(self, check: CheckInstance, so_far: Judgement) -> None:
         """A windowed check took a sample (called from its window's thread): remember what

@@ -106,6 +106,9 @@ class HttpObservation:
     body: str
     latency: float
     truncated: bool = False
+    # Whether the request opened its connection (the latency then includes connecting,
+    # and TLS); False: it reused the gate's open connection to that host; None: unknown.
+    new_connection: bool | None = None
 
 
 def resolve_url(spec: RequestSpec, target: Target) -> str:

@@ -20,6 +20,7 @@ from pytest_deploygate.checks.base import (
     Ratio,
     Target,
 )
+from pytest_deploygate.sqlguard import refused
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
     from pytest_deploygate.probes.base import ProbeContext
@@ -144,6 +145,19 @@ class PgRowCounts(PostgresCheck):
     min_rows: dict[TableName, int] = Field(min_length=1)
 
 
+def read_only_sql(text: str, key: str, *, writes: bool = False) -> str:
+    """``text`` unchanged, or a ValueError when it would end or change the transaction
+    the gate runs it in (SPEC: the gate does not change what it checks)."""
+    why = refused(text)
+    if why:
+        where = "a transaction it always rolls back" if writes else "a read-only transaction"
+        raise ValueError(
+            f"{key}: {why}; the gate runs this SQL in {where} and does not send it: remove "
+            "the statement"
+        )
+    return text
+
+
 class PgPrivileges(PostgresCheck):
     """``grants``: catalog checks such as ``"INSERT ON orders"`` or ``"CREATE ON SCHEMA
     public"``; ``statements``: SQL actually run inside a transaction that is rolled back."""
@@ -152,6 +166,13 @@ class PgPrivileges(PostgresCheck):
     role: str | None = None
     grants: tuple[str, ...] = ()
     statements: tuple[str, ...] = ()
+
+    @field_validator("statements")
+    @classmethod
+    def _stays_in_the_transaction(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for index, statement in enumerate(value):
+            read_only_sql(statement, f"statements[{index}]", writes=True)
+        return value
 
     @field_validator("grants")
     @classmethod
@@ -214,6 +235,11 @@ class QueryKeys(DatabaseKeys):
 
 class PgQuery(PostgresCheck, QueryKeys):
     check: Literal["query"] = "query"
+
+    @field_validator("sql")
+    @classmethod
+    def _reads_only(cls, value: str) -> str:
+        return read_only_sql(value, "sql")
 
 
 @dataclass(frozen=True)

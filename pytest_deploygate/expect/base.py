@@ -67,7 +67,8 @@ def subset_mismatch(expected: Any, actual: Any, path: str = "$") -> str | None:
             if found:
                 return found
         return None
-    if expected != actual or (type(expected) is bool and type(actual) is not bool):
+    # JSON's true is not 1, nor 0 false, either way round (Python says they are equal).
+    if expected != actual or (type(expected) is bool) != (type(actual) is bool):
         return f"{path} is {_short(actual)}, expected {_short(expected)}"
     return None
 

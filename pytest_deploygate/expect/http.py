@@ -32,7 +32,7 @@ def judge_http(spec: HttpCheck, target: Target, obs: HttpObservation) -> Judgeme
     if spec.max_latency is not None and obs.latency > spec.max_latency:
         failures.append(
             f"latency {format_value(obs.latency, 's')} above max_latency "
-            f"{format_value(spec.max_latency, 's')}"
+            f"{format_value(spec.max_latency, 's')}{connection_note(obs.new_connection)}"
         )
     extra_failures, extra_measurements = body_failures(spec, target, obs)
     failures.extend(f for f in extra_failures if f not in failures)
@@ -42,6 +42,13 @@ def judge_http(spec: HttpCheck, target: Target, obs: HttpObservation) -> Judgeme
         *extra_measurements,
     )
     return Judgement(tuple(failures), measurements)
+
+
+def connection_note(new_connection: bool | None) -> str:
+    """Said with a latency that failed: whether it includes opening the connection."""
+    if new_connection is None:
+        return ""
+    return " (including connecting)" if new_connection else " (over an open connection)"
 
 
 def _json_failures(spec: HttpCheck, obs: HttpObservation) -> list[str]:

@@ -13,7 +13,7 @@ from pytest_deploygate.expect.base import snippet, subset_mismatch
 from pytest_deploygate.expect.http_bounds import bound_failures
 from pytest_deploygate.expect.jsonpath import MISSING, as_text, lookup
 from pytest_deploygate.outcomes import Measurement
-from pytest_deploygate.units import plural
+from pytest_deploygate.units import format_value, plural
 
 _NOT_PARSED = object()
 _SHA = re.compile(r"[0-9a-f]{7,64}")
@@ -36,6 +36,14 @@ def body_failures(
     if spec.body_matches is not None and not re.search(spec.body_matches, obs.body):
         failures.append(f"body does not match body_matches {spec.body_matches!r}: {_body(obs)}")
 
+    if obs.truncated and (_needs_json(spec) or spec.max_body_length is not None):
+        # Only the start of the body was read: its length and its JSON are unknown, and a
+        # bound that was not measured is never met.
+        failures.append(
+            f"the body is larger than the {format_value(len(obs.body.encode()), 'bytes')} "
+            "the gate reads: its length and JSON cannot be verified on a part"
+        )
+        return failures, measurements
     parsed: Any = _NOT_PARSED
     if _needs_json(spec):
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol
 
 from pytest_deploygate.checks.base import CheckSpec, Target
@@ -230,6 +231,11 @@ def judge_query(spec: QueryKeys, target: Target, obs: QueryObservation) -> Judge
             failures.append(
                 f"query returned {snippet(repr(obs.value), 80)}, not a number to compare "
                 "with min/max"
+            )
+        elif not math.isfinite(obs.numeric):
+            failures.append(
+                f"query returned {format_value(obs.numeric, '')}, not a finite number: never "
+                "within min/max"
             )
         else:
             shown = format_value(obs.numeric, spec.unit)

@@ -7,12 +7,13 @@ of one check and nothing else. It raises only :class:`~pytest_deploygate.errors.
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -40,6 +41,40 @@ STOP_POLL_S = 0.1
 STOPPED_REASON = "stopped: the gate is shutting down"
 
 
+class Resources:
+    """What the checks of one gate session share, closed with the session.
+
+    ``environ`` is the environment as it was when the gate started: probes read it, not
+    ``os.environ``, which pytest changes for every test (``PYTEST_CURRENT_TEST``) while
+    checks run in other threads, and which fails to read then (a ``KeyError`` from the
+    middle of iterating it, as ``requests`` and ``urllib`` do to find proxies).
+    ``shared`` holds one object per key (a pool of HTTP sessions, of database
+    connections), made on first use and closed by ``close``.
+    """
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ: Mapping[str, str] = dict(environ)
+        self._lock = threading.Lock()
+        self._shared: dict[str, Any] = {}
+        self._closers: list[Callable[[], None]] = []
+
+    def shared(self, key: str, make: Callable[[], T], close: Callable[[T], None]) -> T:
+        with self._lock:
+            if key not in self._shared:
+                made = make()
+                self._shared[key] = made
+                self._closers.append(lambda: close(made))
+            found: T = self._shared[key]
+            return found
+
+    def close(self) -> None:
+        with self._lock:
+            closers, self._closers = self._closers, []
+            self._shared.clear()
+        for closer in closers:
+            closer()
+
+
 @dataclass(frozen=True)
 class ProbeContext:
     """What a probe may need beyond its spec and target.
@@ -48,13 +83,20 @@ class ProbeContext:
     post-deploy observation window (``--observe``) or ``None``; ``instance`` names the
     fan-out instance (a host) when a check type runs once per instance. ``hosts`` holds
     the gate session's host connections (the session closes them at its end); without
-    one, a host probe connects for itself and closes what it opened.
+    one, a host probe connects for itself and closes what it opened. ``resources`` holds
+    what else the session's checks share (``Resources``); without it, a probe opens its
+    own connections and reads ``os.environ``.
     """
 
     base_dir: Path
     observe: float | None = None
     instance: str | None = None
     hosts: HostPool | None = field(default=None, compare=False, repr=False)
+    resources: Resources | None = field(default=None, compare=False, repr=False)
+
+    def environ(self) -> Mapping[str, str]:
+        """The environment probes read (``Resources.environ``)."""
+        return self.resources.environ if self.resources is not None else os.environ
 
     def path(self, value: Path | str) -> Path:
         path = Path(value).expanduser()

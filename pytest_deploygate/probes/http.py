@@ -13,6 +13,7 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.http import HttpCheck, HttpObservation, RequestSpec, resolve_url
 from pytest_deploygate.errors import ProbeError, ProbeTimeout
 from pytest_deploygate.probes.base import ProbeContext, classify
+from pytest_deploygate.probes.httpconn import http_sessions
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 USER_AGENT = "pytest-deploygate"
@@ -52,10 +53,12 @@ def probe_http(spec: HttpCheck, target: Target, ctx: ProbeContext) -> HttpObserv
     timeout = spec.effective_timeout(target)
     deadline = time.monotonic() + timeout
     kwargs = request_kwargs(spec, target, ctx, spec.connect_timeout)
-    with requests.Session() as session:
+    with http_sessions(ctx) as sessions:
+        kwargs.update(sessions.settings(url, kwargs["verify"]))
         start = time.perf_counter()
         try:
-            response = session.request(spec.method, url, **kwargs)
+            response = sessions.session(url).request(spec.method, url, **kwargs)
+            new_connection = sessions.new_connection(response)
             body, truncated = _read_body(response, deadline)
         except ProbeError:
             raise
@@ -70,6 +73,7 @@ def probe_http(spec: HttpCheck, target: Target, ctx: ProbeContext) -> HttpObserv
         body=body,
         latency=latency,
         truncated=truncated,
+        new_connection=new_connection,
     )
 
 

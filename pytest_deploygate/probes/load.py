@@ -14,6 +14,7 @@ from pytest_deploygate.checks.load import LoadCheck, LoadObservation, rounds
 from pytest_deploygate.errors import ProbeError
 from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.probes.http import request_kwargs
+from pytest_deploygate.probes.httpconn import http_sessions
 
 CHUNK = 65536
 
@@ -71,6 +72,8 @@ def probe_load(spec: LoadCheck, target: Target, ctx: ProbeContext) -> LoadObserv
     url = resolve_url(spec, target)
     timeout = spec.effective_timeout(target)
     kwargs = request_kwargs(spec, target, ctx)
+    with http_sessions(ctx) as sessions:  # proxies and CA bundle as the gate started
+        kwargs.update(sessions.settings(url, kwargs["verify"]))
     where = f"{spec.method} {url.split('?', 1)[0]}"
     start = time.monotonic()
     run = _Run(spec, stop_sending_at=start + rounds(spec) * timeout)
@@ -78,6 +81,7 @@ def probe_load(spec: LoadCheck, target: Target, ctx: ProbeContext) -> LoadObserv
     def worker() -> None:
         # One connection pool per worker, as each of ab's C slots is one client.
         with requests.Session() as session:
+            session.trust_env = False  # settings are in kwargs; os.environ changes meanwhile
             while run.claim():
                 began = time.perf_counter()
                 try:

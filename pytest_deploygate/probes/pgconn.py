@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg import errors as pg_errors
+from psycopg import sql
 
 from pytest_deploygate.errors import (
     ProbeAuthError,
@@ -25,9 +26,11 @@ from pytest_deploygate.errors import (
     ProbeProtocolError,
     ProbeTimeout,
     ProbeTLSError,
+    ReadOnlyViolation,
     one_line,
 )
 from pytest_deploygate.masking import Masker, passwords_in
+from pytest_deploygate.sqlguard import refused
 from pytest_deploygate.units import format_value
 
 APPLICATION_NAME = "pytest-deploygate"
@@ -92,20 +95,104 @@ def connect(settings: PgSettings) -> psycopg.Connection[Any]:
     except psycopg.Error as exc:
         raise ProbeProtocolError(f"invalid DSN: {pg_reason(exc, masker)}") from None
     try:
-        conn = psycopg.connect(info, autocommit=True)
+        # No statements prepared on the server: a shared session is reset with DISCARD ALL
+        # between checks, which drops them behind psycopg's back (and PgBouncer's
+        # transaction pooling does not keep them either).
+        conn = psycopg.connect(info, autocommit=True, prepare_threshold=None)
     except psycopg.Error as exc:
         raise map_error(exc, masker, where, settings.statement_timeout) from None
     try:
-        # One round trip, simple protocol; a SET works through PgBouncer where startup
-        # "options" do not.
-        statements = [f"SET statement_timeout = {max(1, int(settings.statement_timeout * 1000))}"]
-        if settings.read_only:
-            statements.append("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        conn.execute("; ".join(statements))
+        prepare(conn, settings)
     except psycopg.Error as exc:
         conn.close()
         raise map_error(exc, masker, where, settings.statement_timeout) from None
     return conn
+
+
+def prepare(conn: psycopg.Connection[Any], settings: PgSettings, *, reset: bool = False) -> None:
+    """The gate's session settings, in one round trip (simple protocol; a SET works
+    through PgBouncer where startup "options" do not). ``reset`` first drops whatever an
+    earlier check left in the session (settings, temporary tables, prepared statements):
+    one more round trip."""
+    if reset:
+        conn.execute("DISCARD ALL")  # alone: it cannot run in a multi-statement string
+    statements = [f"SET statement_timeout = {max(1, int(settings.statement_timeout * 1000))}"]
+    if settings.read_only:
+        statements.append("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    conn.execute("; ".join(statements))
+
+
+def guard(query: Any, conn: Any = None) -> None:
+    """Refuse, before it is sent, SQL that would end or change the read-only transaction
+    (COMMIT, BEGIN READ WRITE, SET default_transaction_read_only = off ...)."""
+    if isinstance(query, sql.Composable):
+        text = query.as_string(conn)
+    elif isinstance(query, (bytes, bytearray, memoryview)):
+        text = bytes(query).decode(errors="replace")
+    else:
+        text = str(query)
+    why = refused(text)
+    if why:
+        raise ReadOnlyViolation(
+            f"refused before sending: {why}; the gate does not change what it checks"
+        )
+
+
+class ReadOnlyCursor:
+    """A psycopg cursor whose statements pass :func:`guard` first."""
+
+    def __init__(self, cursor: Any, conn: Any) -> None:
+        self._cursor = cursor
+        self._conn = conn
+
+    def execute(self, query: Any, *args: Any, **kwargs: Any) -> ReadOnlyCursor:
+        guard(query, self._conn)
+        self._cursor.execute(query, *args, **kwargs)
+        return self
+
+    def executemany(self, query: Any, *args: Any, **kwargs: Any) -> None:
+        guard(query, self._conn)
+        self._cursor.executemany(query, *args, **kwargs)
+
+    def copy(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        guard(statement, self._conn)
+        return self._cursor.copy(statement, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __iter__(self) -> Any:
+        return iter(self._cursor)
+
+    def __enter__(self) -> ReadOnlyCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+
+class ReadOnlyConnection:
+    """The ``db`` fixture's connection: psycopg's, in a read-only session, with every
+    statement passing :func:`guard` before it is sent, so a team check cannot lift the
+    read-only mode or commit a write."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def execute(self, query: Any, *args: Any, **kwargs: Any) -> ReadOnlyCursor:
+        return self.cursor().execute(query, *args, **kwargs)
+
+    def cursor(self, *args: Any, **kwargs: Any) -> ReadOnlyCursor:
+        return ReadOnlyCursor(self._conn.cursor(*args, **kwargs), self._conn)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def __enter__(self) -> ReadOnlyConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.close()
 
 
 def pg_reason(exc: BaseException, masker: Masker) -> str:

@@ -58,9 +58,11 @@ from pytest_deploygate.probes.pgconn import (
     APPLICATION_NAME,
     PgSettings,
     connect,
+    guard,
     map_error,
     pg_reason,
 )
+from pytest_deploygate.probes.pgpool import pg_session
 
 Conn = psycopg.Connection[Any]
 
@@ -82,7 +84,8 @@ def settings_for(spec: PostgresCheck, target: Target, ctx: ProbeContext) -> PgSe
 
 @dataclass(frozen=True)
 class PgSession:
-    """What a reader gets: the open connection and how it was opened."""
+    """What a reader gets: the open connection and how it was opened (``connect_time``
+    is 0 in a shared session, which the reader did not open)."""
 
     conn: Conn
     ctx: ProbeContext
@@ -94,23 +97,30 @@ S = TypeVar("S", bound=PostgresCheck)
 O = TypeVar("O")  # noqa: E741 - the observation type
 
 
-def connected(read: Callable[[S, PgSession], O]) -> Callable[[S, Target, ProbeContext], O]:
-    """The probe of one sub-kind: open a read-only session, read, close."""
+def connected(
+    read: Callable[[S, PgSession], O], *, own: bool = False
+) -> Callable[[S, Target, ProbeContext], O]:
+    """The probe of one sub-kind: read in the database's session, which the checks of
+    a gate share (probes/pgpool.py); with ``own``, in a session opened for this read
+    and closed after it (``connect_time`` is then how long opening it took)."""
 
     def probe(spec: S, target: Target, ctx: ProbeContext) -> O:
         settings = settings_for(spec, target, ctx)
         masker = settings.masker()
-        start = time.perf_counter()
-        conn = connect(settings)
-        connect_time = time.perf_counter() - start
         try:
-            return read(spec, PgSession(conn, ctx, settings, connect_time))
+            if not own:
+                with pg_session(ctx, settings) as conn:
+                    return read(spec, PgSession(conn, ctx, settings, 0.0))
+            start = time.perf_counter()
+            conn = connect(settings)
+            try:
+                return read(spec, PgSession(conn, ctx, settings, time.perf_counter() - start))
+            finally:
+                conn.close()
         except ProbeError:
             raise
         except psycopg.Error as exc:
             raise map_error(exc, masker, settings.where(), settings.statement_timeout) from None
-        finally:
-            conn.close()
 
     return probe
 
@@ -166,7 +176,7 @@ def read_query(spec: PgQuery, s: PgSession) -> QueryObservation:
 class PostgresProbes:
     """The probe of each postgres sub-kind, for ``pytest_deploygate.registry``."""
 
-    reachable = connected(read_reachable)
+    reachable = connected(read_reachable, own=True)  # it measures opening a session
     version = connected(read_version)
     connections = connected(read_connections)
     migrations = connected(read_migrations)
@@ -576,6 +586,8 @@ def _try_statements(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> tup
     """Run each statement in a savepoint of one transaction, then roll it all back."""
     masker = settings.masker()
     failed: list[str] = []
+    for statement in spec.statements:
+        guard(statement)  # COMMIT among them would make the others stick
     try:
         with conn.transaction(force_rollback=True):
             # The session is read-only by default; only this transaction may write,
@@ -598,10 +610,14 @@ def _try_statements(spec: PgPrivileges, conn: Conn, settings: PgSettings) -> tup
 
 
 def run_query(conn: Conn, text: str) -> QueryObservation:
-    start = time.perf_counter()
-    cur = conn.execute(text.encode())
-    rows = cur.fetchall() if cur.description else []
-    latency = time.perf_counter() - start
+    """The query, in a read-only transaction that is always rolled back."""
+    guard(text)
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET TRANSACTION READ ONLY")
+        start = time.perf_counter()
+        cur = conn.execute(text.encode())
+        rows = cur.fetchall() if cur.description else []
+        latency = time.perf_counter() - start
     columns = tuple(d.name for d in cur.description or ())
     value = rows[0][0] if rows and rows[0] else None
     return QueryObservation(value, numeric_value(value), latency, len(rows), columns)

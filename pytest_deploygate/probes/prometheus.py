@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import requests
-
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.prometheus import (
     PrometheusCheck,
@@ -18,6 +16,7 @@ from pytest_deploygate.exposition import parse
 from pytest_deploygate.masking import display_url
 from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.probes.http import USER_AGENT, tls_verify
+from pytest_deploygate.probes.httpconn import http_sessions
 
 
 def probe_prometheus(
@@ -33,12 +32,9 @@ def scrape(spec: PrometheusCheck, target: Target, ctx: ProbeContext, url: str) -
     timeout = spec.effective_timeout(target)
     shown = display_url(url)
     try:
-        response = requests.get(
-            url,
-            headers=headers,
-            timeout=timeout,
-            verify=tls_verify(spec.verify, spec.ca_bundle, target, ctx),
-        )
+        with http_sessions(ctx) as sessions:
+            settings = sessions.settings(url, tls_verify(spec.verify, spec.ca_bundle, target, ctx))
+            response = sessions.session(url).get(url, headers=headers, timeout=timeout, **settings)
     except Exception as exc:
         raise classify(exc, "GET " + shown, timeout) from exc
     if response.status_code != 200:

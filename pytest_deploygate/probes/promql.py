@@ -29,18 +29,21 @@ from pytest_deploygate.errors import ProbeAuthError, ProbeError, ProbeProtocolEr
 from pytest_deploygate.masking import display_url
 from pytest_deploygate.probes.base import ProbeContext, classify
 from pytest_deploygate.probes.http import USER_AGENT, tls_verify
+from pytest_deploygate.probes.httpconn import HttpSessions, http_sessions
 
 
 def probe_promql(spec: PromqlCheck, target: Target, ctx: ProbeContext) -> PromqlObservation:
     """The query's answer now; ``error`` when it has no series."""
     server = promql_server(spec, target)
-    client = Client(
-        server,
-        spec.effective_timeout(target),
-        headers=tuple({"User-Agent": USER_AGENT, **spec.headers}.items()),
-        verify=tls_verify(spec.verify, spec.ca_bundle, target, ctx),
-    )
-    series = client.instant(spec.query)
+    with http_sessions(ctx) as sessions:
+        client = Client(
+            server,
+            spec.effective_timeout(target),
+            headers=tuple({"User-Agent": USER_AGENT, **spec.headers}.items()),
+            verify=tls_verify(spec.verify, spec.ca_bundle, target, ctx),
+            sessions=sessions,
+        )
+        series = client.instant(spec.query)
     if not series:
         raise ProbeError(
             f"no data: the query returned no series (Prometheus {display_url(server)}): "
@@ -57,6 +60,9 @@ class Client:
     timeout: float
     headers: tuple[tuple[str, str], ...] = ()
     verify: Any = True
+    # The gate's pooled sessions, which never read os.environ in a check's thread (pytest
+    # changes it meanwhile); None outside a gate (the tests' own Prometheus fixture).
+    sessions: HttpSessions | None = None
 
     def instant(self, query: str, at: float | None = None) -> tuple[Series, ...]:
         """``query`` evaluated at one instant (now by default)."""
@@ -79,13 +85,22 @@ class Client:
         url = urljoin(self.base_url.rstrip("/") + "/", path.lstrip("/"))
         where = f"Prometheus {display_url(url)}"
         try:
-            response = requests.get(
-                url,
-                params=params,
-                headers=dict(self.headers),
-                timeout=self.timeout,
-                verify=self.verify,
-            )
+            if self.sessions is None:
+                response = requests.get(
+                    url,
+                    params=params,
+                    headers=dict(self.headers),
+                    timeout=self.timeout,
+                    verify=self.verify,
+                )
+            else:
+                response = self.sessions.session(url).get(
+                    url,
+                    params=params,
+                    headers=dict(self.headers),
+                    timeout=self.timeout,
+                    **self.sessions.settings(url, self.verify),
+                )
         except Exception as exc:
             raise classify(exc, where, self.timeout) from exc
         return parse_answer(response.status_code, response.text, where)

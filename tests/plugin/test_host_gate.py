@@ -15,10 +15,11 @@ __all__ = ["sshd"]  # the session fixture, used by name below
 
 
 def host_check(check_id: str, check: str, **keys: Any) -> str:
+    keys = {"timeout": "10s", **keys}
     extra = "".join(f"{k} = {toml_value(v)}\n" for k, v in keys.items())
     return (
         f'[[checks]]\nid = "{check_id}"\ntype = "host"\ncheck = "{check}"\n'
-        f'phases = ["predeploy"]\ntimeout = "10s"\n{extra}\n'
+        f'phases = ["predeploy"]\n{extra}\n'
     )
 
 

@@ -69,7 +69,7 @@ def test_our_own_errors_pass_through_unchanged() -> None:
 
 def test_every_probe_error_has_a_kind() -> None:
     kinds = {cls.kind for cls in errors.ProbeError.__subclasses__()} | {errors.ProbeDNSError.kind}
-    assert kinds == {"timeout", "connection", "dns", "tls", "auth", "protocol"}
+    assert kinds == {"timeout", "connection", "dns", "tls", "auth", "protocol", "read-only"}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,71 @@
+"""Rules that can never fire: a ``[[decision.rules]]`` row whose ``measurement`` or
+``check`` glob matches nothing a declared check can produce (a typo: ``htp.latncy``)
+would pass silently forever.
+
+Each check type declares the measurement names its checks produce (``CheckType.measures``
+in registry.py; ``db.*`` for a family). A row that matches none of them is a config error,
+unless team checks could produce it (the config lists ``paths``, or test paths were
+given): then the verdict banner warns and names the row.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from pytest_deploygate.config import GateConfig
+from pytest_deploygate.registry import BY_NAME
+from pytest_deploygate.rules import DecisionRule
+
+_WILD = "*?["
+
+
+def produced(config: GateConfig) -> list[tuple[str, str]]:
+    """(check id, measurement name or family such as ``db.*``) of every declared check;
+    over an observation window every check also measures ``<type>.up`` (windows.py)."""
+    return [
+        (spec.id, name)
+        for spec in config.checks
+        for name in (*BY_NAME[spec.type].measures(spec), f"{spec.type}.up")
+    ]
+
+
+def unmatched(config: GateConfig) -> list[tuple[int, DecisionRule]]:
+    """The rows (index from 0, rule) no declared check can fire."""
+    made = produced(config)
+    return [
+        (index, rule)
+        for index, rule in enumerate(config.rules)
+        if not any(_may_match(rule, check_id, name) for check_id, name in made)
+    ]
+
+
+def describe(index: int, rule: DecisionRule) -> str:
+    where = f" for check {rule.check!r}" if rule.check != "*" else ""
+    return f"rule {index + 1} (measurement {rule.measurement!r}{where})"
+
+
+def known_names(config: GateConfig) -> str:
+    names = sorted({name for _, name in produced(config)})
+    return ", ".join(names) if names else "none (no declared check)"
+
+
+def _may_match(rule: DecisionRule, check_id: str, name: str) -> bool:
+    # A row may name one instance of a check that fans out: disk@ssh://web-1.
+    base = rule.check.split("@", 1)[0] if "@" in rule.check else rule.check
+    if not fnmatchcase(check_id, base):
+        return False
+    if name.endswith("*"):
+        return _glob_meets_family(rule.measurement, name[:-1])
+    return fnmatchcase(name, rule.measurement)
+
+
+def _glob_meets_family(glob: str, prefix: str) -> bool:
+    """Whether ``glob`` can match some name starting with ``prefix``: their literal
+    beginnings agree as far as both go."""
+    literal = _literal_prefix(glob)
+    return literal.startswith(prefix) or prefix.startswith(literal)
+
+
+def _literal_prefix(glob: str) -> str:
+    cut = min((glob.index(c) for c in _WILD if c in glob), default=len(glob))
+    return glob[:cut]
