@@ -37,8 +37,9 @@ def render(draft: Draft, source: str, summary: str, for_supported: bool) -> str:
     lines.extend(_target(draft))
     for check in draft.checks:
         lines.extend(_check(check))
+    types = {check.type for check in draft.checks}
     for rule in draft.rules:
-        lines.extend(_rule(rule, for_supported))
+        lines.extend(_rule(rule, for_supported, types))
     lines.extend(_manual(draft.results))
     return "\n".join(lines).rstrip() + "\n"
 
@@ -74,17 +75,23 @@ def _check(check: Check) -> list[str]:
     return lines
 
 
-def _rule(rule: Rule, for_supported: bool) -> list[str]:
+def _rule(rule: Rule, for_supported: bool, types: set[str]) -> list[str]:
     lines = [_quote(item, evidence) for item, evidence in _unique(rule.sources)]
     lines.extend(f"# note: {note}" for note in rule.notes)
-    lines.append("[[decision.rules]]")
+    measured = str(rule.keys.get("measurement", "")).split(".", 1)[0]
+    # The gate refuses a rule no declared check can fire: without such a check the row
+    # waits, commented out, until the check (or a team check's paths) is added.
+    off = "" if measured in types or not measured.isidentifier() else "# "
+    if off:
+        lines.append(f"# note: no drafted {measured} check measures this: add one, then uncomment")
+    lines.append(f"{off}[[decision.rules]]")
     for key, value in rule.keys.items():
         if key == "for" and not for_supported:
             lines.append(
                 f"# for = {_value(value)}  (needs a pytest-deploygate with 'for' on rules)"
             )
             continue
-        lines.append(f"{_key(key)} = {_value(value)}")
+        lines.append(f"{off}{_key(key)} = {_value(value)}")
     lines.append("")
     return lines
 

@@ -68,4 +68,6 @@ def test_any_mix_of_lines_drafts_a_config_that_loads(lines: list[str]) -> None:
     environ = variable_values(result.text)
     config = load(data, source="draft", base_dir=Path("."), target="production", environ=environ)
     assert len(config.checks) == counts["checks"]
-    assert len(config.rules) == counts["rules"]
+    # A rule no drafted check can fire stays in the draft, commented out.
+    waiting = result.text.count("# [[decision.rules]]")
+    assert len(config.rules) == counts["rules"] - waiting

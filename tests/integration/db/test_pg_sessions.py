@@ -57,8 +57,14 @@ def test_checks_running_together_still_share(pg_cluster: PgCluster) -> None:
 
 def test_a_check_never_sees_what_the_one_before_left(pg_cluster: PgCluster) -> None:
     checks = [
-        query("leaves", "SELECT set_config('search_path', 'nowhere', false)"),
-        query("looks", "SELECT current_setting('search_path')", expect='"$user", public'),
+        # A session-level advisory lock outlives the check's rolled-back transaction.
+        query("leaves", "SELECT pg_advisory_lock(4242)::text"),
+        query(
+            "looks",
+            "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' "
+            "AND pid = pg_backend_pid()",
+            expect="0",
+        ),
         query("read-only", "SELECT current_setting('transaction_read_only')", expect="on"),
     ]
     judgements, opened = run(checks, pg_cluster.dsn(), concurrency=1)
