@@ -228,6 +228,19 @@ def database_measures(spec: Any) -> Sequence[str]:
     return ("db.*",)
 
 
+def prometheus_measures(spec: PrometheusCheck) -> Sequence[str]:
+    """One name per value, ratio and quantile: the names the config gives them."""
+    return (
+        *(f"prometheus.{v.label}" for v in spec.values),
+        *(f"prometheus.{r.name}" for r in spec.ratios),
+        *(f"prometheus.{q.name}" for q in spec.quantiles),
+    )
+
+
+def promql_measures(spec: PromqlCheck) -> Sequence[str]:
+    return (f"promql.{spec.name}",)
+
+
 def family(
     base: type[S],
     subkinds: Sequence[CheckType[Any, Any]],
@@ -395,7 +408,13 @@ CHECK_TYPES = (
     ),
     family(PostgresCheck, _POSTGRES_CHECKS, deadline=postgres_deadline, measures=database_measures),
     family(SqliteCheck, _SQLITE_CHECKS, measures=database_measures),
-    CheckType(BackupCheck, _backup, judge_backup, backup_deadline, measures=named("backup.*")),
+    CheckType(
+        BackupCheck,
+        _backup,
+        judge_backup,
+        backup_deadline,
+        measures=named("backup.age", "backup.size", "backup.tables", "backup.restored_tables"),
+    ),
     # Exclusive: its traffic would show up in every latency measured at the same time.
     CheckType(
         LoadCheck,
@@ -404,7 +423,14 @@ CHECK_TYPES = (
         load_deadline,
         where_load,
         exclusive=True,
-        measures=named("load.*"),
+        measures=named(
+            "load.success_ratio",
+            "load.latency_avg",
+            "load.latency_p50",
+            "load.latency_p95",
+            "load.latency_p99",
+            "load.rps",
+        ),
     ),
     # Over a window every check of this list samples on the run's observation period, in
     # threads of its own, while the others run; a load check waits for every window to end.
@@ -414,9 +440,9 @@ CHECK_TYPES = (
         judge_prometheus,
         where=where_prometheus,
         window_judge=judge_prometheus_window,
-        measures=named("prometheus.*"),
+        measures=prometheus_measures,
     ),
-    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql, measures=named("promql.*")),
+    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql, measures=promql_measures),
     CheckType(
         WebSocketCheck,
         _websocket,
