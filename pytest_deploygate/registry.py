@@ -163,6 +163,9 @@ class CheckType(Generic[S, O]):
     record per sub-kind, of the same shape; see :func:`family`. ``measures`` names the
     measurements a check of this type can produce (``db.*``: a family); a decision rule
     that matches none of them is a config error (rule_coverage.py); ``*``: anything.
+    ``expects`` names those a check that ran always produces when it has something to
+    read (a ratio with traffic): a rule on one that is missing could not be judged
+    (decision.py: ``investigate``), never a silent pass.
     """
 
     spec: type[S]
@@ -175,6 +178,7 @@ class CheckType(Generic[S, O]):
     window_judge: Callable[[S, Target, Sequence[Taken[O]]], Judgement] | None = None
     subkinds: tuple[CheckType[Any, Any], ...] = ()
     measures: Callable[[S], Sequence[str]] = lambda spec: ("*",)
+    expects: Callable[[S], Sequence[str]] = lambda spec: ()
 
     @property
     def name(self) -> str:
@@ -441,8 +445,11 @@ CHECK_TYPES = (
         where=where_prometheus,
         window_judge=judge_prometheus_window,
         measures=prometheus_measures,
+        expects=prometheus_measures,
     ),
-    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql, measures=promql_measures),
+    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql, measures=promql_measures,
+        expects=promql_measures,
+    ),
     CheckType(
         WebSocketCheck,
         _websocket,
