@@ -82,6 +82,9 @@ KEYS = [
     "port",
     "host",
     "variables",
+    "patterns",
+    "matching",
+    "min_matching",
 ]
 checks = st.fixed_dictionaries(
     {
