@@ -447,7 +447,12 @@ CHECK_TYPES = (
         measures=prometheus_measures,
         expects=prometheus_measures,
     ),
-    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql, measures=promql_measures,
+    CheckType(
+        PromqlCheck,
+        _promql,
+        judge_promql,
+        where=where_promql,
+        measures=promql_measures,
         expects=promql_measures,
     ),
     CheckType(

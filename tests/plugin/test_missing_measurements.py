@@ -77,7 +77,11 @@ def metrics_base() -> Iterator[str]:
 
 @pytest.mark.parametrize(
     ("measurement", "above"),
-    [("prometheus.error_rate", "5%"), ("prometheus.latency_p95", "2s"), ("prometheus.queue", "100")],
+    [
+        ("prometheus.error_rate", "5%"),
+        ("prometheus.latency_p95", "2s"),
+        ("prometheus.queue", "100"),
+    ],
 )
 def test_a_rule_on_a_measurement_the_check_did_not_produce_investigates(
     pytester: pytest.Pytester, metrics_base: str, measurement: str, above: str
