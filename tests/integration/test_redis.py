@@ -116,9 +116,8 @@ def listener(reply: bytes | None) -> Iterator[int]:
 
 
 def test_a_server_that_never_answers_is_a_timeout_of_the_checks_timeout() -> None:
-    with listener(None) as port:
-        with pytest.raises(ProbeTimeout) as info:
-            probe_redis(check(host="127.0.0.1", port=port, timeout="300ms"), Target(), CTX)
+    with listener(None) as port, pytest.raises(ProbeTimeout) as info:
+        probe_redis(check(host="127.0.0.1", port=port, timeout="300ms"), Target(), CTX)
     assert str(info.value) == f"no answer within 300ms (redis://127.0.0.1:{port}/0)"
 
 
