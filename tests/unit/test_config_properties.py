@@ -90,6 +90,9 @@ KEYS = [
     "max_used_memory",
     "role",
     "write_probe",
+    "patterns",
+    "matching",
+    "min_matching",
 ]
 checks = st.fixed_dictionaries(
     {
