@@ -8,9 +8,24 @@ made by:
     a bare thread pool in this process (as many threads as the gate's default concurrency)
 
 then start-up alone (the gate's --collect-only, and a bare ``pytest --collect-only`` in an
-empty directory), and a gate of 200 declared checks plus 40 team tests of 0.5 s each,
-serial and -n 4. Every row is the wall and CPU time of its own run; ratios of wall times
-below, each with the goal from issue 12. No row is asserted: figures on a loaded machine vary.
+empty directory), a bare pytest with one empty test, serial, -n 2 and -n 4 (what xdist
+itself costs: every worker is a Python process importing pytest and its plugins), the
+200-check config loaded and validated in a fresh process, and a gate of 200 declared
+checks plus 40 team tests of 0.5 s each, serial and -n 4. Every row is the wall and CPU
+time of its own run; ratios of wall times below, each with the goal from issue 12. No row
+is asserted: figures on a loaded machine vary, so compare ratios of one invocation.
+
+Every pytest run uses this interpreter and its installed plugins (printed first): run it
+with the environment users have (``pip install pytest-deploygate``, no test extras such
+as hypothesis, whose pytest plugin alone costs most of a bare start-up). Python's bytecode
+cache is on in the runs even if ``PYTHONDONTWRITEBYTECODE`` is set here, as in an install
+(pip compiles it): without it every run compiles the gate's modules from source.
+
+How to read it (2 shared cores): a gate of 200 checks at 100 ms is done in about 2 s
+serial, most of it start-up, so ``-n 4`` (five processes, each starting pytest and the
+gate) cannot be faster there; ``bare -n 4 / bare serial`` is that floor, and
+``gate -n 4 - bare -n 4`` against ``gate serial - bare serial`` shows what the gate adds
+with and without xdist. xdist pays when team tests block (the ``mixed`` rows).
 
     python bench/concurrency.py [--checks 200] [--delay 0.1] [--team 40]
 """
@@ -18,6 +33,7 @@ below, each with the goal from issue 12. No row is asserted: figures on a loaded
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -94,16 +110,50 @@ def team_tests(count: int) -> str:
     )
 
 
+# Bytecode caching as in an installed package (see the module's docstring).
+RUN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+# Loads and validates a config in a fresh process: prints import and validation seconds.
+VALIDATE = """
+import os, sys, time
+from pathlib import Path
+start = time.perf_counter()
+from pytest_deploygate.config import load, read_file
+imported = time.perf_counter()
+path = Path(sys.argv[1])
+load(read_file(path), source=path.name, base_dir=path.parent, target="bench", environ=os.environ)
+print(imported - start, time.perf_counter() - imported)
+"""
+
+
 def timed(args: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
     """Wall time and CPU time (user + system, every process of the run) of one pytest run."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
     cpu = _children_cpu()
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        command, cwd=cwd, env=RUN_ENV, capture_output=True, text=True, timeout=900
+    )
     elapsed = time.perf_counter() - start
     if result.returncode not in ok:
         sys.exit(f"pytest {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}")
     return elapsed, _children_cpu() - cpu
+
+
+def validation(config: Path) -> tuple[float, float]:
+    """Seconds to import the config loader, and to load and validate ``config``."""
+    command = [sys.executable, "-c", VALIDATE, str(config)]
+    done = subprocess.run(command, env=RUN_ENV, capture_output=True, text=True, check=True)
+    imported, validated = done.stdout.split()
+    return float(imported), float(validated)
+
+
+def environment() -> str:
+    """The interpreter and the pytest plugins every run of this bench loads."""
+    from importlib.metadata import entry_points
+
+    plugins = sorted({e.dist.name for e in entry_points(group="pytest11") if e.dist})
+    return f"{sys.executable} (Python {sys.version.split()[0]}); plugins: {', '.join(plugins)}"
 
 
 def _children_cpu() -> float:
@@ -155,28 +205,38 @@ def main() -> int:
     try:
         assert server.stdout is not None
         base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
-        rows = measure(base, args)
+        print(f"environment: {environment()}", flush=True)
+        rows, validated = measure(base, args)
     finally:
         if server.stdin is not None:
             server.stdin.close()
         server.wait(timeout=10)
     report(rows, args)
+    print(
+        f"  {args.checks}-check config in a fresh process: import {validated[0]:.2f} s, "
+        f"load and validate {validated[1]:.2f} s (goal: well under a second)"
+    )
     return 0
 
 
-def measure(base: str, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+def measure(
+    base: str, args: argparse.Namespace
+) -> tuple[dict[str, tuple[float, float]], tuple[float, float]]:
     with tempfile.TemporaryDirectory(prefix="deploygate-bench-") as tmp:
         work = Path(tmp)
-        hand, gate, mixed, empty = (work / n for n in ("hand", "gate", "mixed", "empty"))
-        for directory in (hand, gate, mixed, empty):
+        names = ("hand", "gate", "mixed", "empty", "idle")
+        hand, gate, mixed, empty, idle = (work / n for n in names)
+        for directory in (hand, gate, mixed, empty, idle):
             directory.mkdir()
         (hand / "test_endpoints.py").write_text(hand_written(base, args.checks))
         (gate / "deploygate.toml").write_text(declared(base, args.checks))
         (mixed / "deploygate.toml").write_text(declared(base, args.checks, 'paths = ["team"]'))
         (mixed / "team").mkdir()
         (mixed / "team" / "test_team.py").write_text(team_tests(args.team))
+        (idle / "test_idle.py").write_text("def test_idle():\n    pass\n")
         target = ["--target", "bench"]
-        return {
+        timed([*target, "--collect-only"], gate)  # warm-up: bytecode caches written
+        rows = {
             "hand serial": timed([], hand),
             "hand -n 4": timed(["-n", "4"], hand),
             "gate serial": timed(target, gate),
@@ -186,9 +246,13 @@ def measure(base: str, args: argparse.Namespace) -> dict[str, tuple[float, float
             "pool, one session": bare_pool(base, args.checks, session=True),
             "gate --collect-only": timed([*target, "--collect-only"], gate),
             "bare --collect-only": timed(["--collect-only"], empty, ok=(5,)),
+            "bare serial": timed([], idle),
+            "bare -n 2": timed(["-n", "2"], idle),
+            "bare -n 4": timed(["-n", "4"], idle),
             "mixed serial": timed(target, mixed),
             "mixed -n 4": timed([*target, "-n", "4"], mixed),
         }
+        return rows, validation(gate / "deploygate.toml")
 
 
 def report(measured: dict[str, tuple[float, float]], args: argparse.Namespace) -> None:
@@ -197,6 +261,7 @@ def report(measured: dict[str, tuple[float, float]], args: argparse.Namespace) -
         f"deploygate probes {DEFAULT_CONCURRENCY} at once (its default), so does the pool"
     )
     print(f"mixed: the same gate plus {args.team} team tests of {TEAM_TEST_S:g} s each")
+    print("bare: pytest alone, on a file with one empty test (xdist's own cost as reference)")
     print(f"  {'':<26}{'wall':>7}   {'CPU (all processes)':>19}")
     for label, (wall, cpu) in measured.items():
         print(f"  {label:<26}{wall:7.2f} s {cpu:7.2f} s")
@@ -210,6 +275,8 @@ def report(measured: dict[str, tuple[float, float]], args: argparse.Namespace) -
         ("hand -n 4 / gate -n 4", rows["hand -n 4"] / rows["gate -n 4"], ">= 1"),
         ("gate checking / pool", checking / rows["pool, new connections"], "<= 1"),
         ("mixed -n 4 / mixed serial", rows["mixed -n 4"] / rows["mixed serial"], "< 1"),
+        ("bare -n 4 / bare serial", rows["bare -n 4"] / rows["bare serial"], "reference"),
+        ("bare -n 2 / bare serial", rows["bare -n 2"] / rows["bare serial"], "reference"),
     ]
     print("ratios (goal)")
     for label, ratio, goal in goals:
@@ -219,9 +286,12 @@ def report(measured: dict[str, tuple[float, float]], args: argparse.Namespace) -
         "from bare pytest --collect-only (goal: within 0.5 s)"
     )
     print(f"  gate checking = gate serial - its --collect-only = {checking:.2f} s")
+    for n in ("serial", "-n 2", "-n 4"):
+        bare = rows[f"bare {n}"]
+        print(f"  gate {n} - bare {n}: {rows[f'gate {n}'] - bare:+.2f} s (what the gate adds)")
     print(
-        "  each xdist worker starts its own Python and imports the gate: on a machine short of "
-        "CPU, wall time follows the CPU column"
+        "  each xdist worker starts its own Python and imports pytest, its plugins and the gate:"
+        " on a machine short of CPU, wall time follows the CPU column (ref: bare pytest alone)"
     )
 
 
