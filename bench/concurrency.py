@@ -15,11 +15,8 @@ checks plus 40 team tests of 0.5 s each, serial and -n 4. Every row is the wall 
 time of its own run; ratios of wall times below, each with the goal from issue 12. No row
 is asserted: figures on a loaded machine vary, so compare ratios of one invocation.
 
-Every pytest run uses this interpreter and its installed plugins (printed first): run it
-with the environment users have (``pip install pytest-deploygate``, no test extras such
-as hypothesis, whose pytest plugin alone costs most of a bare start-up). Python's bytecode
-cache is on in the runs even if ``PYTHONDONTWRITEBYTECODE`` is set here, as in an install
-(pip compiles it): without it every run compiles the gate's modules from source.
+Every pytest run uses this interpreter and its installed plugins, printed first (runenv.py:
+start it from a plain install, without the test extras; bytecode cache on).
 
 How to read it (2 shared cores): a gate of 200 checks at 100 ms is done in about 2 s
 serial, most of it start-up, so ``-n 4`` (five processes, each starting pytest and the
@@ -27,13 +24,12 @@ gate) cannot be faster there; ``bare -n 4 / bare serial`` is that floor, and
 ``gate -n 4 - bare -n 4`` against ``gate serial - bare serial`` shows what the gate adds
 with and without xdist. xdist pays when team tests block (the ``mixed`` rows).
 
-    python bench/concurrency.py [--checks 200] [--delay 0.1] [--team 40]
+    python bench/concurrency.py [--checks 200] [--delay 0.1] [--team 40] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -44,8 +40,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from statistics import median
 
 import requests
+from runenv import RUN_ENV, describe
 
 from pytest_deploygate.names import DEFAULT_CONCURRENCY
 
@@ -110,9 +108,6 @@ def team_tests(count: int) -> str:
     )
 
 
-# Bytecode caching as in an installed package (see the module's docstring).
-RUN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
 # Loads and validates a config in a fresh process: prints import and validation seconds.
 VALIDATE = """
 import os, sys, time
@@ -146,14 +141,6 @@ def validation(config: Path) -> tuple[float, float]:
     done = subprocess.run(command, env=RUN_ENV, capture_output=True, text=True, check=True)
     imported, validated = done.stdout.split()
     return float(imported), float(validated)
-
-
-def environment() -> str:
-    """The interpreter and the pytest plugins every run of this bench loads."""
-    from importlib.metadata import entry_points
-
-    plugins = sorted({e.dist.name for e in entry_points(group="pytest11") if e.dist})
-    return f"{sys.executable} (Python {sys.version.split()[0]}); plugins: {', '.join(plugins)}"
 
 
 def _children_cpu() -> float:
@@ -191,6 +178,7 @@ def main() -> int:
     parser.add_argument("--checks", type=int, default=200)
     parser.add_argument("--delay", type=float, default=0.1)
     parser.add_argument("--team", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each row (median)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -205,7 +193,7 @@ def main() -> int:
     try:
         assert server.stdout is not None
         base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
-        print(f"environment: {environment()}", flush=True)
+        print(f"environment: {describe()}", flush=True)
         rows, validated = measure(base, args)
     finally:
         if server.stdin is not None:
@@ -219,9 +207,12 @@ def main() -> int:
     return 0
 
 
-def measure(
-    base: str, args: argparse.Namespace
-) -> tuple[dict[str, tuple[float, float]], tuple[float, float]]:
+Runs = dict[str, list[tuple[float, float]]]
+
+
+def measure(base: str, args: argparse.Namespace) -> tuple[Runs, tuple[float, float]]:
+    """Every row ``--repeat`` times, in rounds (a burst of load elsewhere on the machine
+    then spreads over the rows instead of spoiling one)."""
     with tempfile.TemporaryDirectory(prefix="deploygate-bench-") as tmp:
         work = Path(tmp)
         names = ("hand", "gate", "mixed", "empty", "idle")
@@ -236,36 +227,44 @@ def measure(
         (idle / "test_idle.py").write_text("def test_idle():\n    pass\n")
         target = ["--target", "bench"]
         timed([*target, "--collect-only"], gate)  # warm-up: bytecode caches written
-        rows = {
-            "hand serial": timed([], hand),
-            "hand -n 4": timed(["-n", "4"], hand),
-            "gate serial": timed(target, gate),
-            "gate -n 2": timed([*target, "-n", "2"], gate),
-            "gate -n 4": timed([*target, "-n", "4"], gate),
-            "pool, new connections": bare_pool(base, args.checks, session=False),
-            "pool, one session": bare_pool(base, args.checks, session=True),
-            "gate --collect-only": timed([*target, "--collect-only"], gate),
-            "bare --collect-only": timed(["--collect-only"], empty, ok=(5,)),
-            "bare serial": timed([], idle),
-            "bare -n 2": timed(["-n", "2"], idle),
-            "bare -n 4": timed(["-n", "4"], idle),
-            "mixed serial": timed(target, mixed),
-            "mixed -n 4": timed([*target, "-n", "4"], mixed),
+        rows: dict[str, Callable[[], tuple[float, float]]] = {
+            "hand serial": lambda: timed([], hand),
+            "hand -n 4": lambda: timed(["-n", "4"], hand),
+            "gate serial": lambda: timed(target, gate),
+            "gate -n 2": lambda: timed([*target, "-n", "2"], gate),
+            "gate -n 4": lambda: timed([*target, "-n", "4"], gate),
+            "pool, new connections": lambda: bare_pool(base, args.checks, session=False),
+            "pool, one session": lambda: bare_pool(base, args.checks, session=True),
+            "gate --collect-only": lambda: timed([*target, "--collect-only"], gate),
+            "bare --collect-only": lambda: timed(["--collect-only"], empty, ok=(5,)),
+            "bare serial": lambda: timed([], idle),
+            "bare -n 2": lambda: timed(["-n", "2"], idle),
+            "bare -n 4": lambda: timed(["-n", "4"], idle),
+            "mixed serial": lambda: timed(target, mixed),
+            "mixed -n 4": lambda: timed([*target, "-n", "4"], mixed),
         }
-        return rows, validation(gate / "deploygate.toml")
+        runs: Runs = {label: [] for label in rows}
+        for _ in range(args.repeat):
+            for label, run in rows.items():
+                runs[label].append(run())
+        return runs, validation(gate / "deploygate.toml")
 
 
-def report(measured: dict[str, tuple[float, float]], args: argparse.Namespace) -> None:
+def report(runs: Runs, args: argparse.Namespace) -> None:
     print(
         f"{args.checks} HTTP checks, server answers after {args.delay * 1000:.0f} ms; "
         f"deploygate probes {DEFAULT_CONCURRENCY} at once (its default), so does the pool"
     )
     print(f"mixed: the same gate plus {args.team} team tests of {TEAM_TEST_S:g} s each")
     print("bare: pytest alone, on a file with one empty test (xdist's own cost as reference)")
-    print(f"  {'':<26}{'wall':>7}   {'CPU (all processes)':>19}")
-    for label, (wall, cpu) in measured.items():
-        print(f"  {label:<26}{wall:7.2f} s {cpu:7.2f} s")
-    rows = {label: wall for label, (wall, _) in measured.items()}
+    print(f"medians of {args.repeat} runs each; wall [fastest-slowest]; CPU of every process")
+    print(f"  {'':<26}{'wall':>7}   {'spread':<15}{'CPU':>7}")
+    rows = {label: median(wall for wall, _ in measured) for label, measured in runs.items()}
+    cpu = {label: median(used for _, used in measured) for label, measured in runs.items()}
+    for label, measured in runs.items():
+        walls = [wall for wall, _ in measured]
+        spread = f"[{min(walls):.2f}-{max(walls):.2f}]"
+        print(f"  {label:<26}{rows[label]:7.2f} s {spread:<15}{cpu[label]:7.2f} s")
     start = rows["gate --collect-only"]
     checking = rows["gate serial"] - start
     goals = [
@@ -282,13 +281,18 @@ def report(measured: dict[str, tuple[float, float]], args: argparse.Namespace) -
     for label, ratio, goal in goals:
         print(f"  {label:<26}{ratio:7.2f}   ({goal})")
     print(
-        f"  start-up: gate --collect-only is {start - rows['bare --collect-only']:+.2f} s "
+        f"  start-up: gate --collect-only is {start - rows['bare --collect-only']:+.2f} s wall, "
+        f"{cpu['gate --collect-only'] - cpu['bare --collect-only']:+.2f} s CPU "
         "from bare pytest --collect-only (goal: within 0.5 s)"
     )
     print(f"  gate checking = gate serial - its --collect-only = {checking:.2f} s")
     for n in ("serial", "-n 2", "-n 4"):
         bare = rows[f"bare {n}"]
-        print(f"  gate {n} - bare {n}: {rows[f'gate {n}'] - bare:+.2f} s (what the gate adds)")
+        added = cpu[f"gate {n}"] - cpu[f"bare {n}"]
+        print(
+            f"  gate {n} - bare {n}: {rows[f'gate {n}'] - bare:+.2f} s wall, "
+            f"{added:+.2f} s CPU (what the gate adds)"
+        )
     print(
         "  each xdist worker starts its own Python and imports pytest, its plugins and the gate:"
         " on a machine short of CPU, wall time follows the CPU column (ref: bare pytest alone)"
