@@ -63,6 +63,7 @@ from pytest_deploygate.checks.prometheus import (
     where_prometheus,
 )
 from pytest_deploygate.checks.promql import PromqlCheck, PromqlObservation, where_promql
+from pytest_deploygate.checks.redis import RedisCheck, RedisObservation, where_redis
 from pytest_deploygate.checks.sqlite import (
     SqliteCheck,
     SqliteIntegrity,
@@ -112,6 +113,7 @@ from pytest_deploygate.expect.postgres import (
 )
 from pytest_deploygate.expect.prometheus import judge_prometheus, judge_prometheus_window
 from pytest_deploygate.expect.promql import judge_promql
+from pytest_deploygate.expect.redis import judge_redis
 from pytest_deploygate.expect.sqlite import judge_integrity
 from pytest_deploygate.expect.tcp import judge_tcp
 from pytest_deploygate.expect.tls import judge_tls
@@ -335,6 +337,12 @@ def _tcp() -> Callable[[TcpCheck, Target, ProbeContext], TcpObservation]:
     return probe_tcp
 
 
+def _redis() -> Callable[[RedisCheck, Target, ProbeContext], RedisObservation]:
+    from pytest_deploygate.probes.redis import probe_redis
+
+    return probe_redis
+
+
 # -- sub-kinds: records of the same shape, chosen by a table's ``check`` ----------------
 # Tuples not annotated, for the same reason as CHECK_TYPES below.
 
@@ -426,6 +434,7 @@ CHECK_TYPES = (
     ),
     CheckType(TlsCheck, _tls, judge_tls, where=where_tls, measures=named("tls.days_left")),
     CheckType(TcpCheck, _tcp, judge_tcp, where=where_tcp, measures=named("tcp.connect_latency")),
+    CheckType(RedisCheck, _redis, judge_redis, where=where_redis, measures=named("redis.*")),
 )
 
 BY_NAME: dict[str, CheckType[Any, Any]] = {t.name: t for t in CHECK_TYPES}

@@ -45,6 +45,9 @@ scalars = st.one_of(
             "${HOME:-x}",
             "http://h/x",
             "postgresql://u:p@ss@h/db",
+            "redis://:p@ss@h:6379/0",
+            "rediss://h:99999/x",
+            "redis://h/0?db=1",
             "$$",
             "${",
             "é",
@@ -82,6 +85,14 @@ KEYS = [
     "port",
     "host",
     "variables",
+    "db",
+    "password",
+    "max_used_memory",
+    "role",
+    "write_probe",
+    "patterns",
+    "matching",
+    "min_matching",
 ]
 checks = st.fixed_dictionaries(
     {
@@ -100,6 +111,7 @@ targets = st.fixed_dictionaries(
     optional={
         "base_url": st.one_of(st.just("http://127.0.0.1:9"), values),
         "database_url": values,
+        "redis_url": st.one_of(st.just("redis://127.0.0.1:9/0"), values),
         "timeout": values,
         "extends": st.one_of(st.just("staging"), values),
         "headers": values,
