@@ -40,6 +40,7 @@ class Measure(Protocol):
         threshold: float | None = None,
         bound: Bound | None = "max",
         samples: Sequence[tuple[float, float]] = (),
+        spread: tuple[float, float] | None = None,
     ) -> Measurement: ...
 
 
@@ -87,6 +88,7 @@ def measure(request: pytest.FixtureRequest) -> Measure:
         threshold: float | None = None,
         bound: Bound | None = "max",
         samples: Sequence[tuple[float, float]] = (),
+        spread: tuple[float, float] | None = None,
     ) -> Measurement:
         if threshold is not None and not math.isfinite(threshold):
             raise ValueError(f"measure({name!r}): threshold {threshold} is not a finite number")
@@ -97,6 +99,7 @@ def measure(request: pytest.FixtureRequest) -> Measure:
             threshold,
             bound if threshold is not None else None,
             tuple(sorted((float(t), float(v)) for t, v in samples)),
+            None if spread is None else (float(spread[0]), float(spread[1])),
         )
         found.append(measurement)
         if threshold is not None and not math.isfinite(measurement.value):
@@ -134,7 +137,7 @@ def deploygate_run(
             request.node.stash[FINDINGS_KEY] = dict(execution.judgement.findings)
         if execution.judgement is not None:
             for m in execution.judgement.measurements:
-                measure(m.name, m.value, m.unit, m.threshold, m.bound, m.samples)
+                measure(m.name, m.value, m.unit, m.threshold, m.bound, m.samples, m.spread)
         if execution.error is not None:
             # Its report shows the one-line reason, never a traceback (GateSession.annotate).
             # A copy without the probe's traceback and cause: pytest would otherwise format
