@@ -82,6 +82,13 @@ KEYS = [
     "port",
     "host",
     "variables",
+    "file",
+    "journal",
+    "pattern",
+    "ignore",
+    "since",
+    "max_matches",
+    "max_read",
 ]
 checks = st.fixed_dictionaries(
     {
