@@ -1,5 +1,5 @@
 """The examples on the config reference and the websocket, tls, tcp, http, promql and logs
-and examples/live-services.toml, are valid configs; every check key is documented."""
+doc pages, and examples/live-services.toml, are valid configs; every check key is documented."""
 
 from __future__ import annotations
 
