@@ -23,6 +23,8 @@ from pydantic import (
 from typing_extensions import Self
 
 from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Size, Target
+from pytest_deploygate.checks.env import EnvKeys, NameSeen
+from pytest_deploygate.checks.validators import check_regex
 from pytest_deploygate.masking import scrub_url
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
@@ -68,15 +70,6 @@ def _matches(host: str, patterns: tuple[str, ...]) -> bool:
     return any(host == p or display_host(host) == p or fnmatchcase(host, p) for p in patterns)
 
 
-def _regex(value: str | None, key: str) -> str | None:
-    if value is not None:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"{key} is not a valid regular expression: {exc}") from exc
-    return value
-
-
 # -- the sub-kinds ------------------------------------------------------------------------
 
 
@@ -109,7 +102,7 @@ class ProcessCheck(HostCheck):
     @field_validator("pattern")
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
-        return _regex(value, "pattern")
+        return check_regex(value, "pattern")
 
     @model_validator(mode="after")
     def _name_or_pattern(self) -> Self:
@@ -193,7 +186,7 @@ class CommandCheck(HostCheck):
     @field_validator("expect_output")
     @classmethod
     def _output_compiles(cls, value: str | None) -> str | None:
-        return _regex(value, "expect_output")
+        return check_regex(value, "expect_output")
 
     def expected_exits(self) -> tuple[int, ...]:
         code = self.expect_exit
@@ -224,27 +217,10 @@ class RuntimeCheck(HostCheck):
         return f"{self.runtime} {flag}"
 
 
-class HostEnvCheck(HostCheck):
+class HostEnvCheck(HostCheck, EnvKeys):
     """Environment variables set in the host's login environment. Values never leave it."""
 
     check: Literal["env"] = "env"
-    variables: tuple[str, ...] = Field(min_length=1)
-    patterns: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("variables")
-    @classmethod
-    def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-                raise ValueError(f"{name!r} is not an environment variable name")
-        return value
-
-    @model_validator(mode="after")
-    def _patterns_for_listed(self) -> Self:
-        unknown = sorted(set(self.patterns) - set(self.variables))
-        if unknown:
-            raise ValueError(f"patterns for variables not listed in 'variables': {unknown}")
-        return self
 
 
 class GitCheck(HostCheck):
@@ -350,6 +326,8 @@ class EnvStatus:
 @dataclass(frozen=True)
 class HostEnvObservation:
     variables: tuple[EnvStatus, ...]
+    # Every variable set on the host, read only when the check has ``matching``.
+    named: tuple[NameSeen, ...] = ()
 
 
 @dataclass(frozen=True)

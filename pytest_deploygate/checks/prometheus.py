@@ -7,7 +7,6 @@ counted as PromQL counts them), a histogram's quantile on its buckets' increase.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -23,7 +22,7 @@ from pytest_deploygate.checks.base import (
     Target,
     WindowKeys,
 )
-from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_url
+from pytest_deploygate.checks.validators import HTTP_SCHEMES, check_regexes, check_url
 from pytest_deploygate.errors import ProbeProtocolError
 from pytest_deploygate.exposition import Sample
 from pytest_deploygate.masking import display_url
@@ -31,16 +30,6 @@ from pytest_deploygate.units import format_duration
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
     from pytest_deploygate.probes.base import ProbeContext
-
-
-def label_patterns(value: dict[str, str]) -> dict[str, str]:
-    """Label matchers are full-match regexes: each must compile."""
-    for name, pattern in value.items():
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"label {name}: {pattern!r} is not a valid regex: {exc}") from exc
-    return value
 
 
 class SeriesSelector(Model):
@@ -52,7 +41,8 @@ class SeriesSelector(Model):
     @field_validator("labels")
     @classmethod
     def _labels_compile(cls, value: dict[str, str]) -> dict[str, str]:
-        return label_patterns(value)
+        check_regexes(value, "labels")
+        return value
 
     def describe(self) -> str:
         if not self.labels:
@@ -118,7 +108,8 @@ class QuantileRule(Model):
     @field_validator("labels")
     @classmethod
     def _labels_compile(cls, value: dict[str, str]) -> dict[str, str]:
-        return label_patterns(value)
+        check_regexes(value, "labels")
+        return value
 
     @property
     def buckets(self) -> SeriesSelector:

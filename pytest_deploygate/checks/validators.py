@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,17 @@ def check_regex(value: str | None, key: str) -> str | None:
                 "in TOML use a literal string '...' so backslashes stay as written"
             ) from exc
     return value
+
+
+def check_regexes(values: Mapping[str, str] | Sequence[str], key: str) -> None:
+    """Every regex of a table (named ``key.NAME``) or a list (``key[i]``) compiles."""
+    named = (
+        {f"{key}.{name}": pattern for name, pattern in values.items()}
+        if isinstance(values, Mapping)
+        else {f"{key}[{index}]": pattern for index, pattern in enumerate(values)}
+    )
+    for where, pattern in named.items():
+        check_regex(pattern, where)
 
 
 def check_path(path: str, key: str) -> str:

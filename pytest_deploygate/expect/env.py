@@ -1,9 +1,13 @@
-"""Judging environment variables: presence, non-emptiness, pattern. Never values."""
+"""Judging environment variables: presence, non-emptiness, pattern, names matching a
+pattern. Never values."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.env import EnvCheck, EnvObservation
+from pytest_deploygate.checks.env import EnvCheck, EnvKeys, EnvObservation, NameSeen
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import Measurement
 
@@ -19,8 +23,31 @@ def judge_env(spec: EnvCheck, target: Target, obs: EnvObservation) -> Judgement:
         failures.append("set but empty: " + ", ".join(empty))
     for name in mismatched:
         failures.append(f"{name} does not match {spec.patterns[name]!r} (value not shown)")
-    total = len(obs.variables)
-    ok = total - len(missing) - len(empty) - len(mismatched)
-    return Judgement(
-        tuple(failures), (Measurement("env.missing", float(total - ok), "count", 0.0, "max"),)
-    )
+    unmatched = unmatched_names(spec, obs.named)
+    failures.extend(unmatched)
+    bad = len(missing) + len(empty) + len(mismatched) + len(unmatched)
+    measured = Measurement("env.missing", float(bad), "count", 0.0, "max")
+    return Judgement(tuple(failures), (measured,))
+
+
+def unmatched_names(spec: EnvKeys, named: Sequence[NameSeen], where: str = "") -> list[str]:
+    """One line per pattern of ``matching`` that finds fewer than ``min_matching`` set,
+    non-empty variables, naming the variables it did find (``where``: " on the host")."""
+    failures = []
+    for pattern in spec.matching:
+        found = [seen for seen in named if re.search(pattern, seen.name)]
+        good = [seen.name for seen in found if not seen.empty]
+        if len(good) >= spec.min_matching:
+            continue
+        empty = [seen.name for seen in found if seen.empty]
+        also = f" (set but empty: {', '.join(empty)})" if empty else ""
+        if not good:
+            failures.append(f"no variable matching {pattern!r} is set{where}{also}")
+            continue
+        plural = len(good) > 1
+        failures.append(
+            f"only {len(good)} variable{'s' if plural else ''} matching {pattern!r} "
+            f"{'are' if plural else 'is'} set{where} ({', '.join(good)}), "
+            f"need {spec.min_matching}{also}"
+        )
+    return failures

@@ -38,6 +38,7 @@ from pytest_deploygate.checks.host import (
     version_tuple,
 )
 from pytest_deploygate.expect.base import Judgement, snippet, tail_snippet
+from pytest_deploygate.expect.env import unmatched_names
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_duration, format_value
 
@@ -251,7 +252,9 @@ def judge_env(spec: HostEnvCheck, target: Target, obs: HostEnvObservation) -> Re
         failures.append("set but empty on the host: " + ", ".join(empty))
     for name in mismatched:
         failures.append(f"{name} does not match {spec.patterns[name]!r} (value not shown)")
-    bad = len(set(missing) | set(empty) | set(mismatched))
+    unmatched = unmatched_names(spec, obs.named, " on the host")
+    failures.extend(unmatched)
+    bad = len(set(missing) | set(empty) | set(mismatched)) + len(unmatched)
     return failures, [Measurement("host.env_missing", float(bad), "count", 0.0, "max")]
 
 

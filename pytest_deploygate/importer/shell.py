@@ -7,6 +7,7 @@ from typing import Any
 
 from pytest_deploygate.importer import dbcmds, httpcmds, logcmds
 from pytest_deploygate.importer.commands import Command
+from pytest_deploygate.importer.envcmds import env_wanted
 from pytest_deploygate.importer.expectations import Expectations
 from pytest_deploygate.importer.model import DraftCheck, Finding, Manual
 from pytest_deploygate.importer.pysnippet import python_snippet
@@ -195,19 +196,20 @@ def _redis(h: Segment, r: list[Segment], p: list[Segment], e: Expectations) -> l
 
 
 def _env(h: Segment, r: list[Segment], p: list[Segment], e: Expectations) -> list[Finding]:
-    greps = [s for s in r if s.program in ("grep", "egrep")]
-    words = " ".join(w for s in greps for w in s.args if not w.startswith("-"))
-    words += " " + " ".join(h.args)
-    names = [n for n in re.findall(r"[A-Z][A-Z0-9_]*[A-Z0-9]", words)]
-    full = [n for n in dict.fromkeys(names) if "_" in n]
-    if not full:
+    wanted = env_wanted(h, r)
+    if not wanted.variables and not wanted.matching:
         return [Manual("names no variable: list the variable names")]
-    check = DraftCheck("env", "env", {"variables": full})
-    fragments = [n for n in dict.fromkeys(names) if "_" not in n]
-    if fragments:
+    keys: dict[str, Any] = {}
+    if wanted.variables:
+        keys["variables"] = list(wanted.variables)
+    if wanted.matching:
+        keys["matching"] = list(wanted.matching)
+    check = DraftCheck("env", "env", keys)
+    words = [m for m in wanted.matching if re.fullmatch(r"[A-Z][A-Z0-9]*", m)]
+    if words:
         check.notes.append(
-            "the checklist greps for " + ", ".join(fragments) + " too: "
-            "list the full names of those variables"
+            f"matching: any set variable whose name contains {words[0]} passes, as the "
+            f"checklist's grep does; anchor it ('^{words[0]}_') if it means a prefix"
         )
     return [check]
 

@@ -6,7 +6,7 @@ import os
 import re
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.env import EnvCheck, EnvObservation, EnvVariable
+from pytest_deploygate.checks.env import EnvCheck, EnvObservation, EnvVariable, NameSeen
 from pytest_deploygate.probes.base import ProbeContext
 
 
@@ -22,4 +22,5 @@ def probe_env(spec: EnvCheck, target: Target, ctx: ProbeContext) -> EnvObservati
         found.append(
             EnvVariable(name=name, present=value is not None, empty=not value, matches=matches)
         )
-    return EnvObservation(variables=tuple(found))
+    named = [NameSeen(name, empty=not value) for name, value in sorted(os.environ.items())]
+    return EnvObservation(variables=tuple(found), named=tuple(named) if spec.matching else ())

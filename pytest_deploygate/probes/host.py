@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pytest_deploygate.checks.base import Target
+from pytest_deploygate.checks.env import NameSeen
 from pytest_deploygate.checks.host import (
     NO_HOSTS,
     AbsentCheck,
@@ -323,7 +324,22 @@ _ENV_SCRIPT = (
 )
 
 
+# Run on the host: prints "NAME set" or "NAME empty" for every variable, never a value
+# (values with newlines stay one record: env -0 ends each with a NUL).
+_ENV_NAMES = (
+    "env -0 | tr '\\n\\0' ' \\n' "
+    "| sed -e 's/^\\([^=]*\\)=$/\\1 empty/' -e 's/^\\([^=]*\\)=.*/\\1 set/'"
+)
+
+
 def read_env(spec: HostEnvCheck, host: Any, target: Target) -> HostEnvObservation:
+    return HostEnvObservation(
+        variables=_read_variables(spec, host) if spec.variables else (),
+        named=_read_names(host) if spec.matching else (),
+    )
+
+
+def _read_variables(spec: HostEnvCheck, host: Any) -> tuple[EnvStatus, ...]:
     args = [f"{n}={spec.patterns[n]}" if n in spec.patterns else n for n in spec.variables]
     placeholders = " ".join(["%s"] * len(args))
     result = _require_ok(
@@ -339,7 +355,17 @@ def read_env(spec: HostEnvCheck, host: Any, target: Target) -> HostEnvObservatio
     for name in spec.variables:
         state, matches = states.get(name, ("missing", None))
         found.append(EnvStatus(name=name, state=state, matches=matches))
-    return HostEnvObservation(variables=tuple(found))
+    return tuple(found)
+
+
+def _read_names(host: Any) -> tuple[NameSeen, ...]:
+    result = _require_ok(run(host, _ENV_NAMES, what="env"), "listing the environment")
+    named = []
+    for line in result.stdout.splitlines():
+        name, _, state = line.rpartition(" ")
+        if name:
+            named.append(NameSeen(name, empty=state == "empty"))
+    return tuple(sorted(named, key=lambda seen: seen.name))
 
 
 def read_git(spec: GitCheck, host: Any, target: Target) -> GitObservation:

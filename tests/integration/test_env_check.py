@@ -1,4 +1,4 @@
-"""The env check: presence, emptiness, patterns; the value is never shown."""
+"""The env check: presence, emptiness, patterns, names by pattern; the value is never shown."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_a_pattern_mismatch_never_shows_the_value(monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_bad_pattern_is_a_config_error() -> None:
-    with pytest.raises(ValueError, match="not a valid regex"):
+    with pytest.raises(ValueError, match=r"'patterns\.A' is not a valid regular expression"):
         EnvCheck.model_validate(
             {
                 "id": "e",
@@ -92,3 +92,37 @@ def test_a_pattern_for_an_unlisted_variable_is_a_config_error_naming_the_key(
     message = str(raised.value)
     assert ".patterns.LOG_LEVL: a pattern for LOG_LEVL, which is not in variables" in message
     assert "add 'LOG_LEVL' to variables" in message
+
+
+def test_names_matching_a_pattern_are_required_without_showing_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DGX_OLLAMA_HOST", "http://secret-host:11434")
+    monkeypatch.setenv("DGX_OLLAMA_MODELS", "")
+    assert judge(matching=["^DGX_OLLAMA_"]) == ()
+    failures = judge(matching=["^DGX_OLLAMA_"], min_matching=2)
+    assert failures == (
+        "only 1 variable matching '^DGX_OLLAMA_' is set (DGX_OLLAMA_HOST), need 2 "
+        "(set but empty: DGX_OLLAMA_MODELS)",
+    )
+    assert "secret-host" not in " ".join(failures)
+
+
+def test_a_pattern_no_variable_matches_fails_with_variables_checked_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x")
+    monkeypatch.delenv("DGX_NOTHING_HERE", raising=False)
+    spec = EnvCheck.model_validate(
+        {
+            "id": "env",
+            "phases": ["predeploy"],
+            "variables": ["DATABASE_URL"],
+            "matching": ["^DGX_NOTHING_"],
+        }
+    )
+    done = execute(CheckInstance(spec), Target(name="t"), ProbeContext(base_dir=Path(".")))
+    assert done.judgement is not None
+    assert done.judgement.failures == ("no variable matching '^DGX_NOTHING_' is set",)
+    (missing,) = done.judgement.measurements
+    assert missing.value == 1

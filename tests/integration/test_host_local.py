@@ -279,6 +279,23 @@ def test_host_env_variables_are_checked_without_showing_values(
     assert failures(matching) == ()
 
 
+def test_host_env_names_by_pattern_are_listed_without_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DGH_OLLAMA_HOST", "secret-value-1\nDGH_OLLAMA_FAKE=x")
+    monkeypatch.setenv("DGH_OLLAMA_EMPTY", "")
+    assert failures(spec("env", matching=["^DGH_OLLAMA_"])) == ()
+    done = run_check(spec("env", matching=["^DGH_OLLAMA_", "^DGH_REDIS_"], min_matching=2))
+    assert done.judgement is not None
+    # The newline in a value does not make a variable of its second line.
+    assert done.judgement.failures == (
+        "only 1 variable matching '^DGH_OLLAMA_' is set on the host (DGH_OLLAMA_HOST), need 2 "
+        "(set but empty: DGH_OLLAMA_EMPTY)",
+        "no variable matching '^DGH_REDIS_' is set on the host",
+    )
+    assert "secret-value" not in repr(done)
+
+
 # -- git -------------------------------------------------------------------------------------
 
 

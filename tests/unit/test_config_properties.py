@@ -89,6 +89,9 @@ KEYS = [
     "since",
     "max_matches",
     "max_read",
+    "patterns",
+    "matching",
+    "min_matching",
 ]
 checks = st.fixed_dictionaries(
     {

@@ -52,10 +52,18 @@ def test_the_check_key_picks_the_model_of_the_sub_kind() -> None:
             'octal string in quotes, e.g. mode = "0640"',
         ),
         ({"check": "socket", "address": "5432"}, "address must look like tcp://5432"),
-        ({"check": "process", "pattern": "("}, "pattern is not a valid regular expression"),
+        ({"check": "process", "pattern": "("}, "'pattern' is not a valid regular expression"),
         ({"check": "process"}, "give exactly one of 'name'"),
         ({"check": "runtime", "runtime": "python3", "min_version": "3.x"}, "min_version"),
-        ({"check": "env", "variables": ["A"], "patterns": {"B": "x"}}, "not listed in 'variables'"),
+        (
+            {"check": "env", "variables": ["A"], "patterns": {"B": "x"}},
+            ".patterns.B: a pattern for B, which is not in variables (A)",
+        ),
+        ({"check": "env"}, ".variables: the check names no variable"),
+        (
+            {"check": "env", "matching": ["^OK_", "(x"]},
+            "'matching[1]' is not a valid regular expression",
+        ),
     ],
 )
 def test_bad_host_checks_are_config_errors_naming_key_and_fix(

@@ -80,7 +80,8 @@ def test_seed_002_infrastructure_checks() -> None:
     assert checks_of(result, "tls", min_days_left=30)
     (env,) = checks_of(result, "env")
     assert env.keys["variables"] == ["JWT_SECRET", "DATABASE_URL"]
-    assert any("OLLAMA" in note for note in env.notes)
+    assert env.keys["matching"] == ["OLLAMA"]
+    assert any("'^OLLAMA_'" in note for note in env.notes)
     assert checks_of(result, "host", check="command", command="npm run db:status")
     assert checks_of(result, "host", check="absent", path="/var/lib/deia/MAINTENANCE_MODE")
 
@@ -299,6 +300,41 @@ def test_code_blocks_without_prose() -> None:
     manual = [r for r in result.draft.results if r.status == "manual"]
     assert {r.item.commands[0].text.split()[0] for r in manual} == {"export", "kubectl"}
     loads(result)
+
+
+@pytest.mark.parametrize(
+    ("command", "keys"),
+    [
+        pytest.param(
+            'env | grep -E "(JWT_SECRET|DATABASE_URL|OLLAMA)"',
+            {"variables": ["JWT_SECRET", "DATABASE_URL"], "matching": ["OLLAMA"]},
+            id="names-and-a-part",
+        ),
+        pytest.param("env | grep ^DB_", {"matching": ["^DB_"]}, id="prefix"),
+        pytest.param("env | grep ^DATABASE_URL=", {"variables": ["DATABASE_URL"]}, id="anchored"),
+        pytest.param(
+            "printenv | grep 'REDIS_\\|SENTRY_DSN'",
+            {"variables": ["SENTRY_DSN"], "matching": ["REDIS_"]},
+            id="basic-grep",
+        ),
+        pytest.param(
+            "env | grep -i ollama | grep -v DEBUG_FLAG",
+            {"matching": ["(?i)ollama"]},
+            id="ignore-case-and-exclusion",
+        ),
+        pytest.param("printenv APP_ENV HOME", {"variables": ["APP_ENV", "HOME"]}, id="printenv"),
+    ],
+)
+def test_env_greps_draft_names_and_name_patterns(command: str, keys: dict[str, Any]) -> None:
+    result = imported(f"# Pre-deployment\n\n- [ ] env\n\n  ```bash\n  {command}\n  ```\n")
+    (env,) = checks_of(result, "env")
+    assert {k: env.keys[k] for k in ("variables", "matching") if k in env.keys} == keys
+    loads(result)
+
+
+def test_an_env_grep_for_lower_case_words_stays_manual() -> None:
+    result = imported("# Pre-deployment\n\n- [ ] env\n\n  ```bash\n  env | grep secret\n  ```\n")
+    assert not checks_of(result, "env")
 
 
 def test_no_secret_value_reaches_the_draft() -> None:
