@@ -29,18 +29,23 @@ from pytest_deploygate.probes.host import on_host_with_context, run
 # A kept example is cut to this many characters (the count is always of whole lines).
 EXAMPLE_CHARS = 300
 
-# $1 file, $2 inode read last time ("" on the first sample), $3 offset, $4 byte limit.
-# Prints "inode size start", then at most $4 bytes from start. start is the size on the
-# first sample (the starting point), 0 when the file was rotated (another inode) or
-# truncated (smaller than the offset), else the offset.
+# $1 file, $2 inode read last time ("" on the first sample), $3 offset, $4 byte limit,
+# $5 and $6: how many bytes of the file's head were summed last time (cksum), and the sum.
+# Prints "inode size start k sum", then at most $4 bytes from start. start is the size on
+# the first sample (the starting point); 0 when the file was rotated (another inode) or
+# truncated (smaller than the offset, or its head changed: truncated, then grown past the
+# offset); else the offset. k and sum: the head's first bytes, summed, for next time.
 _FILE_SCRIPT = (
     '[ -e "$1" ] || exit 3; [ -r "$1" ] || exit 4; '
     'st=$(stat -L -c "%i %s" -- "$1") || exit 5; set -- "$@" $st; '
-    "ino=$5; size=$6; start=$3; "
+    "ino=$7; size=$8; start=$3; "
     'if [ -z "$2" ]; then start=$size; '
-    'elif [ "$ino" != "$2" ] || [ "$size" -lt "$3" ]; then start=0; fi; '
+    'elif [ "$ino" != "$2" ] || [ "$size" -lt "$3" ]; then start=0; '
+    'elif [ "$5" -gt 0 ] && '
+    '[ "$(head -c "$5" -- "$1" | cksum | cut -d " " -f 1)" != "$6" ]; then start=0; fi; '
     'n=$((size - start)); [ "$n" -gt "$4" ] && n=$4; '
-    'echo "$ino $size $start"; '
+    'k=$((start + n)); [ "$k" -gt 4096 ] && k=4096; '
+    'echo "$ino $size $start $k $(head -c "$k" -- "$1" | cksum | cut -d " " -f 1)"; '
     '[ "$n" -gt 0 ] && tail -c +$((start + 1)) -- "$1" | head -c "$n"; exit 0'
 )
 _MISSING, _UNREADABLE, _NO_STAT = 3, 4, 5
@@ -62,6 +67,8 @@ class _Place:
 
     inode: str = ""
     offset: int = 0
+    head_bytes: int = 0  # how much of the file's head was summed, and the sum
+    head_sum: str = ""
     cursor: str = ""
     since_epoch: int | None = None
     started: bool = False
@@ -142,19 +149,21 @@ def _read_file(
     first = not place.started
     result = run(
         host,
-        "sh -c %s deploygate %s %s %s %s",
+        "sh -c %s deploygate %s %s %s %s %s %s",
         _FILE_SCRIPT,
         path,
         "" if first else place.inode,
         str(place.offset),
         str(spec.max_read),
+        str(place.head_bytes),
+        place.head_sum or "-",
         what="sh",
     )
     _file_problem(result, path)
     raw: bytes = result.stdout_bytes
     header, _, data = raw.partition(b"\n")
     try:
-        inode, size, start = header.decode().split()
+        inode, size, start, head_bytes, head_sum = header.decode().split()
         size_n, start_n = int(size), int(start)
     except ValueError:
         raise ProbeProtocolError(
@@ -169,6 +178,7 @@ def _read_file(
     text = body.decode("utf-8", errors="replace")
     seen, matched, examples = matcher.count(text.split("\n")[:-1] if text else [])
     place.inode, place.offset, place.started = inode, start_n + consumed, True
+    place.head_bytes, place.head_sum = int(head_bytes), head_sum
     return LogsObservation(
         source=path,
         lines=seen,

@@ -17,9 +17,9 @@ from tests.support.sshd import SshServer, sshd
 __all__ = ["fake_journal", "sshd"]  # fixtures, used by name below
 
 OLD = ("2026-11-30 09:00:00 ERROR before the deploy", "2026-11-30 09:00:01 INFO started")
-# Writes start about a second after the gate's windows (which sample every 0.5 s from the
-# first); 4 s windows leave seconds of margin on a loaded machine.
-WINDOW = {"window": "4s", "interval": "500ms"}
+# Writes start 1.5 s after the gate's windows start (each takes its starting point at its
+# first sample, at once on local://); 5 s windows leave seconds of margin on either side.
+WINDOW = {"window": "5s", "interval": "500ms"}
 
 
 def logs_check(check_id: str, **keys: Any) -> str:
@@ -55,7 +55,7 @@ def test_old_errors_do_not_count_only_lines_written_while_it_watches(
     pytester: pytest.Pytester,
 ) -> None:
     path = log_file(pytester)
-    writes = (Write(1.0, path, ("2026-11-30 10:00:00 INFO GET /health 200",) * 5),)
+    writes = (Write(1.5, path, ("2026-11-30 10:00:00 INFO GET /health 200",) * 5),)
     gate(pytester, logs_check("app-errors", file=path, **WINDOW), writes=writes)
     result = run(pytester)
     assert result.ret == 0, result.stdout.str()
@@ -69,7 +69,7 @@ def test_one_error_is_ok_more_investigate_and_many_roll_back(pytester: pytest.Py
     paths = {name: log_file(pytester, f"{name}.log") for name in ("one", "three", "seven")}
     error = "2026-11-30 10:00:00 ERROR payment failed for order {}"
     writes = tuple(
-        Write(1.0, paths[name], tuple(error.format(i) for i in range(count)))
+        Write(1.5, paths[name], tuple(error.format(i) for i in range(count)))
         for name, count in (("one", 1), ("three", 3), ("seven", 7))
     )
     keys = {"max_matches": 1, "on_fail": "investigate", **WINDOW}
@@ -102,7 +102,7 @@ def test_ignored_noise_and_secrets_in_matched_lines(pytester: pytest.Pytester) -
     gate(
         pytester,
         logs_check("app-errors", file=path, ignore="healthcheck probe", **WINDOW),
-        writes=(Write(1.0, path, lines),),
+        writes=(Write(1.5, path, lines),),
     )
     result = run(pytester)
     assert result.ret == 1
@@ -126,8 +126,8 @@ def test_a_missing_log_file_is_an_error_never_a_go(pytester: pytest.Pytester) ->
 def test_a_rotation_during_the_window_is_noticed(pytester: pytest.Pytester) -> None:
     path = log_file(pytester)
     writes = (
-        Write(1.0, path, ("INFO before rotation",)),
-        Write(2.0, path, ("INFO in the new file",), rotate=True),
+        Write(1.5, path, ("INFO before rotation",)),
+        Write(3.0, path, ("INFO in the new file",), rotate=True),
     )
     gate(pytester, logs_check("app-errors", file=path, **WINDOW), writes=writes)
     result = run(pytester)
@@ -207,7 +207,7 @@ def test_journal_window_counts_entries_after_its_start(
     gate(
         pytester,
         logs_check("bot-errors", journal="bot", **WINDOW),
-        writes=(Write(1.0, str(fake_journal.path), entries),),
+        writes=(Write(0.5, str(fake_journal.path), entries, wait_for=fake_journal.started),),
     )
     result = run(pytester)
     assert result.ret == 0, result.stdout.str()

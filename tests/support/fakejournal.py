@@ -6,6 +6,7 @@ of JSON lines ``{"unit": "bot.service", "t": EPOCH, "msg": "..."}`` (a test appe
 it while the gate runs); an entry's cursor is its line number. They understand what the
 ``logs`` probe asks: ``journalctl --no-pager -o json [-n N] -u UNIT
 [--after-cursor=C | --since=@EPOCH]`` and ``systemctl show -p LoadState --value -- UNIT``.
+``-n`` (the gate taking its starting point) creates ``<journal>.started``;
 ``DG_FAKE_UNITS`` lists the units systemd knows; ``DG_FAKE_JOURNAL_DENIED=1`` answers as
 journalctl does to a user outside the systemd-journal group.
 """
@@ -61,6 +62,7 @@ with open(os.environ["DG_FAKE_JOURNAL"], encoding="utf-8") as f:
         entries.append((number, e))
 if n is not None:
     entries = entries[-n:] if n else []
+    open(os.environ["DG_FAKE_JOURNAL"] + ".started", "a").close()
 for number, e in entries:
     out = {"__CURSOR": str(number), "_SYSTEMD_UNIT": e["unit"], "MESSAGE": e["msg"]}
     sys.stdout.write(json.dumps(out) + "\n")
@@ -77,6 +79,11 @@ print("loaded" if unit in known or f"{unit}.service" in known else "not-found")
 @dataclass(frozen=True)
 class FakeJournal:
     path: Path
+
+    @property
+    def started(self) -> str:
+        """Exists once the gate has taken its starting point in the journal."""
+        return f"{self.path}.started"
 
     def entry(self, unit: str, msg: str, at: float | None = None) -> str:
         """One journal line, as a test appends it."""
