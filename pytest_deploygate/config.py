@@ -320,7 +320,7 @@ class _Loader:
         """A check type that cannot run without a target key (promql: prometheus_server)
         is refused here, before anything runs, not as an error in the middle of a run."""
         for index, spec in enumerate(checks):
-            for key in spec.TARGET_KEYS:
+            for key in spec.needed_target_keys():
                 if getattr(target, key) is None:
                     raise self.error(
                         f"targets.{target.name}.{key}",

@@ -221,6 +221,10 @@ def _masker(gate_config: GateConfig, data: dict[str, Any]) -> Masker:
     secrets = secret_values(os.environ, gate_config.secret_names) | set(gate_config.secrets)
     secrets |= passwords_in(json.dumps(gate_config.target.model_dump(mode="json")))
     secrets |= passwords_in(json.dumps(data, default=str))
+    # The checks as loaded: a password from a ${VAR} is in them, not in the raw file.
+    checks = [check.model_dump(mode="json") for check in gate_config.checks]
+    secrets |= passwords_in(json.dumps(checks, default=str))
+    secrets |= {value for check in gate_config.checks for value in check.secret_values()}
     return Masker(secrets)
 
 

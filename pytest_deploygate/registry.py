@@ -64,6 +64,7 @@ from pytest_deploygate.checks.prometheus import (
     where_prometheus,
 )
 from pytest_deploygate.checks.promql import PromqlCheck, PromqlObservation, where_promql
+from pytest_deploygate.checks.redis import RedisCheck, RedisObservation, where_redis
 from pytest_deploygate.checks.sqlite import (
     SqliteCheck,
     SqliteIntegrity,
@@ -114,6 +115,7 @@ from pytest_deploygate.expect.postgres import (
 )
 from pytest_deploygate.expect.prometheus import judge_prometheus, judge_prometheus_window
 from pytest_deploygate.expect.promql import judge_promql
+from pytest_deploygate.expect.redis import judge_redis
 from pytest_deploygate.expect.sqlite import judge_integrity
 from pytest_deploygate.expect.tcp import judge_tcp
 from pytest_deploygate.expect.tls import judge_tls
@@ -165,6 +167,9 @@ class CheckType(Generic[S, O]):
     record per sub-kind, of the same shape; see :func:`family`. ``measures`` names the
     measurements a check of this type can produce (``db.*``: a family); a decision rule
     that matches none of them is a config error (rule_coverage.py); ``*``: anything.
+    ``expects`` names those a check that ran always produces when it has something to
+    read (a ratio with traffic): a rule on one that is missing could not be judged
+    (decision.py: ``investigate``), never a silent pass.
     """
 
     spec: type[S]
@@ -177,6 +182,7 @@ class CheckType(Generic[S, O]):
     window_judge: Callable[[S, Target, Sequence[Taken[O]]], Judgement] | None = None
     subkinds: tuple[CheckType[Any, Any], ...] = ()
     measures: Callable[[S], Sequence[str]] = lambda spec: ("*",)
+    expects: Callable[[S], Sequence[str]] = lambda spec: ()
 
     @property
     def name(self) -> str:
@@ -228,6 +234,19 @@ def database_measures(spec: Any) -> Sequence[str]:
     if isinstance(spec, QueryKeys):
         return ("db.*", spec.measurement, f"{spec.measurement}_latency")
     return ("db.*",)
+
+
+def prometheus_measures(spec: PrometheusCheck) -> Sequence[str]:
+    """One name per value, ratio and quantile: the names the config gives them."""
+    return (
+        *(f"prometheus.{v.label}" for v in spec.values),
+        *(f"prometheus.{r.name}" for r in spec.ratios),
+        *(f"prometheus.{q.name}" for q in spec.quantiles),
+    )
+
+
+def promql_measures(spec: PromqlCheck) -> Sequence[str]:
+    return (f"promql.{spec.name}",)
 
 
 def family(
@@ -343,6 +362,12 @@ def _tcp() -> Callable[[TcpCheck, Target, ProbeContext], TcpObservation]:
     return probe_tcp
 
 
+def _redis() -> Callable[[RedisCheck, Target, ProbeContext], RedisObservation]:
+    from pytest_deploygate.probes.redis import probe_redis
+
+    return probe_redis
+
+
 # -- sub-kinds: records of the same shape, chosen by a table's ``check`` ----------------
 # Tuples not annotated, for the same reason as CHECK_TYPES below.
 
@@ -414,7 +439,13 @@ CHECK_TYPES = (
     ),
     family(PostgresCheck, _POSTGRES_CHECKS, deadline=postgres_deadline, measures=database_measures),
     family(SqliteCheck, _SQLITE_CHECKS, measures=database_measures),
-    CheckType(BackupCheck, _backup, judge_backup, backup_deadline, measures=named("backup.*")),
+    CheckType(
+        BackupCheck,
+        _backup,
+        judge_backup,
+        backup_deadline,
+        measures=named("backup.age", "backup.size", "backup.tables", "backup.restored_tables"),
+    ),
     # Exclusive: its traffic would show up in every latency measured at the same time.
     CheckType(
         LoadCheck,
@@ -423,7 +454,14 @@ CHECK_TYPES = (
         load_deadline,
         where_load,
         exclusive=True,
-        measures=named("load.*"),
+        measures=named(
+            "load.success_ratio",
+            "load.latency_avg",
+            "load.latency_p50",
+            "load.latency_p95",
+            "load.latency_p99",
+            "load.rps",
+        ),
     ),
     # Over a window every check of this list samples on the run's observation period, in
     # threads of its own, while the others run; a load check waits for every window to end.
@@ -433,9 +471,17 @@ CHECK_TYPES = (
         judge_prometheus,
         where=where_prometheus,
         window_judge=judge_prometheus_window,
-        measures=named("prometheus.*"),
+        measures=prometheus_measures,
+        expects=prometheus_measures,
     ),
-    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql, measures=named("promql.*")),
+    CheckType(
+        PromqlCheck,
+        _promql,
+        judge_promql,
+        where=where_promql,
+        measures=promql_measures,
+        expects=promql_measures,
+    ),
     CheckType(
         WebSocketCheck,
         _websocket,
@@ -445,6 +491,7 @@ CHECK_TYPES = (
     ),
     CheckType(TlsCheck, _tls, judge_tls, where=where_tls, measures=named("tls.days_left")),
     CheckType(TcpCheck, _tcp, judge_tcp, where=where_tcp, measures=named("tcp.connect_latency")),
+    CheckType(RedisCheck, _redis, judge_redis, where=where_redis, measures=named("redis.*")),
 )
 
 BY_NAME: dict[str, CheckType[Any, Any]] = {t.name: t for t in CHECK_TYPES}

@@ -19,8 +19,9 @@ import pytest_deploygate.gate  # noqa: F401
 from pytest_deploygate.registry import CHECK_TYPES
 from tests.support.httpserver import http_server, silent_server
 from tests.support.prometheus import prometheus_server
+from tests.support.redis import redis_auth, redis_plain
 
-__all__ = ["prometheus_server"]
+__all__ = ["prometheus_server", "redis_auth", "redis_plain"]
 
 # Probes are imported when their check type first runs; the same reason applies to the
 # client libraries they bring (psycopg, websockets ...): loaded here, once.

@@ -16,7 +16,8 @@ from pydantic import (
     model_validator,
 )
 
-from pytest_deploygate.checks.validators import HTTP_SCHEMES, WS_SCHEMES, check_url
+from pytest_deploygate.checks.redis_url import parse_redis_url
+from pytest_deploygate.checks.validators import HTTP_SCHEMES, LENIENT, WS_SCHEMES, check_url
 from pytest_deploygate.names import Phase
 from pytest_deploygate.units import (
     format_value,
@@ -83,6 +84,7 @@ class Target(Model):
     websocket_url: str | None = None
     prometheus_url: str | None = None
     prometheus_server: str | None = None
+    redis_url: str | None = None
     expected_version: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     timeout: Duration | None = None
@@ -106,6 +108,13 @@ class Target(Model):
     def _websocket_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         return check_url(value, WS_SCHEMES, info)
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and not (info.context or {}).get(LENIENT):
+            parse_redis_url(value)
+        return value
+
 
 class CheckSpec(Model):
     """Keys every check type has; a check type adds its own by subclassing."""
@@ -123,6 +132,15 @@ class CheckSpec(Model):
     # Target keys this type cannot run without: the config is refused, naming the key,
     # before anything runs when the target lacks one (config.load).
     TARGET_KEYS: ClassVar[tuple[str, ...]] = ()
+
+    def needed_target_keys(self) -> tuple[str, ...]:
+        """The target keys this check cannot run without (``TARGET_KEYS``, unless the
+        check's own keys make one unneeded)."""
+        return self.TARGET_KEYS
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Values of the check's own keys that no output may show (a password)."""
+        return ()
 
     def effective_timeout(self, target: Target) -> float:
         """The check's timeout, else the target's, else the default."""

@@ -46,10 +46,7 @@ def client_context(
 ) -> ssl.SSLContext:
     """A client context like the http check's: verification on unless explicitly off,
     the check's CA bundle, else the target's, else the system store."""
-    bundle = ca_bundle
-    if bundle is None and verify is None and target.ca_bundle is not None:
-        bundle = target.ca_bundle
-    enabled = verify if verify is not None else (True if bundle is not None else target.verify)
+    enabled, bundle = tls_verification(verify, ca_bundle, target)
     if not enabled:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
@@ -63,6 +60,18 @@ def client_context(
     # without subjectAltName does not match by its common name.
     context.hostname_checks_common_name = False
     return context
+
+
+def tls_verification(
+    verify: bool | None, ca_bundle: Path | None, target: Target
+) -> tuple[bool, Path | None]:
+    """Whether to verify the server's certificate, and against which CA bundle (None: the
+    system store): the check's ``verify``/``ca_bundle``, else the target's."""
+    bundle = ca_bundle
+    if bundle is None and verify is None and target.ca_bundle is not None:
+        bundle = target.ca_bundle
+    enabled = verify if verify is not None else (True if bundle is not None else target.verify)
+    return enabled, bundle
 
 
 def probe_tls(spec: TlsCheck, target: Target, ctx: ProbeContext) -> TlsObservation:

@@ -30,8 +30,9 @@ from tests.plugin.helpers import by_id, verdict
 PORT = re.compile(r"127\.0\.0\.1:(\d+)")
 DB_TYPES = {"postgres", "sqlite"}
 # Check types the demo cannot show without their component (host checks: DemoHosts;
-# promql checks need a Prometheus server: DemoPrometheus).
-_NEEDS = {"host": "DemoHosts", "promql": "DemoPrometheus"}
+# promql checks need a Prometheus server: DemoPrometheus; redis checks a Redis server, which
+# the demo, needing only Python, does not have: DemoRedis).
+_NEEDS = {"host": "DemoHosts", "promql": "DemoPrometheus", "redis": "DemoRedis"}
 NOT_IN_DEMO = {
     kind
     for kind, component in _NEEDS.items()

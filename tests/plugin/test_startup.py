@@ -24,4 +24,4 @@ def test_an_http_only_gate_imports_no_database_websocket_or_ssh_client(
     assert result.ret == 0, result.stdout.str()
     loaded = {m.split(".")[0] for m in (pytester.path / "modules.txt").read_text().split()}
     assert "requests" in loaded  # the http probe ran
-    assert loaded.isdisjoint({"psycopg", "websockets", "paramiko", "prometheus_client"})
+    assert loaded.isdisjoint({"psycopg", "websockets", "paramiko", "prometheus_client", "redis"})

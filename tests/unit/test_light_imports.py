@@ -12,7 +12,15 @@ import pytest_deploygate.expect as expect_package
 EXPECT_MODULES = sorted(
     p.stem for p in Path(expect_package.__file__).parent.glob("*.py") if p.stem != "__init__"
 )
-IO_LIBRARIES = ("requests", "psycopg", "websockets", "paramiko", "testinfra", "prometheus_client")
+IO_LIBRARIES = (
+    "requests",
+    "psycopg",
+    "websockets",
+    "paramiko",
+    "testinfra",
+    "prometheus_client",
+    "redis",
+)
 
 
 def imported_after(statement: str) -> set[str]:
@@ -42,4 +50,4 @@ def test_loading_the_http_probe_brings_requests_and_nothing_else_heavy() -> None
         "from pytest_deploygate.registry import BY_NAME\nBY_NAME['http'].load_probe()"
     )
     assert "requests" in loaded
-    assert loaded.isdisjoint({"psycopg", "websockets", "paramiko", "prometheus_client"})
+    assert loaded.isdisjoint({"psycopg", "websockets", "paramiko", "prometheus_client", "redis"})
