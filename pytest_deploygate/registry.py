@@ -236,6 +236,17 @@ def database_measures(spec: Any) -> Sequence[str]:
     return ("db.*",)
 
 
+def http_measures(spec: HttpCheck) -> Sequence[str]:
+    """Latency, status, body length, and ``http.json.<path>`` of every bounded path."""
+    bounded = dict.fromkeys([*spec.max_json_path, *spec.min_json_path])
+    return (
+        "http.latency",
+        "http.status",
+        "http.body_length",
+        *(f"http.json.{path}" for path in bounded),
+    )
+
+
 def prometheus_measures(spec: PrometheusCheck) -> Sequence[str]:
     """One name per value, ratio and quantile: the names the config gives them."""
     return (
@@ -415,7 +426,7 @@ CHECK_TYPES = (
         _http,
         judge_http,
         where=where_http,
-        measures=named("http.latency", "http.status", "http.body_length"),
+        measures=http_measures,
     ),
     CheckType(EnvCheck, _env, judge_env, measures=named("env.missing")),
     family(
