@@ -41,6 +41,7 @@ from pytest_deploygate.checks.host import (
 )
 from pytest_deploygate.checks.http import HttpCheck, HttpObservation, where_http
 from pytest_deploygate.checks.load import LoadCheck, LoadObservation, load_deadline, where_load
+from pytest_deploygate.checks.logs import LogsCheck, logs_instances, where_logs
 from pytest_deploygate.checks.postgres import (
     PgConnections,
     PgForeignKeys,
@@ -98,6 +99,7 @@ from pytest_deploygate.expect.host import (
 from pytest_deploygate.expect.host import judge_env as judge_host_env
 from pytest_deploygate.expect.http import judge_http
 from pytest_deploygate.expect.load import judge_load
+from pytest_deploygate.expect.logs import LogsSample, judge_logs, judge_logs_window
 from pytest_deploygate.expect.migrations import judge_migrations_check
 from pytest_deploygate.expect.postgres import (
     judge_connections,
@@ -311,6 +313,12 @@ def _host() -> type[HostProbes]:
     return HostProbes
 
 
+def _logs() -> Callable[[LogsCheck, Target, ProbeContext], LogsSample]:
+    from pytest_deploygate.probes.logs import probe_logs
+
+    return probe_logs
+
+
 def _postgres() -> type[PostgresProbes]:
     from pytest_deploygate.probes.postgres import PostgresProbes
 
@@ -438,6 +446,17 @@ CHECK_TYPES = (
             "host.git_dirty",
             "host.git_unpushed",
         ),
+    ),
+    # Read on the target's hosts like host checks; counts lines written while it watches.
+    CheckType(
+        LogsCheck,
+        _logs,
+        judge_logs,
+        host_deadline,
+        where_logs,
+        logs_instances,
+        window_judge=judge_logs_window,
+        measures=named("logs.matches", "logs.lines"),
     ),
     family(PostgresCheck, _POSTGRES_CHECKS, deadline=postgres_deadline, measures=database_measures),
     family(SqliteCheck, _SQLITE_CHECKS, measures=database_measures),
