@@ -39,6 +39,7 @@ class Measure(Protocol):
         threshold: float | None = None,
         bound: Bound | None = "max",
         samples: Sequence[tuple[float, float]] = (),
+        spread: tuple[float, float] | None = None,
     ) -> Measurement: ...
 
 
@@ -86,6 +87,7 @@ def measure(request: pytest.FixtureRequest) -> Measure:
         threshold: float | None = None,
         bound: Bound | None = "max",
         samples: Sequence[tuple[float, float]] = (),
+        spread: tuple[float, float] | None = None,
     ) -> Measurement:
         if threshold is not None and not math.isfinite(threshold):
             raise ValueError(f"measure({name!r}): threshold {threshold} is not a finite number")
@@ -96,6 +98,7 @@ def measure(request: pytest.FixtureRequest) -> Measure:
             threshold,
             bound if threshold is not None else None,
             tuple(sorted((float(t), float(v)) for t, v in samples)),
+            None if spread is None else (float(spread[0]), float(spread[1])),
         )
         found.append(measurement)
         if threshold is not None and not math.isfinite(measurement.value):
@@ -132,7 +135,7 @@ def deploygate_run(
             request.node.stash[FINDINGS_KEY] = dict(execution.judgement.findings)
         if execution.judgement is not None:
             for m in execution.judgement.measurements:
-                measure(m.name, m.value, m.unit, m.threshold, m.bound, m.samples)
+                measure(m.name, m.value, m.unit, m.threshold, m.bound, m.samples, m.spread)
         if execution.error is not None:
             raise execution.error
         assert execution.judgement is not None

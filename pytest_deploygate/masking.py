@@ -131,3 +131,25 @@ def display_url(url: str) -> str:
     """Where a request went: the URL without credentials and query string (both often
     carry secrets)."""
     return scrub_url(url.split("?", 1)[0].split("#", 1)[0], user=False)
+
+
+# ``api_key=abc``, ``"password": "x"``, ``Authorization: Bearer abc``: what an application
+# writes to its log about secrets, whichever secret it is (the gate cannot know its value).
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?P<head>\b[\w-]*(?:" + "|".join(SECRET_NAME_PARTS) + r")[\w-]*[\"']?\s*[=:]\s*)"
+    r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&]+)",
+    re.I,
+)
+# A credential has a digit somewhere; "Token expired" is a sentence.
+_AUTH_SCHEME = re.compile(
+    r"\b(?P<head>(?:Bearer|Basic|Token)\s+)(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{4,}"
+)
+
+
+def scrub_text(text: str) -> str:
+    """Text from a target that may hold secrets the gate has no value for (a log line):
+    passwords in URLs and DSNs, values assigned to names such as ``api_key`` or
+    ``PASSWORD``, and bearer tokens become ``***``."""
+    text = Masker()(text)
+    text = _SECRET_ASSIGNMENT.sub(lambda m: f"{m['head']}{MASK}", text)
+    return _AUTH_SCHEME.sub(lambda m: f"{m['head']}{MASK}", text)

@@ -31,6 +31,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     "backup-corrupt": ("Data Integrity Issues: stop service + database restoration", "ROLLBACK"),
     "slow-agent": ("Response Time < 1s average / Performance Degradation: Investigate",
                    "INVESTIGATE"),
+    "errors-in-log": ("Error count should be 0 (grep -c ERROR production.log)", "INVESTIGATE"),
 }  # fmt: skip
 SLOW_S = 1.3
 DB_NAME = "algocratic_futures.db"
@@ -75,7 +76,11 @@ def start(
     backup.write_bytes(database.read_bytes())
     if "backup-corrupt" in faults:
         backup.write_bytes(backup.read_bytes()[:1500])
-    service = running.serve(ROUTES, faults, websocket=_ws)
+    log = workdir / "production.log"
+    log.write_text("2026-11-29 23:10:02 ERROR before the deploy: only new lines count\n")
+    service = running.serve(ROUTES, faults, websocket=_ws, log=log)
+    if "errors-in-log" in faults:
+        service.log_errors("agent liza: gemini-flash quota exceeded", None, 0.3, after=0.5)
     if "errors" in faults:  # the traffic before the gate ran: 3% answered 500
         service.traffic("/agent/query", 1000, 30)
     running.env.update(
@@ -89,6 +94,8 @@ def start(
             "API_ENDPOINTS": "gemini-flash,claude-3-opus",
             "LOG_LEVEL": "INFO",
             "MONITORING_ENDPOINT": f"{service.base_url}/metrics",
+            "PRODUCTION_LOG": str(log),
+            "LOG_WINDOW": "2s",  # production watches 5m
         }
     )
 

@@ -32,6 +32,8 @@ FAULTS: dict[str, tuple[str, str]] = {
                      "ROLLBACK"),
     "providers-missing": ("At least 3 providers available", "ROLLBACK"),
     "error-rate": ("Success criteria: Error rate < 1%", "INVESTIGATE"),
+    "errors-in-log": ("Hour 1: Monitor error logs (tail -f /var/log/flask-app.log | grep ERROR)",
+                      "INVESTIGATE"),
 }  # fmt: skip
 APP_ROLE, APP_PASSWORD = "pilot2_app", "app-pw-stand-in"
 TABLES = ("provider_credentials", "execution_plans", "execution_logs")
@@ -85,7 +87,10 @@ ROUTES = {
 def start(
     running: Running, faults: frozenset[str], workdir: Path, databases: Databases | None
 ) -> None:
-    api = running.serve(ROUTES, faults)
+    log = workdir / "flask-app.log"
+    api = running.serve(ROUTES, faults, log=log)
+    if "errors-in-log" in faults:
+        api.log_errors("execute-step: groq provider timed out after 30s", None, 0.3, after=0.5)
     api.traffic("/api/execute-step", 1000, 30 if "error-rate" in faults else 0)
     rls = "".join(
         RLS.format(t=t)
@@ -103,6 +108,8 @@ def start(
             "FLASK_ENV": "production",
             "FLASK_APP": "app.py",
             "FERNET_KEY": "stand-in-fernet-key-not-a-real-one=",
+            "FLASK_LOG": str(log),
+            "LOG_WINDOW": "2s",  # production watches 5m (or an hour with --observe 1h)
         }
     )
 
