@@ -375,8 +375,11 @@ def judge_relative(
     base = summarize(found.samples, how) if found.samples else found.value
     if not math.isfinite(base):
         return unjudged(f"{m.name} in {source} is not a finite number")
+    limit = rule.baseline_limit(base)
+    if not math.isfinite(limit):  # 1.7e308 + 20%: nothing would ever be above it
+        return unjudged(f"{m.name} in {source} gives a limit that is not a finite number")
     value = summarize(m.samples, how) if m.samples else m.value
-    return _judge(index, rule, m, rule.baseline_limit(base), value, base, source)
+    return _judge(index, rule, m, limit, value, base, source)
 
 
 def _taken(samples: tuple[tuple[float, float], ...]) -> str:

@@ -435,7 +435,17 @@ CHECK_TYPES = (
         deadline=host_deadline,
         where=host_where,
         instances=host_instances,
-        measures=named("host.*"),
+        measures=named(
+            "host.process_count",
+            "host.memory",
+            "host.disk_free",
+            "host.disk_free_ratio",
+            "host.file_age",
+            "host.version",
+            "host.env_missing",
+            "host.git_dirty",
+            "host.git_unpushed",
+        ),
     ),
     # Read on the target's hosts like host checks; counts lines written while it watches.
     CheckType(
