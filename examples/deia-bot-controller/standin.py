@@ -1,6 +1,7 @@
 """A stand-in for the DEIA bot controller (checklist 002): its HTTP API with metrics and
-TLS, a PostgreSQL database with a gzip backup, Ollama's API, a Redis port that answers
-PONG, the daemons a host check looks for, and the checklist's faults.
+TLS, a PostgreSQL database with a gzip backup, Ollama's API, a real Redis server with a
+password (where the machine has redis-server), the daemons a host check looks for, and the
+checklist's faults.
 
     python examples/deia-bot-controller/standin.py [--fault NAME ...]
 
@@ -21,19 +22,21 @@ from pytest_deploygate.demo.standin import (
     Request,
     Running,
     pg_dump_to,
-    pong_port,
     serve_main,
     stand_in_process,
     tls_context,
 )
 
 NEEDS_POSTGRES = True
+NEEDS_REDIS = True
+REDIS_PASSWORD = "stand-in-redis-pw"
 # fault -> (the checklist's words, the verdict the checklist asks for)
 FAULTS: dict[str, tuple[str, str]] = {
     "error-rate-high": ("Error rate >5% for >5 min: ROLLBACK", "ROLLBACK"),
     "slow": ("Response time P95 2-5 seconds: INVESTIGATE", "INVESTIGATE"),
     "app-crashed": ("Application crashes: ROLLBACK", "ROLLBACK"),
     "db-unreachable": ("Database unreachable: ROLLBACK", "ROLLBACK"),
+    "redis-down": ("3. Redis service running (optional): investigate", "INVESTIGATE"),
 }
 SLOW_S = 2.3
 SCHEMA = """
@@ -89,8 +92,7 @@ def _start(
     # the traffic since the deploy: 8% answered 500 under the fault
     app.traffic("/api/bot/launch", 1000, 80 if "error-rate-high" in faults else 0)
     ollama = running.serve(OLLAMA_ROUTES, faults)
-    redis_port, stop_redis = pong_port()
-    running.stops.append(stop_redis)
+    redis_url = running.redis(workdir, REDIS_PASSWORD, down="redis-down" in faults)
     daemons = ["ollama", "redis-server"]
     if "app-crashed" not in faults:
         daemons.append("deia-bot-controller")
@@ -111,7 +113,8 @@ def _start(
             "OLLAMA_URL": ollama.base_url,
             "DATABASE_URL": dsn,
             "DEPLOY_HOST": "local://",
-            "REDIS_ADDRESS": f"127.0.0.1:{redis_port}",
+            "REDIS_URL": redis_url,
+            "REDIS_PASSWORD": REDIS_PASSWORD,
             "TLS_HOST": "127.0.0.1",
             "TLS_PORT": str(app.tls_port),
             "CA_BUNDLE": str(ca),

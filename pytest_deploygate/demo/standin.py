@@ -10,7 +10,6 @@ every answer, an optional WebSocket, and faults switched on and off while it run
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import secrets
@@ -30,7 +29,7 @@ from prometheus_client.exposition import generate_latest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from pytest_deploygate.demo.pgserver import PgServer, start_server
+from pytest_deploygate.demo.pgserver import PgServer, free_port, start_server
 from pytest_deploygate.demo.service import (
     CLIENT_TIMEOUT_S,
     HOST,
@@ -274,33 +273,69 @@ def stand_in_process(workdir: Path, name: str) -> Callable[[], None]:
     return stop
 
 
-def pong_port() -> tuple[int, Callable[[], None]]:
-    """A loopback port that answers ``+PONG`` to whatever it is sent (``redis-cli ping``,
-    or a tcp check's connect); returns its port and its stop."""
-    import socket
+REDIS_START_TIMEOUT_S = 20.0
 
-    server = socket.create_server((HOST, 0))
-    server.settimeout(POLL_S * 4)
-    stopped = threading.Event()
 
-    def serve() -> None:
-        while not stopped.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            with conn, contextlib.suppress(OSError):  # a client that left early
-                conn.sendall(b"+PONG\r\n")
+def redis_process(workdir: Path, password: str | None = None) -> tuple[int, Callable[[], None]]:
+    """A real Redis server (Debian's ``redis-server``) on loopback and a free port, keeping
+    nothing on disk (no RDB, no AOF; ``workdir`` is its directory), with ``requirepass``
+    when ``password`` is given: its port and its stop. RuntimeError, with the end of its
+    log, when the machine has no redis-server or it does not start."""
+    import shutil
 
-    thread = threading.Thread(target=serve, name="deploygate-standin-pong", daemon=True)
-    thread.start()
+    binary = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/bin")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (Debian package 'redis-server')")
+    error = ""
+    for _ in range(3):  # the free port may be taken before the server binds it
+        port = free_port()
+        stop, error = _start_redis(binary, workdir, port, password)
+        if not error:
+            return port, stop
+    raise RuntimeError(error)
+
+
+def _start_redis(
+    binary: str, workdir: Path, port: int, password: str | None
+) -> tuple[Callable[[], None], str]:
+    import subprocess
+
+    args = [binary, "--port", str(port), "--bind", HOST, "--dir", str(workdir)]
+    args += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
+    args += ["--requirepass", password] if password is not None else []
+    log_path = workdir / f"redis-{port}.log"
+    with log_path.open("wb") as out:
+        child = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
 
     def stop() -> None:
-        stopped.set()
-        thread.join(timeout=5)
-        server.close()
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
-    return int(server.getsockname()[1]), stop
+    deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+    while time.monotonic() < deadline and child.poll() is None:
+        if _answers_ping(port):
+            return stop, ""
+        time.sleep(0.05)
+    stop()
+    tail = log_path.read_text(errors="replace")[-2000:]
+    return stop, f"redis-server did not answer PING on {HOST}:{port}:\n{tail}"
+
+
+def _answers_ping(port: int) -> bool:
+    """PONG, or NOAUTH from a server with a password: either way it serves."""
+    import socket
+
+    try:
+        with socket.create_connection((HOST, port), timeout=1) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+    except OSError:
+        return False
 
 
 class Databases(Protocol):
@@ -358,6 +393,20 @@ class Running:
         service.start()
         self.stops.append(service.stop)
         return service
+
+    def redis(self, workdir: Path, password: str | None = None, *, down: bool = False) -> str:
+        """A real Redis server (``redis_process``) that this Running stops: its URL, without
+        the password. ``down``, or a machine without redis-server: a URL where nothing
+        listens, so the example's redis checks error."""
+        if not down:
+            try:
+                port, stop = redis_process(workdir, password)
+            except RuntimeError as exc:
+                print(f"# no Redis here ({str(exc).splitlines()[0]}): redis checks will error")
+            else:
+                self.stops.append(stop)
+                return f"redis://{HOST}:{port}/0"
+        return f"redis://{HOST}:{free_port()}/0"
 
     @classmethod
     def assemble(cls, setup: Callable[[Running], None]) -> Running:
