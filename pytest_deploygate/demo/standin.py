@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -37,6 +37,9 @@ from pytest_deploygate.demo.service import (
     LoopbackServer,
     TLSLoopbackServer,
 )
+
+if TYPE_CHECKING:
+    from pytest_deploygate.demo.certs import CertFiles
 
 # As root, initdb needs an unprivileged owner (as for the demo's database).
 ROOT_OS_USER = "nobody"
@@ -276,11 +279,14 @@ def stand_in_process(workdir: Path, name: str) -> Callable[[], None]:
 REDIS_START_TIMEOUT_S = 20.0
 
 
-def redis_process(workdir: Path, password: str | None = None) -> tuple[int, Callable[[], None]]:
+def redis_process(
+    workdir: Path, password: str | None = None, tls: CertFiles | None = None
+) -> tuple[int, Callable[[], None]]:
     """A real Redis server (Debian's ``redis-server``) on loopback and a free port, keeping
     nothing on disk (no RDB, no AOF; ``workdir`` is its directory), with ``requirepass``
-    when ``password`` is given: its port and its stop. RuntimeError, with the end of its
-    log, when the machine has no redis-server or it does not start."""
+    when ``password`` is given and speaking only TLS with ``tls``'s certificate: its port
+    and its stop. RuntimeError, with the end of its log, when the machine has no
+    redis-server or it does not start."""
     import shutil
 
     binary = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/bin")
@@ -289,20 +295,25 @@ def redis_process(workdir: Path, password: str | None = None) -> tuple[int, Call
     error = ""
     for _ in range(3):  # the free port may be taken before the server binds it
         port = free_port()
-        stop, error = _start_redis(binary, workdir, port, password)
+        stop, error = _start_redis(binary, workdir, port, password, tls)
         if not error:
             return port, stop
     raise RuntimeError(error)
 
 
 def _start_redis(
-    binary: str, workdir: Path, port: int, password: str | None
+    binary: str, workdir: Path, port: int, password: str | None, tls: CertFiles | None
 ) -> tuple[Callable[[], None], str]:
     import subprocess
 
-    args = [binary, "--port", str(port), "--bind", HOST, "--dir", str(workdir)]
+    args = [binary, "--bind", HOST, "--dir", str(workdir)]
     args += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
     args += ["--requirepass", password] if password is not None else []
+    if tls is None:
+        args += ["--port", str(port)]
+    else:
+        args += ["--port", "0", "--tls-port", str(port), "--tls-auth-clients", "no"]
+        args += ["--tls-cert-file", str(tls.cert), "--tls-key-file", str(tls.key)]
     log_path = workdir / f"redis-{port}.log"
     with log_path.open("wb") as out:
         child = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
@@ -318,7 +329,7 @@ def _start_redis(
 
     deadline = time.monotonic() + REDIS_START_TIMEOUT_S
     while time.monotonic() < deadline and child.poll() is None:
-        if _answers_ping(port):
+        if _answers_ping(port, tls is not None):
             return stop, ""
         time.sleep(0.05)
     stop()
@@ -326,16 +337,25 @@ def _start_redis(
     return stop, f"redis-server did not answer PING on {HOST}:{port}:\n{tail}"
 
 
-def _answers_ping(port: int) -> bool:
+def _answers_ping(port: int, tls: bool) -> bool:
     """PONG, or NOAUTH from a server with a password: either way it serves."""
     import socket
 
     try:
-        with socket.create_connection((HOST, port), timeout=1) as conn:
+        with socket.create_connection((HOST, port), timeout=1) as plain:
+            conn = _unverified().wrap_socket(plain) if tls else plain
             conn.sendall(b"PING\r\n")
             return conn.recv(64).startswith((b"+PONG", b"-NOAUTH"))
     except OSError:
         return False
+
+
+def _unverified() -> ssl.SSLContext:
+    """Only to see that our own server is up: what it is, the caller knows."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 class Databases(Protocol):

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import pytest
 import redis
 
+from pytest_deploygate.demo.certs import make_certificates
 from pytest_deploygate.demo.standin import redis_process
 from tests.support.need import need_server
 
@@ -27,10 +28,17 @@ PASSWORD = "s3cr3t/r3dis@pw"
 
 
 class RedisServer:
-    def __init__(self, port: int, password: str | None, stop: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        port: int,
+        password: str | None,
+        stop: Callable[[], None],
+        ca: Path | None = None,
+    ) -> None:
         self.port = port
         self.password = password
         self.stop = stop
+        self.ca = ca  # the CA (PEM) of a TLS server's certificate
 
     @property
     def address(self) -> str:
@@ -39,7 +47,8 @@ class RedisServer:
     def url(self, db: int = 0, *, with_password: bool = True) -> str:
         """``redis://[:password@]127.0.0.1:port/db``, the password percent-encoded."""
         auth = f":{quote(self.password, safe='')}@" if self.password and with_password else ""
-        return f"redis://{auth}{self.address}/{db}"
+        scheme = "rediss" if self.ca is not None else "redis"
+        return f"{scheme}://{auth}{self.address}/{db}"
 
     def client(self, db: int = 0) -> redis.Redis:
         return redis.Redis(
@@ -48,15 +57,17 @@ class RedisServer:
 
 
 @contextmanager
-def redis_server(password: str | None = None) -> Iterator[RedisServer]:
-    """A fresh server; stopped (and its directory removed) on exit."""
+def redis_server(password: str | None = None, *, tls: bool = False) -> Iterator[RedisServer]:
+    """A fresh server (with ``tls``: TLS only, a certificate for 127.0.0.1 and localhost
+    from a CA of its own); stopped, and its directory removed, on exit."""
     with tempfile.TemporaryDirectory(prefix="deploygate-redis-") as tmp:
+        certs = make_certificates(Path(tmp), 30) if tls else None
         try:
-            port, stop = redis_process(Path(tmp), password)
+            port, stop = redis_process(Path(tmp), password, certs)
         except RuntimeError as exc:
             need_server(str(exc))
         try:
-            yield RedisServer(port, password, stop)
+            yield RedisServer(port, password, stop, certs.ca if certs else None)
         finally:
             stop()
 
