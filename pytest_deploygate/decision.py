@@ -53,6 +53,8 @@ class FiredRule:
     A relative row (``above_baseline``) also carries the ``baseline`` value its threshold
     was derived from and the file it came from (``source``), or the ``problem`` that kept
     it from comparing ("no baseline: ..."), in which case it raises to ``investigate``.
+    ``missing``: the check ran but did not produce the measurement this time (no traffic
+    for a ratio, a metric no longer exposed), so the row could not be judged.
     """
 
     index: int
@@ -65,6 +67,7 @@ class FiredRule:
     baseline: float | None = None
     source: str = ""
     problem: str = ""
+    missing: bool = False
 
     @property
     def compared(self) -> float:
@@ -72,6 +75,9 @@ class FiredRule:
 
     @property
     def decision(self) -> str:
+        if self.missing:
+            # Never passes silently, but a row meant as "ok" stays a no-op.
+            return min(self.rule.decision, UNJUDGED_DECISION, key=RANK.__getitem__)
         if self.problem:
             # SPEC: without a baseline, each relative row fires at investigate, an "ok" row
             # too: it cannot say the change is the expected one without knowing the change.
@@ -116,6 +122,12 @@ class FiredRule:
         m = self.measurement
         where = f"rule {self.index + 1}"
         summary = f"{self.summary_name} " if m.samples and self.held is None else ""
+        if self.missing:
+            return (
+                f"{m.name} was not measured in this run (nothing to read: no traffic, no "
+                f"observation, or the metric is not exposed), so {where} could not be "
+                f"judged: {self.decision}"
+            )
         if self.problem:
             return f"{m.name} {summary}{self.shown}: {self.problem} ({where}: {self.decision})"
         if self.threshold is None:
@@ -240,6 +252,7 @@ def decide_check(
     if base not in RANK:  # a decision we do not know is not a GO
         base = "rollback"
     fired = tuple(f for m in record.measurements for f in _fired(record.id, m, rules, baseline))
+    fired += tuple(_unmeasured(record, rules))
     decision = max([base, *(f.decision for f in fired)], key=RANK.__getitem__)
     return CheckDecision(record, decision, fired)
 
@@ -256,6 +269,21 @@ def _fired(
             )
             if fired is not None:
                 yield fired
+
+
+def _unmeasured(record: CheckRecord, rules: Sequence[DecisionRule]) -> Iterable[FiredRule]:
+    """Rows on a measurement the check always produces when it has something to read,
+    which it did not produce this time. A check that errored is decided by its
+    ``on_error`` alone."""
+    if record.outcome not in ("passed", "failed"):
+        return
+    taken = {m.name for m in record.measurements}
+    for name in record.expects:
+        if name in taken:
+            continue
+        for index, rule in enumerate(rules):
+            if rule.applies_to(record.id, name):
+                yield FiredRule(index, rule, Measurement(name, math.nan), None, missing=True)
 
 
 def judge_rule(index: int, rule: DecisionRule, m: Measurement) -> FiredRule | None:

@@ -86,3 +86,6 @@ class CheckRecord:
     # What the check found that is not a number, by name (the newest applied migration):
     # part of the last-known-good record.
     findings: tuple[tuple[str, str], ...] = ()
+    # Measurements its declared check always produces when it has something to read (the
+    # names the config gave them): a rule on one that is missing could not be judged.
+    expects: tuple[str, ...] = ()

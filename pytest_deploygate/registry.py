@@ -165,6 +165,9 @@ class CheckType(Generic[S, O]):
     record per sub-kind, of the same shape; see :func:`family`. ``measures`` names the
     measurements a check of this type can produce (``db.*``: a family); a decision rule
     that matches none of them is a config error (rule_coverage.py); ``*``: anything.
+    ``expects`` names those a check that ran always produces when it has something to
+    read (a ratio with traffic): a rule on one that is missing could not be judged
+    (decision.py: ``investigate``), never a silent pass.
     """
 
     spec: type[S]
@@ -177,6 +180,7 @@ class CheckType(Generic[S, O]):
     window_judge: Callable[[S, Target, Sequence[Taken[O]]], Judgement] | None = None
     subkinds: tuple[CheckType[Any, Any], ...] = ()
     measures: Callable[[S], Sequence[str]] = lambda spec: ("*",)
+    expects: Callable[[S], Sequence[str]] = lambda spec: ()
 
     @property
     def name(self) -> str:
@@ -228,6 +232,19 @@ def database_measures(spec: Any) -> Sequence[str]:
     if isinstance(spec, QueryKeys):
         return ("db.*", spec.measurement, f"{spec.measurement}_latency")
     return ("db.*",)
+
+
+def prometheus_measures(spec: PrometheusCheck) -> Sequence[str]:
+    """One name per value, ratio and quantile: the names the config gives them."""
+    return (
+        *(f"prometheus.{v.label}" for v in spec.values),
+        *(f"prometheus.{r.name}" for r in spec.ratios),
+        *(f"prometheus.{q.name}" for q in spec.quantiles),
+    )
+
+
+def promql_measures(spec: PromqlCheck) -> Sequence[str]:
+    return (f"promql.{spec.name}",)
 
 
 def family(
@@ -403,7 +420,13 @@ CHECK_TYPES = (
     ),
     family(PostgresCheck, _POSTGRES_CHECKS, deadline=postgres_deadline, measures=database_measures),
     family(SqliteCheck, _SQLITE_CHECKS, measures=database_measures),
-    CheckType(BackupCheck, _backup, judge_backup, backup_deadline, measures=named("backup.*")),
+    CheckType(
+        BackupCheck,
+        _backup,
+        judge_backup,
+        backup_deadline,
+        measures=named("backup.age", "backup.size", "backup.tables", "backup.restored_tables"),
+    ),
     # Exclusive: its traffic would show up in every latency measured at the same time.
     CheckType(
         LoadCheck,
@@ -412,7 +435,14 @@ CHECK_TYPES = (
         load_deadline,
         where_load,
         exclusive=True,
-        measures=named("load.*"),
+        measures=named(
+            "load.success_ratio",
+            "load.latency_avg",
+            "load.latency_p50",
+            "load.latency_p95",
+            "load.latency_p99",
+            "load.rps",
+        ),
     ),
     # Over a window every check of this list samples on the run's observation period, in
     # threads of its own, while the others run; a load check waits for every window to end.
@@ -422,9 +452,17 @@ CHECK_TYPES = (
         judge_prometheus,
         where=where_prometheus,
         window_judge=judge_prometheus_window,
-        measures=named("prometheus.*"),
+        measures=prometheus_measures,
+        expects=prometheus_measures,
     ),
-    CheckType(PromqlCheck, _promql, judge_promql, where=where_promql, measures=named("promql.*")),
+    CheckType(
+        PromqlCheck,
+        _promql,
+        judge_promql,
+        where=where_promql,
+        measures=promql_measures,
+        expects=promql_measures,
+    ),
     CheckType(
         WebSocketCheck,
         _websocket,

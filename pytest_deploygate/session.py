@@ -371,6 +371,7 @@ def instance_meta(instance: CheckInstance) -> dict[str, Any]:
         "on_fail": spec.on_fail,
         "on_error": spec.on_error,
         "description": spec.description,
+        "expects": list(BY_NAME[spec.type].expects(spec)),
     }
 
 
@@ -443,6 +444,7 @@ def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> C
         error_kind=str(decisive.get("error_kind", "")) if decisive else "",
         description=str(meta.get("description", "")),
         findings=tuple((str(k), str(v)) for k, v in found.items()),
+        expects=tuple(str(name) for name in meta.get("expects") or ()),
     )
 
 

@@ -199,12 +199,19 @@ def _truncate(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+# A loopback database answers in milliseconds, but the demo also runs on loaded CI
+# machines, where a round trip of 100 ms is the machine, not the database: the demo's
+# bounds are the matrix's (investigate above 1 s, roll back above 5 s: the checks'
+# max_latency), so a healthy demo is GO wherever it runs.
+DB_INVESTIGATE = "1s"
+DB_MAX_LATENCY = "5s"
+
 RULES: list[dict[str, Any]] = [
     {
         "measurement": "db.latency",
-        "above": "100ms",
+        "above": DB_INVESTIGATE,
         "decision": "investigate",
-        "description": "database round trip over 100 ms: investigate",
+        "description": f"database round trip over {DB_INVESTIGATE}: investigate",
     },
     {
         "measurement": "db.fk_incomplete",
@@ -227,7 +234,7 @@ def postgres_checks(backup: Path | None) -> list[dict[str, Any]]:
             ["predeploy", "smoke", "postdeploy"],
             type="postgres",
             check="reachable",
-            max_latency="250ms",
+            max_latency=DB_MAX_LATENCY,
         ),
         _check("db-version", pre, type="postgres", check="version", min_version="12"),
         _check(
@@ -273,7 +280,7 @@ def postgres_checks(backup: Path | None) -> list[dict[str, Any]]:
             check="query",
             sql="SELECT count(*) FROM orders WHERE created_at > now() - interval '1 day'",
             min=1,
-            max_latency="1s",
+            max_latency=DB_MAX_LATENCY,
             measurement="demo.orders_last_day",
         ),
     ]
@@ -304,7 +311,7 @@ def sqlite_checks(backup: Path) -> list[dict[str, Any]]:
             check="query",
             sql="SELECT count(*) FROM orders",
             min=1,
-            max_latency="1s",
+            max_latency=DB_MAX_LATENCY,
             measurement="demo.orders",
         ),
         _backup_check(backup),

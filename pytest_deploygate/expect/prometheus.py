@@ -325,7 +325,10 @@ def _le(labels: Labels) -> float | None:
 
 
 def _no_observations(per_le: Mapping[float, list[float]], index: int) -> bool:
-    return per_le.get(math.inf, [0.0] * (index + 1))[index] == 0
+    """Whether the +Inf bucket (every observation) counted none. Without a +Inf bucket
+    nothing says so: the quantile stays NaN, never within bounds."""
+    every = per_le.get(math.inf)
+    return every is not None and every[index] == 0
 
 
 # -- shared ------------------------------------------------------------------------------

@@ -123,7 +123,7 @@ def _measurement(lower: str) -> tuple[str | None, str]:
     if re.search(r"response time|latency|p95|p99|slow", lower):
         note = ""
         if re.search(r"p95|95th|percentile", lower):
-            note = "the checklist means a 95th percentile: a load check measures load.p95"
+            note = "the checklist means a 95th percentile: a load check measures load.latency_p95"
         return "http.latency", note
     if re.search(r"certificate|cert\b|ssl|tls", lower):
         return "tls.days_left", ""

@@ -23,6 +23,8 @@ db-1 ansible_host=127.0.0.1
 [canary]
 web-2
 
+[spare]
+
 [prod:children]
 web
 db
@@ -74,6 +76,26 @@ def test_a_pattern_that_matches_no_host_is_a_config_error(inventory: Path) -> No
     message = str(caught.value)
     assert "deploygate.toml: targets.prod.hosts: no host in the inventory" in message
     assert "'ansible://webb'" in message and "ansible-inventory --graph" in message
+
+
+@pytest.mark.parametrize(
+    ("pattern", "unmatched"),
+    [("web:dbb", "dbb"), ("web-1,web-3", "web-3"), ("web:!canry", "canry"), ("prod:&wbe", "wbe")],
+)
+def test_a_part_of_a_pattern_that_matches_nothing_is_a_config_error(
+    inventory: Path, pattern: str, unmatched: str
+) -> None:
+    """Ansible ignores it with a warning: the gate would check fewer hosts than it was
+    asked to (the db hosts of ``web:dbb``) and could say GO about hosts it never saw."""
+    with pytest.raises(ConfigError) as caught:
+        expand([f"ansible://{pattern}"], inventory)
+    message = str(caught.value)
+    assert f"no host in the inventory {inventory} matches {unmatched!r}" in message
+    assert f"'ansible://{pattern}'" in message and "ansible-inventory --graph" in message
+
+
+def test_a_group_without_hosts_is_not_a_typo(inventory: Path) -> None:
+    assert expand(["ansible://db:spare"], inventory) == ("ansible://db-1",)
 
 
 def test_without_ansible_installed_the_error_says_how_to_get_it(

@@ -18,13 +18,16 @@ RELATIVE = (
     '[[decision.rules]]\nmeasurement = "http.latency"\ncheck = "api"\n'
     'above_baseline = "2x"\ndecision = "investigate"\n'
 )
-ABSOLUTE = '[[decision.rules]]\nmeasurement = "http.latency"\nabove = "4s"\ndecision = "rollback"\n'
+ABSOLUTE = '[[decision.rules]]\nmeasurement = "http.latency"\nabove = "8s"\ndecision = "rollback"\n'
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "docs" / "verdict.schema.json").read_text()
 )
-# The healthy service answers in DELAY_S, the degraded one in SLOW_S: far more than twice
-# as slow, yet well under the absolute row's 4 s (which alone would say GO).
-DELAY_S, SLOW_S = 0.05, 1.5
+# The healthy service answers in DELAY_S, the degraded one in SLOW_S: six times as slow,
+# yet well under the absolute row's 8 s (which alone would say GO). A loaded machine adds
+# its delay to every answer: a healthy answer needs 0.5 s more than its baseline to read
+# as twice as slow (with 50 ms, 70 ms more did), a degraded one would need a baseline
+# 1 s late to pass as healthy, and 5 s late to cross the absolute row.
+DELAY_S, SLOW_S = 0.5, 3.0
 
 
 @pytest.fixture
@@ -43,8 +46,8 @@ def gate(pytester: pytest.Pytester, url: str, *rules: str, target: str = "stagin
     write_gate(
         pytester,
         url,
-        http_check("api", "/slow?s=${API_DELAY}", timeout="10s"),
-        http_check("health", "/health", timeout="10s"),
+        http_check("api", "/slow?s=${API_DELAY}", timeout="15s"),
+        http_check("health", "/health", timeout="15s"),
         extra="".join(rules),
     )
     if target != "staging":
@@ -83,7 +86,7 @@ def test_a_go_run_saves_the_record_and_a_slower_deploy_is_judged_against_it(
         [
             "deploygate: baseline lkg/last-good.json (GO run finished *Z): relative rules "
             "compare with its values",
-            "*INVESTIGATE*api*http.latency *s, baseline *ms (+*%)*",
+            "*INVESTIGATE*api*http.latency *s, baseline *s (+*%)*",
         ]
     )
     doc = verdict(pytester, "v.json")

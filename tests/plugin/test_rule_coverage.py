@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_deploygate.registry import CHECK_TYPES
+from pytest_deploygate.registry import CHECK_TYPES, CheckType
 from tests.plugin.helpers import http_check, rule_toml, write_gate
 
 
@@ -24,6 +24,73 @@ def test_a_rule_that_matches_no_declared_measurement_is_a_config_error(
     assert f"decision.rules[0]: rule 1 (measurement {measurement!r}" in text
     assert "matches no measurement a declared check produces" in text
     assert "http.latency" in text  # what the declared checks do produce
+
+
+METRICS = """
+[[checks]]
+id = "metrics"
+type = "prometheus"
+phases = ["smoke"]
+path = "/metrics"
+
+[[checks.ratios]]
+name = "error_rate"
+numerator = { metric = "http_requests_total", labels = { code = "5.." } }
+denominator = { metric = "http_requests_total" }
+
+[[checks.values]]
+metric = "queue_depth"
+
+[[checks.quantiles]]
+name = "latency_p95"
+metric = "http_request_duration_seconds"
+q = 0.95
+
+[[checks]]
+id = "up"
+type = "promql"
+phases = ["smoke"]
+query = "min(up)"
+name = "scrapes_up"
+"""
+
+
+@pytest.mark.parametrize(
+    ("measurement", "fires"),
+    [
+        ("prometheus.eror_rate", False),
+        ("prometheus.queue_dept", False),
+        ("prometheus.latency_p59", False),
+        ("promql.scrape_up", False),
+        ("prometheus.error_rate", True),
+        ("prometheus.queue_depth", True),
+        ("prometheus.latency_*", True),
+        ("prometheus.up", True),
+        ("promql.scrapes_up", True),
+        ("promql.*", True),
+    ],
+)
+def test_a_typo_in_a_metric_name_a_rule_reads_is_a_config_error(
+    pytester: pytest.Pytester, measurement: str, fires: bool
+) -> None:
+    """prometheus and promql measurements are named in the config: a rule on a name no
+    ratio, value, quantile or query has would pass forever (33% errors, GO)."""
+    pytester.makefile(
+        ".toml",
+        deploygate='[targets.staging]\nbase_url = "http://127.0.0.1:9"\n'
+        'prometheus_server = "http://127.0.0.1:9"\n'
+        + METRICS
+        + rule_toml(measurement, "1000000000", "rollback"),
+    )
+    result = pytester.runpytest("--target=staging", "--co")
+    text = result.stdout.str() + result.stderr.str()
+    if fires:
+        assert "matches no measurement" not in text
+        assert result.ret == 0, text
+    else:
+        assert result.ret == 4, text
+        assert "matches no measurement a declared check produces" in text
+        assert "prometheus.error_rate" in text and "promql.scrapes_up" in text
 
 
 @pytest.mark.parametrize("measurement", ["http.*", "*latency", "http.latency", "*"])
@@ -62,5 +129,6 @@ def test_a_rule_only_a_team_check_could_fire_is_a_warning_naming_the_row(
 
 
 def test_every_check_type_declares_what_it_measures() -> None:
-    undeclared = [t.name for t in CHECK_TYPES if t.measures(None) == ("*",)]  # type: ignore[arg-type]
+    anything = CheckType.__dataclass_fields__["measures"].default
+    undeclared = [t.name for t in CHECK_TYPES if t.measures is anything]
     assert undeclared == []

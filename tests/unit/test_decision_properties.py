@@ -137,3 +137,107 @@ def test_an_interrupted_run_is_never_a_verdict(
     checks, rows = run
     after = verdict(checks, rows, pytest_exit=EXIT_INTERRUPTED)
     assert (after.verdict, after.exit_code) == (INCOMPLETE, EXIT_INTERRUPTED)
+
+
+@PROPERTY
+@given(runs, st.data())
+def test_a_measurement_the_check_should_have_produced_never_passes_when_missing(
+    run: tuple[list[CheckRecord], list[DecisionRule]], data: st.DataObject
+) -> None:
+    """A ratio without traffic, a metric no longer exposed: the rows on it could not be
+    judged. Missing is never better than not expected at all, and never a GO when a row
+    that is not ``ok`` reads it."""
+    checks, rows = run
+    if not checks:
+        return
+    i = data.draw(st.integers(0, len(checks) - 1))
+    name = data.draw(st.sampled_from(NAMES))
+    kept = tuple(m for m in checks[i].measurements if m.name != name)
+    unexpected, expected = list(checks), list(checks)
+    unexpected[i] = dataclasses.replace(checks[i], measurements=kept)
+    expected[i] = dataclasses.replace(checks[i], measurements=kept, expects=(name,))
+    after = verdict(expected, rows)
+    never_lower(verdict(unexpected, rows), after)
+    reads = [r for r in rows if r.applies_to(checks[i].id, name) and r.decision != "ok"]
+    if reads and checks[i].outcome in ("passed", "failed"):
+        assert after.verdict != GO
+
+
+windowed = st.builds(
+    lambda name, values, unit: Measurement(
+        name, max(values), unit, samples=tuple((t * 5.0, v) for t, v in enumerate(values))
+    ),
+    st.sampled_from(NAMES),
+    st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=1, max_size=8),
+    st.sampled_from(("s", "")),
+)
+windowed_records = st.builds(
+    CheckRecord,
+    id=st.sampled_from(("health", "db")),
+    nodeid=st.text(alphabet="abc", min_size=1, max_size=5),
+    type=st.just("http"),
+    phases=st.just(("smoke",)),
+    outcome=st.sampled_from(("passed", "failed")),
+    measurements=st.lists(windowed, min_size=1, max_size=3).map(tuple),
+    on_fail=st.sampled_from(DECISIONS),
+)
+
+
+def _over_time(
+    name: str, op: str, threshold: float, decision: str, how: dict[str, object]
+) -> DecisionRule:
+    return DecisionRule.model_validate(
+        {"measurement": name, op: threshold, "decision": decision, **how}
+    )
+
+
+time_rules = st.builds(
+    _over_time,
+    st.sampled_from((*NAMES, "*")),
+    st.sampled_from(("above", "below")),
+    st.floats(min_value=-1e6, max_value=1e6),
+    st.sampled_from(DECISIONS),
+    st.sampled_from(
+        (
+            {},
+            {"for": "10s"},
+            {"for": "30s"},
+            {"consecutive": 2},
+            {"consecutive": 4},
+            {"summary": "p95"},
+            {"summary": "mean"},
+            {"summary": "last"},
+        )
+    ),
+)
+
+
+@PROPERTY
+@given(
+    st.lists(windowed_records, min_size=1, max_size=3), st.lists(time_rules, max_size=4), st.data()
+)
+def test_a_sample_that_is_not_a_number_never_lowers_a_windowed_verdict(
+    checks: list[CheckRecord], rows: list[DecisionRule], data: st.DataObject
+) -> None:
+    """NaN at any sample, under for, consecutive and every summary: never within bounds
+    (a row without for fires on it; under for it counts as a sample where the condition
+    held, like any bad sample)."""
+    i = data.draw(st.integers(0, len(checks) - 1))
+    j = data.draw(st.integers(0, len(checks[i].measurements) - 1))
+    m = checks[i].measurements[j]
+    k = data.draw(st.integers(0, len(m.samples) - 1))
+    samples = list(m.samples)
+    samples[k] = (samples[k][0], math.nan)
+    values = list(checks[i].measurements)
+    values[j] = dataclasses.replace(m, samples=tuple(samples))
+    broken = list(checks)
+    broken[i] = dataclasses.replace(checks[i], measurements=tuple(values))
+    before, after = verdict(checks, rows), verdict(broken, rows)
+    never_lower(before, after)
+    reads = [
+        r
+        for r in rows
+        if r.applies_to(checks[i].id, m.name) and r.decision != "ok" and r.persistence is None
+    ]
+    if reads:
+        assert after.verdict != GO

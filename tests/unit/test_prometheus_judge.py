@@ -228,6 +228,29 @@ def test_over_a_window_the_quantile_comes_from_the_buckets_increase() -> None:
     assert judged.passed
 
 
+def without_inf(at: float, slow: float) -> Scrape:
+    return scrape(
+        at,
+        "# TYPE http_request_duration_seconds histogram\n"
+        'http_request_duration_seconds_bucket{le="0.1"} 0\n'
+        f'http_request_duration_seconds_bucket{{le="10"}} {slow}\n'
+        f"http_request_duration_seconds_count {slow}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "scrapes", [[without_inf(0, 1000)], [without_inf(0, 0), without_inf(1, 10)]]
+)
+def test_a_histogram_without_its_inf_bucket_is_nan_never_within_bounds(
+    scrapes: list[Scrape],
+) -> None:
+    """PromQL's NaN: the rank cannot be placed. 1000 requests of up to 10 s were once
+    neither measured nor judged (as if nothing had been observed): GO."""
+    judged = judge_scrapes(check(**P95), scrapes)
+    assert math.isnan(only(judged).value)
+    assert judged.failures == ("p95 (q=0.95) is nan, not a number within bounds",)
+
+
 def test_a_quantile_over_a_gauge_says_it_is_not_a_histogram() -> None:
     judged = judge_scrapes(check(**P95), [latency(0, (1, 2, 3, 4), typed="gauge")])
     assert judged.failures == (
