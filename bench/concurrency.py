@@ -8,11 +8,23 @@ made by:
     a bare thread pool in this process (as many threads as the gate's default concurrency)
 
 then start-up alone (the gate's --collect-only, and a bare ``pytest --collect-only`` in an
-empty directory), and a gate of 200 declared checks plus 40 team tests of 0.5 s each,
-serial and -n 4. Every row is the wall and CPU time of its own run; ratios of wall times
-below, each with the goal from issue 12. No row is asserted: figures on a loaded machine vary.
+empty directory), a bare pytest with one empty test, serial, -n 2 and -n 4 (what xdist
+itself costs: every worker is a Python process importing pytest and its plugins), the
+200-check config loaded and validated in a fresh process, and a gate of 200 declared
+checks plus 40 team tests of 0.5 s each, serial and -n 4. Every row is the wall and CPU
+time of its own run; ratios of wall times below, each with the goal from issue 12. No row
+is asserted: figures on a loaded machine vary, so compare ratios of one invocation.
 
-    python bench/concurrency.py [--checks 200] [--delay 0.1] [--team 40]
+Every pytest run uses this interpreter and its installed plugins, printed first (runenv.py:
+start it from a plain install, without the test extras; bytecode cache on).
+
+How to read it (2 shared cores): a gate of 200 checks at 100 ms is done in about 2 s
+serial, most of it start-up, so ``-n 4`` (five processes, each starting pytest and the
+gate) cannot be faster there; ``bare -n 4 / bare serial`` is that floor, and
+``gate -n 4 - bare -n 4`` against ``gate serial - bare serial`` shows what the gate adds
+with and without xdist. xdist pays when team tests block (the ``mixed`` rows).
+
+    python bench/concurrency.py [--checks 200] [--delay 0.1] [--team 40] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -28,8 +40,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from statistics import median
 
 import requests
+from runenv import RUN_ENV, describe
 
 from pytest_deploygate.names import DEFAULT_CONCURRENCY
 
@@ -94,16 +108,39 @@ def team_tests(count: int) -> str:
     )
 
 
+# Loads and validates a config in a fresh process: prints import and validation seconds.
+VALIDATE = """
+import os, sys, time
+from pathlib import Path
+start = time.perf_counter()
+from pytest_deploygate.config import load, read_file
+imported = time.perf_counter()
+path = Path(sys.argv[1])
+load(read_file(path), source=path.name, base_dir=path.parent, target="bench", environ=os.environ)
+print(imported - start, time.perf_counter() - imported)
+"""
+
+
 def timed(args: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
     """Wall time and CPU time (user + system, every process of the run) of one pytest run."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
     cpu = _children_cpu()
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        command, cwd=cwd, env=RUN_ENV, capture_output=True, text=True, timeout=900
+    )
     elapsed = time.perf_counter() - start
     if result.returncode not in ok:
         sys.exit(f"pytest {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}")
     return elapsed, _children_cpu() - cpu
+
+
+def validation(config: Path) -> tuple[float, float]:
+    """Seconds to import the config loader, and to load and validate ``config``."""
+    command = [sys.executable, "-c", VALIDATE, str(config)]
+    done = subprocess.run(command, env=RUN_ENV, capture_output=True, text=True, check=True)
+    imported, validated = done.stdout.split()
+    return float(imported), float(validated)
 
 
 def _children_cpu() -> float:
@@ -141,6 +178,7 @@ def main() -> int:
     parser.add_argument("--checks", type=int, default=200)
     parser.add_argument("--delay", type=float, default=0.1)
     parser.add_argument("--team", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each row (median)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -155,52 +193,78 @@ def main() -> int:
     try:
         assert server.stdout is not None
         base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
-        rows = measure(base, args)
+        print(f"environment: {describe()}", flush=True)
+        rows, validated = measure(base, args)
     finally:
         if server.stdin is not None:
             server.stdin.close()
         server.wait(timeout=10)
     report(rows, args)
+    print(
+        f"  {args.checks}-check config in a fresh process: import {validated[0]:.2f} s, "
+        f"load and validate {validated[1]:.2f} s (goal: well under a second)"
+    )
     return 0
 
 
-def measure(base: str, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+Runs = dict[str, list[tuple[float, float]]]
+
+
+def measure(base: str, args: argparse.Namespace) -> tuple[Runs, tuple[float, float]]:
+    """Every row ``--repeat`` times, in rounds (a burst of load elsewhere on the machine
+    then spreads over the rows instead of spoiling one)."""
     with tempfile.TemporaryDirectory(prefix="deploygate-bench-") as tmp:
         work = Path(tmp)
-        hand, gate, mixed, empty = (work / n for n in ("hand", "gate", "mixed", "empty"))
-        for directory in (hand, gate, mixed, empty):
+        names = ("hand", "gate", "mixed", "empty", "idle")
+        hand, gate, mixed, empty, idle = (work / n for n in names)
+        for directory in (hand, gate, mixed, empty, idle):
             directory.mkdir()
         (hand / "test_endpoints.py").write_text(hand_written(base, args.checks))
         (gate / "deploygate.toml").write_text(declared(base, args.checks))
         (mixed / "deploygate.toml").write_text(declared(base, args.checks, 'paths = ["team"]'))
         (mixed / "team").mkdir()
         (mixed / "team" / "test_team.py").write_text(team_tests(args.team))
+        (idle / "test_idle.py").write_text("def test_idle():\n    pass\n")
         target = ["--target", "bench"]
-        return {
-            "hand serial": timed([], hand),
-            "hand -n 4": timed(["-n", "4"], hand),
-            "gate serial": timed(target, gate),
-            "gate -n 2": timed([*target, "-n", "2"], gate),
-            "gate -n 4": timed([*target, "-n", "4"], gate),
-            "pool, new connections": bare_pool(base, args.checks, session=False),
-            "pool, one session": bare_pool(base, args.checks, session=True),
-            "gate --collect-only": timed([*target, "--collect-only"], gate),
-            "bare --collect-only": timed(["--collect-only"], empty, ok=(5,)),
-            "mixed serial": timed(target, mixed),
-            "mixed -n 4": timed([*target, "-n", "4"], mixed),
+        timed([*target, "--collect-only"], gate)  # warm-up: bytecode caches written
+        rows: dict[str, Callable[[], tuple[float, float]]] = {
+            "hand serial": lambda: timed([], hand),
+            "hand -n 4": lambda: timed(["-n", "4"], hand),
+            "gate serial": lambda: timed(target, gate),
+            "gate -n 2": lambda: timed([*target, "-n", "2"], gate),
+            "gate -n 4": lambda: timed([*target, "-n", "4"], gate),
+            "pool, new connections": lambda: bare_pool(base, args.checks, session=False),
+            "pool, one session": lambda: bare_pool(base, args.checks, session=True),
+            "gate --collect-only": lambda: timed([*target, "--collect-only"], gate),
+            "bare --collect-only": lambda: timed(["--collect-only"], empty, ok=(5,)),
+            "bare serial": lambda: timed([], idle),
+            "bare -n 2": lambda: timed(["-n", "2"], idle),
+            "bare -n 4": lambda: timed(["-n", "4"], idle),
+            "mixed serial": lambda: timed(target, mixed),
+            "mixed -n 4": lambda: timed([*target, "-n", "4"], mixed),
         }
+        runs: Runs = {label: [] for label in rows}
+        for _ in range(args.repeat):
+            for label, run in rows.items():
+                runs[label].append(run())
+        return runs, validation(gate / "deploygate.toml")
 
 
-def report(measured: dict[str, tuple[float, float]], args: argparse.Namespace) -> None:
+def report(runs: Runs, args: argparse.Namespace) -> None:
     print(
         f"{args.checks} HTTP checks, server answers after {args.delay * 1000:.0f} ms; "
         f"deploygate probes {DEFAULT_CONCURRENCY} at once (its default), so does the pool"
     )
     print(f"mixed: the same gate plus {args.team} team tests of {TEAM_TEST_S:g} s each")
-    print(f"  {'':<26}{'wall':>7}   {'CPU (all processes)':>19}")
-    for label, (wall, cpu) in measured.items():
-        print(f"  {label:<26}{wall:7.2f} s {cpu:7.2f} s")
-    rows = {label: wall for label, (wall, _) in measured.items()}
+    print("bare: pytest alone, on a file with one empty test (xdist's own cost as reference)")
+    print(f"medians of {args.repeat} runs each; wall [fastest-slowest]; CPU of every process")
+    print(f"  {'':<26}{'wall':>7}   {'spread':<15}{'CPU':>7}")
+    rows = {label: median(wall for wall, _ in measured) for label, measured in runs.items()}
+    cpu = {label: median(used for _, used in measured) for label, measured in runs.items()}
+    for label, measured in runs.items():
+        walls = [wall for wall, _ in measured]
+        spread = f"[{min(walls):.2f}-{max(walls):.2f}]"
+        print(f"  {label:<26}{rows[label]:7.2f} s {spread:<15}{cpu[label]:7.2f} s")
     start = rows["gate --collect-only"]
     checking = rows["gate serial"] - start
     goals = [
@@ -210,18 +274,28 @@ def report(measured: dict[str, tuple[float, float]], args: argparse.Namespace) -
         ("hand -n 4 / gate -n 4", rows["hand -n 4"] / rows["gate -n 4"], ">= 1"),
         ("gate checking / pool", checking / rows["pool, new connections"], "<= 1"),
         ("mixed -n 4 / mixed serial", rows["mixed -n 4"] / rows["mixed serial"], "< 1"),
+        ("bare -n 4 / bare serial", rows["bare -n 4"] / rows["bare serial"], "reference"),
+        ("bare -n 2 / bare serial", rows["bare -n 2"] / rows["bare serial"], "reference"),
     ]
     print("ratios (goal)")
     for label, ratio, goal in goals:
         print(f"  {label:<26}{ratio:7.2f}   ({goal})")
     print(
-        f"  start-up: gate --collect-only is {start - rows['bare --collect-only']:+.2f} s "
+        f"  start-up: gate --collect-only is {start - rows['bare --collect-only']:+.2f} s wall, "
+        f"{cpu['gate --collect-only'] - cpu['bare --collect-only']:+.2f} s CPU "
         "from bare pytest --collect-only (goal: within 0.5 s)"
     )
     print(f"  gate checking = gate serial - its --collect-only = {checking:.2f} s")
+    for n in ("serial", "-n 2", "-n 4"):
+        bare = rows[f"bare {n}"]
+        added = cpu[f"gate {n}"] - cpu[f"bare {n}"]
+        print(
+            f"  gate {n} - bare {n}: {rows[f'gate {n}'] - bare:+.2f} s wall, "
+            f"{added:+.2f} s CPU (what the gate adds)"
+        )
     print(
-        "  each xdist worker starts its own Python and imports the gate: on a machine short of "
-        "CPU, wall time follows the CPU column"
+        "  each xdist worker starts its own Python and imports pytest, its plugins and the gate:"
+        " on a machine short of CPU, wall time follows the CPU column (ref: bare pytest alone)"
     )
 
 

@@ -23,6 +23,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from runenv import RUN_ENV, describe
+
 HEAVY = ("psycopg", "websockets", "paramiko", "testinfra", "cryptography", "prometheus_client")
 LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
 
@@ -61,7 +63,9 @@ def measure(cwd: Path, args: list[str]) -> tuple[float, dict[str, int], set[str]
     """Wall time; cumulative import time (us) per top-level package; modules loaded."""
     command = [sys.executable, "-X", "importtime", "-m", "pytest", "--collect-only", "-q"]
     start = time.perf_counter()
-    done = subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [*command, *args], cwd=cwd, env=RUN_ENV, capture_output=True, text=True, check=False
+    )
     wall = time.perf_counter() - start
     if done.returncode not in (0, 5):
         sys.exit(f"pytest {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}")
@@ -91,6 +95,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=200)
     args = parser.parse_args()
+    print(f"environment: {describe()}")
     with tempfile.TemporaryDirectory(prefix="dg-imports-") as tmp:
         root = Path(tmp)
         for name in ("empty", "http", "every"):
@@ -98,6 +103,7 @@ def main() -> int:
         (root / "http" / "deploygate.toml").write_text(http_gate(args.checks))
         (root / "every" / "deploygate.toml").write_text(every_type_gate())
         gate = ["--target", "bench", "-p", "no:cacheprovider"]
+        measure(root / "http", gate)  # warm-up: bytecode caches written
         runs = {
             "bare pytest --collect-only": measure(root / "empty", ["-p", "no:cacheprovider"]),
             f"gate of {args.checks} http checks": measure(root / "http", gate),

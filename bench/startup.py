@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from runenv import RUN_ENV, describe
+
 HEAVY = ("requests", "psycopg", "websockets", "paramiko", "testinfra", "prometheus_client")
 _LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
 
@@ -71,7 +73,9 @@ def run(config: str | None) -> tuple[float, dict[str, int], list[tuple[int, str]
             (Path(workdir) / "deploygate.toml").write_text(config)
             args += ["--target", "staging"]
         start = time.perf_counter()
-        done = subprocess.run(args, cwd=workdir, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            args, cwd=workdir, env=RUN_ENV, capture_output=True, text=True, check=False
+        )
         wall = time.perf_counter() - start
     cumulative: dict[str, int] = {}
     top: list[tuple[int, str]] = []
@@ -100,6 +104,8 @@ def report(title: str, config: str | None) -> float:
 
 
 def main() -> None:
+    print(f"environment: {describe()}")
+    run(HTTP_ONLY)  # warm-up: bytecode caches written
     bare = report("bare pytest --collect-only", None)
     http = report("gate, http checks only", HTTP_ONLY)
     every = report("gate, http + postgres + websocket + host + prometheus", EVERY_TYPE)

@@ -318,7 +318,7 @@ def _judge(
             if crossed
             else None
         )
-    held = held_for(m.samples or ((0.0, m.value),), lambda v: rule.crossed(v, threshold))
+    held = held_for(m.samples or ((0.0, on_side(rule, m)),), lambda v: rule.crossed(v, threshold))
     if persistence.fires(held):
         return FiredRule(index, rule, m, threshold, held=held, baseline=baseline, source=source)
     if not persistence.judgeable(held):
@@ -331,10 +331,20 @@ def _judge(
 def summary_value(rule: DecisionRule, m: Measurement) -> float:
     """The number a row without ``for`` compares on ``m``."""
     if not m.samples:
-        return m.value
+        return on_side(rule, m)
     if rule.summary is not None:
         return summarize(m.samples, rule.summary)
     return worst(m.samples, rule.is_above)
+
+
+def on_side(rule: DecisionRule, m: Measurement) -> float:
+    """A measurement taken once: its value, or when it stands for several values at once
+    (``spread``), the one on the row's side: the highest for ``above``, the lowest for
+    ``below``."""
+    if m.spread is None:
+        return m.value
+    low, high = m.spread
+    return high if rule.is_above else low
 
 
 def judge_relative(
@@ -365,8 +375,11 @@ def judge_relative(
     base = summarize(found.samples, how) if found.samples else found.value
     if not math.isfinite(base):
         return unjudged(f"{m.name} in {source} is not a finite number")
+    limit = rule.baseline_limit(base)
+    if not math.isfinite(limit):  # 1.7e308 + 20%: nothing would ever be above it
+        return unjudged(f"{m.name} in {source} gives a limit that is not a finite number")
     value = summarize(m.samples, how) if m.samples else m.value
-    return _judge(index, rule, m, rule.baseline_limit(base), value, base, source)
+    return _judge(index, rule, m, limit, value, base, source)
 
 
 def _taken(samples: tuple[tuple[float, float], ...]) -> str:

@@ -5,6 +5,7 @@ Registered as a plugin only when ``--target`` is given, so an unrelated run sees
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
@@ -39,6 +40,7 @@ class Measure(Protocol):
         threshold: float | None = None,
         bound: Bound | None = "max",
         samples: Sequence[tuple[float, float]] = (),
+        spread: tuple[float, float] | None = None,
     ) -> Measurement: ...
 
 
@@ -86,6 +88,7 @@ def measure(request: pytest.FixtureRequest) -> Measure:
         threshold: float | None = None,
         bound: Bound | None = "max",
         samples: Sequence[tuple[float, float]] = (),
+        spread: tuple[float, float] | None = None,
     ) -> Measurement:
         if threshold is not None and not math.isfinite(threshold):
             raise ValueError(f"measure({name!r}): threshold {threshold} is not a finite number")
@@ -96,6 +99,7 @@ def measure(request: pytest.FixtureRequest) -> Measure:
             threshold,
             bound if threshold is not None else None,
             tuple(sorted((float(t), float(v)) for t, v in samples)),
+            None if spread is None else (float(spread[0]), float(spread[1])),
         )
         found.append(measurement)
         if threshold is not None and not math.isfinite(measurement.value):
@@ -126,15 +130,20 @@ def deploygate_run(
     gate = gate_of(pytestconfig)
 
     def run(check: CheckInstance) -> None:
+        __tracebackhide__ = True
         execution = gate.runner.result(check)
         request.node.stash[PROBE_DURATION_KEY] = execution.duration_s
         if execution.judgement is not None and execution.judgement.findings:
             request.node.stash[FINDINGS_KEY] = dict(execution.judgement.findings)
         if execution.judgement is not None:
             for m in execution.judgement.measurements:
-                measure(m.name, m.value, m.unit, m.threshold, m.bound, m.samples)
+                measure(m.name, m.value, m.unit, m.threshold, m.bound, m.samples, m.spread)
         if execution.error is not None:
-            raise execution.error
+            # Its report shows the one-line reason, never a traceback (GateSession.annotate).
+            # A copy without the probe's traceback and cause: pytest would otherwise format
+            # every frame down through urllib3 (reading and parsing each file) only for the
+            # text to be replaced, a second of CPU per few dozen failing checks.
+            raise copy.copy(execution.error) from None
         assert execution.judgement is not None
         if execution.judgement.failures:
             pytest.fail("; ".join(execution.judgement.failures), pytrace=False)

@@ -21,7 +21,6 @@ import pytest
 # when pytester has dropped the module from sys.modules between in-process runs.
 import pytest_deploygate.fixtures as fixtures
 import pytest_deploygate.host_fixture as host_fixture
-import pytest_deploygate.reporters.html as html_report
 import pytest_deploygate.suites as builtin_suites  # type: ignore[import-not-found, unused-ignore]
 from pytest_deploygate.baseline import NONE_GIVEN, Baseline, read_baseline
 from pytest_deploygate.config import (
@@ -94,7 +93,11 @@ def activate(config: pytest.Config, name: str) -> None:
     config.pluginmanager.register(
         GatePlugin(gate, verdict_file, reports, save_baseline=save_file), "deploygate-gate"
     )
-    html_report.register(config, gate)
+    if config.getoption("htmlpath", None):
+        # Imported only for a run that writes pytest-html's report.
+        import pytest_deploygate.reporters.html as html_report
+
+        html_report.register(config, gate)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(
             XdistPlugin(gate, shares=uses_shares(config)), "deploygate-xdist"

@@ -27,6 +27,10 @@ class Measurement:
     window's start, value) pairs in time order; empty for a measurement taken once.
     ``value`` stays the one number that sums the measurement up (see the check type's
     page for which summary); rules read the samples themselves (``samples.py``).
+
+    ``spread`` is (lowest, highest) when the value stands for several values at the same
+    moment (the series of one PromQL answer): a rule compares the one on its own side, so
+    ``below = 1`` on ``up`` sees the instance that is down even when ``value`` is the highest.
     """
 
     name: str
@@ -35,6 +39,7 @@ class Measurement:
     threshold: float | None = None
     bound: Bound | None = None
     samples: tuple[tuple[float, float], ...] = ()
+    spread: tuple[float, float] | None = None
 
     @property
     def broken(self) -> bool:
@@ -53,6 +58,9 @@ class Measurement:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["samples"] = [[t, v] for t, v in self.samples]
+        del data["spread"]
+        if self.spread is not None:  # only PromQL answers of several series have one
+            data["spread"] = list(self.spread)
         return data
 
     @classmethod
@@ -64,7 +72,15 @@ class Measurement:
             threshold=None if data.get("threshold") is None else float(data["threshold"]),
             bound=data.get("bound"),
             samples=tuple((float(t), float(v)) for t, v in data.get("samples") or ()),
+            spread=_spread(data.get("spread")),
         )
+
+
+def _spread(raw: Any) -> tuple[float, float] | None:
+    if not raw:
+        return None
+    low, high = raw
+    return float(low), float(high)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from pytest_deploygate.checks.host import (
 )
 from pytest_deploygate.checks.http import HttpCheck, HttpObservation, where_http
 from pytest_deploygate.checks.load import LoadCheck, LoadObservation, load_deadline, where_load
+from pytest_deploygate.checks.logs import LogsCheck, logs_instances, where_logs
 from pytest_deploygate.checks.postgres import (
     PgConnections,
     PgForeignKeys,
@@ -103,6 +104,7 @@ from pytest_deploygate.expect.host import (
 from pytest_deploygate.expect.host import judge_env as judge_host_env
 from pytest_deploygate.expect.http import judge_http
 from pytest_deploygate.expect.load import judge_load
+from pytest_deploygate.expect.logs import LogsSample, judge_logs, judge_logs_window
 from pytest_deploygate.expect.migrations import judge_migrations_check
 from pytest_deploygate.expect.postgres import (
     judge_connections,
@@ -239,6 +241,17 @@ def database_measures(spec: Any) -> Sequence[str]:
     return ("db.*",)
 
 
+def http_measures(spec: HttpCheck) -> Sequence[str]:
+    """Latency, status, body length, and ``http.json.<path>`` of every bounded path."""
+    bounded = dict.fromkeys([*spec.max_json_path, *spec.min_json_path])
+    return (
+        "http.latency",
+        "http.status",
+        "http.body_length",
+        *(f"http.json.{path}" for path in bounded),
+    )
+
+
 def prometheus_measures(spec: PrometheusCheck) -> Sequence[str]:
     """One name per value, ratio and quantile: the names the config gives them."""
     return (
@@ -303,6 +316,12 @@ def _host() -> type[HostProbes]:
     from pytest_deploygate.probes.host import HostProbes
 
     return HostProbes
+
+
+def _logs() -> Callable[[LogsCheck, Target, ProbeContext], LogsSample]:
+    from pytest_deploygate.probes.logs import probe_logs
+
+    return probe_logs
 
 
 def _postgres() -> type[PostgresProbes]:
@@ -412,7 +431,7 @@ CHECK_TYPES = (
         _http,
         judge_http,
         where=where_http,
-        measures=named("http.latency", "http.status", "http.body_length"),
+        measures=http_measures,
     ),
     CheckType(EnvCheck, _env, judge_env, measures=named("env.missing")),
     family(
@@ -421,7 +440,28 @@ CHECK_TYPES = (
         deadline=host_deadline,
         where=host_where,
         instances=host_instances,
-        measures=named("host.*"),
+        measures=named(
+            "host.process_count",
+            "host.memory",
+            "host.disk_free",
+            "host.disk_free_ratio",
+            "host.file_age",
+            "host.version",
+            "host.env_missing",
+            "host.git_dirty",
+            "host.git_unpushed",
+        ),
+    ),
+    # Read on the target's hosts like host checks; counts lines written while it watches.
+    CheckType(
+        LogsCheck,
+        _logs,
+        judge_logs,
+        host_deadline,
+        where_logs,
+        logs_instances,
+        window_judge=judge_logs_window,
+        measures=named("logs.matches", "logs.lines"),
     ),
     family(PostgresCheck, _POSTGRES_CHECKS, deadline=postgres_deadline, measures=database_measures),
     family(SqliteCheck, _SQLITE_CHECKS, measures=database_measures),

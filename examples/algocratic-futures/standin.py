@@ -24,6 +24,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     "backup-corrupt": ("Data Integrity Issues: stop service + database restoration", "ROLLBACK"),
     "slow-agent": ("Response Time < 1s average / Performance Degradation: Investigate",
                    "INVESTIGATE"),
+    "errors-in-log": ("Error count should be 0 (grep -c ERROR production.log)", "INVESTIGATE"),
 }  # fmt: skip
 SLOW_S = 1.3
 DB_NAME = "algocratic_futures.db"
@@ -65,9 +66,13 @@ def start(faults: frozenset[str], workdir: Path, databases: Databases | None = N
     backup.write_bytes(database.read_bytes())
     if "backup-corrupt" in faults:
         backup.write_bytes(backup.read_bytes()[:1500])
-    service = StandIn(ROUTES, websocket=_ws)
+    log = workdir / "production.log"
+    log.write_text("2026-11-29 23:10:02 ERROR before the deploy: only new lines count\n")
+    service = StandIn(ROUTES, websocket=_ws, log=log)
     service.faults = faults
     service.start()
+    if "errors-in-log" in faults:
+        service.log_errors("agent liza: gemini-flash quota exceeded", None, 0.3, after=0.5)
     if "errors" in faults:  # the traffic before the gate ran: 3% answered 500
         service.traffic("/agent/query", 1000, 30)
     env = {
@@ -80,6 +85,8 @@ def start(faults: frozenset[str], workdir: Path, databases: Databases | None = N
         "API_ENDPOINTS": "gemini-flash,claude-3-opus",
         "LOG_LEVEL": "INFO",
         "MONITORING_ENDPOINT": f"{service.base_url}/metrics",
+        "PRODUCTION_LOG": str(log),
+        "LOG_WINDOW": "2s",  # production watches 5m
     }
     return Running(env, [service.stop])
 

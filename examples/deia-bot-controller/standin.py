@@ -37,6 +37,8 @@ FAULTS: dict[str, tuple[str, str]] = {
     "app-crashed": ("Application crashes: ROLLBACK", "ROLLBACK"),
     "db-unreachable": ("Database unreachable: ROLLBACK", "ROLLBACK"),
     "redis-down": ("3. Redis service running (optional): investigate", "INVESTIGATE"),
+    "log-error-single": ("Single error in logs: OK (monitor, but don't rollback)", "GO"),
+    "log-errors": ("Error logs clean: No new error patterns", "INVESTIGATE"),
 }
 SLOW_S = 2.3
 SCHEMA = """
@@ -88,7 +90,12 @@ def _start(
 ) -> None:
     env = running.env
     context, ca = tls_context(workdir, 90)
-    app = running.serve(ROUTES, faults, tls=context)
+    log = workdir / "deia-bot-controller.log"
+    app = running.serve(ROUTES, faults, tls=context, log=log)
+    if "log-error-single" in faults:
+        app.log_errors("telegram: 502 from api.telegram.org, retrying", 1, 0.0, after=1.0)
+    if "log-errors" in faults:
+        app.log_errors("bot BOT-001: unhandled exception in message loop", None, 0.3, after=0.5)
     # the traffic since the deploy: 8% answered 500 under the fault
     app.traffic("/api/bot/launch", 1000, 80 if "error-rate-high" in faults else 0)
     ollama = running.serve(OLLAMA_ROUTES, faults)
@@ -126,6 +133,8 @@ def _start(
             "SERVICE_MANAGER": "process",
             "JWT_SECRET": "stand-in-jwt-secret",
             "OLLAMA_HOST": ollama.base_url,
+            "BOT_LOG": str(log),
+            "LOG_WINDOW": "3s",  # production watches 30s
         }
     )
 

@@ -30,6 +30,8 @@ FAULTS: dict[str, tuple[str, str]] = {
                      "ROLLBACK"),
     "providers-missing": ("At least 3 providers available", "ROLLBACK"),
     "error-rate": ("Success criteria: Error rate < 1%", "INVESTIGATE"),
+    "errors-in-log": ("Hour 1: Monitor error logs (tail -f /var/log/flask-app.log | grep ERROR)",
+                      "INVESTIGATE"),
 }  # fmt: skip
 APP_ROLE, APP_PASSWORD = "pilot2_app", "app-pw-stand-in"
 TABLES = ("provider_credentials", "execution_plans", "execution_logs")
@@ -86,7 +88,10 @@ def start(faults: frozenset[str], workdir: Path, databases: Databases | None = N
 def _start(
     faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
 ) -> None:
-    api = running.serve(ROUTES, faults)
+    log = workdir / "flask-app.log"
+    api = running.serve(ROUTES, faults, log=log)
+    if "errors-in-log" in faults:
+        api.log_errors("execute-step: groq provider timed out after 30s", None, 0.3, after=0.5)
     api.traffic("/api/execute-step", 1000, 30 if "error-rate" in faults else 0)
     dsn = app_dsn = "postgresql://127.0.0.1:1/none"
     if databases is not None:
@@ -107,6 +112,8 @@ def _start(
             "FLASK_ENV": "production",
             "FLASK_APP": "app.py",
             "FERNET_KEY": "stand-in-fernet-key-not-a-real-one=",
+            "FLASK_LOG": str(log),
+            "LOG_WINDOW": "2s",  # production watches 5m (or an hour with --observe 1h)
         }
     )
 

@@ -72,7 +72,12 @@ DEFAULT_TIMEOUT = 10.0
 class Model(BaseModel):
     """Strict, frozen base: unknown keys are errors, values never change after load."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    # defer_build: pydantic builds a model's validator when it first validates, not when
+    # the class is created: a gate (and every xdist worker) pays only for the check types
+    # its config uses, not for all of them at import.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=False, defer_build=True
+    )
 
 
 class Target(Model):

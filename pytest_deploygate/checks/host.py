@@ -45,11 +45,11 @@ def host_scheme(hostspec: str) -> str:
     return hostspec.split("://", 1)[0] if "://" in hostspec else DEFAULT_SCHEME
 
 
-class HostCheck(CheckSpec):
-    """Keys every host check has. Subclasses fix ``check`` to their sub-kind."""
+class OnHosts(CheckSpec):
+    """Keys of a check type read on the target's machines through testinfra (``host``,
+    ``logs``): ``hosts`` narrows the target's hosts (exact strings or globs), ``sudo``
+    overrides the target's."""
 
-    type: Literal["host"] = "host"
-    check: str
     hosts: tuple[str, ...] = ()
     sudo: bool | None = None
 
@@ -57,6 +57,13 @@ class HostCheck(CheckSpec):
         """The target's hosts this check runs on, as shown in test ids."""
         chosen = [h for h in target.hosts if not self.hosts or _matches(h, self.hosts)]
         return tuple(dict.fromkeys(display_host(h) for h in chosen)) or (NO_HOSTS,)
+
+
+class HostCheck(OnHosts):
+    """Keys every host check has. Subclasses fix ``check`` to their sub-kind."""
+
+    type: Literal["host"] = "host"
+    check: str
 
 
 def _matches(host: str, patterns: tuple[str, ...]) -> bool:
@@ -345,7 +352,7 @@ class HostObservation(Generic[D]):
     detail: D
 
 
-def host_deadline(spec: HostCheck, target: Target, ctx: ProbeContext) -> float:
+def host_deadline(spec: OnHosts, target: Target, ctx: ProbeContext) -> float:
     """The runner's bound, a little past ours, so our timeout (naming the host) fires first."""
     return spec.effective_timeout(target) + 3.0
 
@@ -355,7 +362,7 @@ def host_where(spec: HostCheck, target: Target, ctx: ProbeContext) -> str:
     return f"host {ctx.instance or NO_HOSTS}: {spec.check}"
 
 
-def host_instances(spec: HostCheck, target: Target) -> tuple[str, ...]:
+def host_instances(spec: OnHosts, target: Target) -> tuple[str, ...]:
     """Fan-out: the check runs once per host of the target (as narrowed by the check)."""
     return spec.host_instances(target)
 

@@ -68,6 +68,10 @@ FAULTS: dict[str, str] = {
         "resident memory grows 4 MB a second (240 MB a minute, above the 100 MB a minute "
         "of the matrix's leak row) -> ROLLBACK"
     ),
+    "errors-in-log": (
+        "the service logs an ERROR line at every metrics scrape while the gate watches: "
+        "more than the 5 the matrix lets pass -> ROLLBACK"
+    ),
 }
 
 # The demo's observation window, the seed checklists' minutes scaled to fractions of a
@@ -101,7 +105,16 @@ WINDOW_RULES: list[dict[str, Any]] = [
         "decision": "investigate",
         "description": "error rate above 1% at any sample, for less than 5 minutes",
     },
+    {
+        "measurement": "logs.matches",
+        "check": "service-log",
+        "above": 5,
+        "decision": "rollback",
+        "description": "more than five new ERROR lines in the service log: roll back",
+    },
 ]
+# The line the errors-in-log fault writes (a secret in it shows the masking).
+LOG_ERROR = "ERROR orders: unhandled KeyError 'customer_id' (api_key=demo-key-1234)"
 
 
 # Simulated resident memory: flat, with one garbage collection freeing 8 MiB for a
@@ -135,8 +148,12 @@ class _State:
 
     faults: frozenset[str]
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    log: Path | None = None  # the service's log, one line per answer
 
     def __post_init__(self) -> None:
+        self._log_lock = threading.Lock()
+        if self.log is not None:
+            self.log.touch()
         self.requests = Counter(
             "demo_http_requests",
             "HTTP requests answered by the demo service",
@@ -185,6 +202,14 @@ class _State:
             self.error_gauge.set(ratio)
             self.memory.set(memory_bytes(self.faults, t))
             self._last = t
+        if "errors-in-log" in self.faults:
+            self.write_log(LOG_ERROR)
+
+    def write_log(self, text: str) -> None:
+        if self.log is None:
+            return
+        with self._log_lock, self.log.open("a", encoding="utf-8") as log:
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -235,6 +260,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, content_type = self._route(state, path)
         state.requests.labels(path=path if status != 404 else "other", status=str(status)).inc()
         state.latency.observe(time.perf_counter() - started)
+        state.write_log(f"INFO GET {path} {status}")
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -318,7 +344,8 @@ class WebService:
         certs = make_certificates(workdir, days)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certs.cert, certs.key)
-        state = _State(faults)
+        log = workdir / "service.log"
+        state = _State(faults, log=log)
         plain = self._serve_http("http", LoopbackServer(_Handler, state))
         tls = self._serve_http("https", TLSLoopbackServer(_Handler, state, context))
         self._ws = serve(
@@ -341,7 +368,7 @@ class WebService:
                 "expected_version": VERSION,
                 "ca_bundle": str(certs.ca),
             },
-            checks=_checks(https_url, ws_url, https_port, http_port),
+            checks=[*_checks(https_url, ws_url, https_port, http_port), _log_check(log)],
             rules=WINDOW_RULES,
             lines=[
                 f"web service {base_url} (version {VERSION}), TLS {https_url}, WebSocket {ws_url}",
@@ -503,6 +530,23 @@ def _checks(https_url: str, ws_url: str, https_port: int, http_port: int) -> lis
             "timeout": "2s",
         },
     ]
+
+
+def _log_check(log: Path) -> dict[str, Any]:
+    """Seed 002's "single error in logs: OK (monitor, but don't rollback)": one ERROR line
+    passes, more is investigate, more than five (a rule) roll back."""
+    return {
+        "id": "service-log",
+        "type": "logs",
+        "phases": ["postdeploy"],
+        "description": "no new ERROR lines in the service log while the gate watches",
+        "file": str(log),
+        "pattern": r"\bERROR\b",
+        "window": f"{WINDOW_S:g}s",
+        "interval": f"{INTERVAL_S * 1000:g}ms",
+        "max_matches": 1,
+        "on_fail": "investigate",
+    }
 
 
 def port_is_open(port: int, host: str = HOST) -> bool:

@@ -4,7 +4,8 @@ Each example in ``examples/`` describes the system its checklist deploys as a ta
 routes (``("GET", "/health") -> handler``) and a set of faults; :class:`StandIn` serves
 them on free loopback ports in threads of the current process, with Prometheus metrics
 (``http_requests_total{path,status}``, ``http_request_duration_seconds``) counted for
-every answer, an optional WebSocket, and faults switched on and off while it runs.
+every answer, an optional WebSocket, an optional log file (a line per answer; ERROR lines
+written on demand while the gate watches), and faults switched on and off while it runs.
 """
 
 from __future__ import annotations
@@ -70,8 +71,20 @@ class _State:
     routes: Mapping[tuple[str, str], Handler]
     faults: frozenset[str] = frozenset()
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    log: Path | None = None  # the service's log: a line per answer
+    # Set by the first answer: the gate has started (log faults wait for it).
+    first_request: threading.Event = field(default_factory=threading.Event)
+
+    def write_log(self, text: str) -> None:
+        if self.log is None:
+            return
+        with self._log_lock, self.log.open("a", encoding="utf-8") as log:
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
 
     def __post_init__(self) -> None:
+        self._log_lock = threading.Lock()
+        if self.log is not None:
+            self.log.touch()
         self.requests = Counter(
             "http_requests",
             "HTTP requests answered",
@@ -109,6 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, content_type = self._route(state, request)
         state.requests.labels(path=parts.path, status=str(status)).inc()
         state.latency.observe(time.perf_counter() - started)
+        state.write_log(f"INFO {method} {parts.path} {status}")
+        state.first_request.set()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -148,8 +163,10 @@ class StandIn:
         routes: Mapping[tuple[str, str], Handler],
         websocket: WsHandler | None = None,
         tls: ssl.SSLContext | None = None,
+        log: Path | None = None,
     ) -> None:
-        self._state = _State(routes)
+        self._state = _State(routes, log=log)
+        self._stopping = threading.Event()
         self._ws_handler = websocket
         self._tls_context = tls
         self._tls: LoopbackServer | None = None
@@ -178,6 +195,25 @@ class StandIn:
         """``total`` earlier answers on ``path``, ``failed`` of them 500: an error rate."""
         self.count(path, 200, total - failed)
         self.count(path, 500, failed)
+
+    def log_errors(self, text: str, count: int | None, every: float, after: float) -> None:
+        """Write ``count`` ERROR lines (None: until stopped) to the log, ``every`` seconds,
+        starting ``after`` seconds past the first answer (once the gate runs and watches)."""
+
+        def write() -> None:
+            while not self._state.first_request.wait(POLL_S):
+                if self._stopping.is_set():
+                    return
+            written = 0
+            if self._stopping.wait(after):
+                return
+            while count is None or written < count:
+                self._state.write_log(f"ERROR {text}")
+                written += 1
+                if self._stopping.wait(every):
+                    return
+
+        self._run("log", write)
 
     def start(self) -> StandIn:
         try:
@@ -227,6 +263,7 @@ class StandIn:
         self._threads.append(thread)
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._ws is not None:
             self._ws.shutdown()
             self._ws = None
@@ -406,9 +443,10 @@ class Running:
         routes: Mapping[tuple[str, str], Handler],
         faults: frozenset[str],
         tls: ssl.SSLContext | None = None,
+        log: Path | None = None,
     ) -> StandIn:
-        """Start a stand-in with ``faults``; this Running stops it."""
-        service = StandIn(routes, tls=tls)
+        """Start a stand-in with ``faults`` (and a ``log`` it writes); this Running stops it."""
+        service = StandIn(routes, tls=tls, log=log)
         service.faults = faults
         service.start()
         self.stops.append(service.stop)

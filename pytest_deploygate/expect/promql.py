@@ -1,7 +1,9 @@
 """Judging a PromQL answer: every series it returned is held to ``min`` / ``max``.
 
 The measurement is the worst series' value (the highest against ``max``, the lowest
-against ``min`` alone); each series out of bounds is named in the failure. A value that
+against ``min`` alone), with the lowest and highest as its ``spread`` when there are
+several (rules compare the one on their side); each series out of bounds is named in the
+failure. A value that
 is not a finite number is never within bounds.
 """
 
@@ -22,8 +24,10 @@ SHOWN_SERIES = 3
 def judge_promql(spec: PromqlCheck, target: Target, obs: PromqlObservation) -> Judgement:
     values = [(s, s.points[-1][1]) for s in obs.series]
     bound, threshold = _bound(spec)
-    value = _worst([v for _, v in values], bound)
-    measurement = Measurement(f"promql.{spec.name}", value, "", threshold, bound)
+    numbers = [v for _, v in values]
+    value = _worst(numbers, bound)
+    spread = (min(numbers), max(numbers)) if len(numbers) > 1 and math.isfinite(value) else None
+    measurement = Measurement(f"promql.{spec.name}", value, "", threshold, bound, spread=spread)
     outside = [(s, v) for s, v in values if not _inside(v, spec)]
     if not outside:
         return Judgement((), (measurement,))

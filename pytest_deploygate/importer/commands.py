@@ -21,7 +21,10 @@ _SQL_START = re.compile(
     re.IGNORECASE,
 )
 _HEREDOC = re.compile(r"<<-?\s*['\"]?(?P<tag>[A-Za-z_][A-Za-z0-9_]*)['\"]?")
-_EXPECTATION = re.compile(r"^(expected|expect|should|must|result|when\b|output)\b", re.IGNORECASE)
+# "# Watch for 30 seconds, expect: no errors" under a `journalctl -f`: how long to watch.
+_EXPECTATION = re.compile(
+    r"^(expected|expect|should|must|result|when\b|output|watch for\b)\b", re.IGNORECASE
+)
 _ASSIGN_SUBST = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\$\((?P<inner>.+)\)\s*$")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _MAX_JOIN = 200

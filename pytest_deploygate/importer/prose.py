@@ -35,7 +35,10 @@ _MANUAL_REASONS: tuple[tuple[str, str], ...] = (
         "tests and code checks: run them in CI before the gate",
     ),
     (r"dashboard|grafana|alerts? (firing|configured)|panel", "a dashboard: a person reads it"),
-    (r"\blogs?\b|error patterns", "reading logs: no check type reads logs yet (planned: logs)"),
+    (
+        r"\blogs?\b|error patterns",
+        "reading logs: name the log file or journal unit and draft a logs check",
+    ),
     (r"memory|cpu|resource", "resource use over time: needs a host process check or a window"),
     (r"baseline|regress|kpi|trend|compared?", "a comparison with an earlier run: --baseline"),
     (

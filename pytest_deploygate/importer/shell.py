@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pytest_deploygate.importer import dbcmds, httpcmds
+from pytest_deploygate.importer import dbcmds, httpcmds, logcmds
 from pytest_deploygate.importer.commands import Command
 from pytest_deploygate.importer.envcmds import env_wanted
 from pytest_deploygate.importer.expectations import Expectations
@@ -37,9 +37,6 @@ MANUAL: dict[str, str] = {
     "mail": "a notification: a person's step",
     "export": "sets the deploy shell's environment: a deploy step",
     "gunzip": "restores data: a rollback step",
-    "journalctl": "reads logs: no check type reads logs yet (planned: logs)",
-    "tail": "reads logs: no check type reads logs yet (planned: logs)",
-    "grep": "reads logs: no check type reads logs yet (planned: logs)",
     "ps": "process resource use: a host process check can bound memory (max_memory)",
     "top": "CPU and memory over time: no check measures CPU yet",
     "pytest": "the team's test suite: run it in CI before the gate",
@@ -268,6 +265,18 @@ def _migration_tool(
     return [_migrations(_MIGRATION_TOOLS[h.program])]
 
 
+def _grep(h: Segment, r: list[Segment], p: list[Segment], e: Expectations) -> list[Finding]:
+    return logcmds.grep(h, r, e)
+
+
+def _tail(h: Segment, r: list[Segment], p: list[Segment], e: Expectations) -> list[Finding]:
+    return logcmds.tail(h, r, e)
+
+
+def _journalctl(h: Segment, r: list[Segment], p: list[Segment], e: Expectations) -> list[Finding]:
+    return logcmds.journalctl(h, r, e)
+
+
 _HANDLERS = {
     "curl": _curl,
     "wget": _wget,
@@ -286,4 +295,8 @@ _HANDLERS = {
     "openssl": _openssl,
     "alembic": _migration_tool,
     "flyway": _migration_tool,
+    "grep": _grep,
+    "egrep": _grep,
+    "tail": _tail,
+    "journalctl": _journalctl,
 }

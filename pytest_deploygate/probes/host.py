@@ -25,10 +25,10 @@ from pytest_deploygate.checks.host import (
     FileObservation,
     GitCheck,
     GitObservation,
-    HostCheck,
     HostEnvCheck,
     HostEnvObservation,
     HostObservation,
+    OnHosts,
     PackageCheck,
     PackageObservation,
     ProcessCheck,
@@ -57,7 +57,7 @@ _CANNOT_EXECUTE = 126
 # -- the probe ------------------------------------------------------------------------------
 
 
-S = TypeVar("S", bound=HostCheck)
+S = TypeVar("S", bound=OnHosts)
 D = TypeVar("D")  # what the sub-kind's reader returns
 
 
@@ -65,6 +65,14 @@ def on_host(
     read: Callable[[S, Any, Target], D],
 ) -> Callable[[S, Target, ProbeContext], HostObservation[D]]:
     """The probe of one sub-kind: connect (or reuse the connection), then ``read``."""
+    return on_host_with_context(lambda spec, host, target, ctx: read(spec, host, target))
+
+
+def on_host_with_context(
+    read: Callable[[S, Any, Target, ProbeContext], D],
+) -> Callable[[S, Target, ProbeContext], HostObservation[D]]:
+    """``on_host`` for a reader that also needs the probe context (what the gate session
+    keeps between two samples of a window: ``logs`` remembers where it stopped reading)."""
 
     def probe(spec: S, target: Target, ctx: ProbeContext) -> HostObservation[D]:
         hostspec = resolve_host(ctx.instance, target)
@@ -75,7 +83,7 @@ def on_host(
 
         def work() -> D:
             settings = HostSettings.of(target, ctx, spec.sudo)
-            return read(spec, pool.get(hostspec, settings), target)
+            return read(spec, pool.get(hostspec, settings), target, ctx)
 
         # Commands on a host have no timeout of their own in testinfra: bound them here,
         # so the reason names the host instead of the runner's anonymous deadline.

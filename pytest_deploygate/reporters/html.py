@@ -394,7 +394,7 @@ class Templates:
 
     @property
     def style(self) -> str:
-        return STYLE
+        return stylesheet()
 
     def banner(self, result: GateResult | None) -> str:
         return self._call("banner", result)
@@ -460,39 +460,46 @@ def _finalize(context: jinja2.runtime.Context, value: object) -> object:
     return Markup(html.escape(mask(str(value))))
 
 
-# Module-level renderers without a mask: for tests, bench/ and documentation snippets.
-_PLAIN = Templates()
+@lru_cache(maxsize=1)
+def _plain() -> Templates:
+    """Renderers without a mask, for tests, bench/ and documentation snippets; built on
+    first use: compiling the templates is most of this module's cost, and a run that
+    writes no HTML report never pays it."""
+    return Templates()
 
 
 def render_banner(result: GateResult | None) -> str:
     """The verdict block: headline, facts, counts, what is not ok, the rules that fired."""
-    return _PLAIN.banner(result)
+    return _plain().banner(result)
 
 
 def render_not_ok(result: GateResult) -> str:
     """One line per check whose decision is not ok, worst first (as in the terminal)."""
-    return _PLAIN.why(result)
+    return _plain().why(result)
 
 
 def render_fired_rules(result: GateResult) -> str:
     """Each decision rule that raised a check: the measurement against its threshold."""
-    return _PLAIN.fired_rules(result)
+    return _plain().fired_rules(result)
 
 
 def render_decision_filter(result: GateResult | None) -> str:
     """Checkboxes that hide rows by decision (pure CSS, see the stylesheet)."""
-    return _PLAIN.decision_filter(result)
+    return _plain().decision_filter(result)
 
 
 def row_cells(decided: CheckDecision | None, info: dict[str, Any] | None) -> list[str]:
     """The Phase, Decision, Measured and Threshold cells of one row, escaped."""
-    return _PLAIN.row_cells(decided, info)
+    return _plain().row_cells(decided, info)
 
 
 def row_reason(decided: CheckDecision | None, report: Any) -> str:
     """The escaped one-line reason shown above a row's traceback, or '' for none."""
     text = reason_text(decided, report)
-    return _PLAIN.reason(decision_name(decided), text) if text else ""
+    return _plain().reason(decision_name(decided), text) if text else ""
 
 
-STYLE = _environment().get_template("style.html.jinja2").render()
+@lru_cache(maxsize=1)
+def stylesheet() -> str:
+    """The report's CSS, rendered once, when a report is written."""
+    return _environment().get_template("style.html.jinja2").render()

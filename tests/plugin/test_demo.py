@@ -3,6 +3,7 @@ is left listening afterwards, also after Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -129,6 +130,7 @@ FAULT_CASES = [
     ("error-burst", "INVESTIGATE", 10, "prometheus"),
     ("error-sustained", "ROLLBACK", 1, "prometheus"),
     ("memory-leak", "ROLLBACK", 1, "prometheus"),
+    ("errors-in-log", "ROLLBACK", 1, "logs"),
 ]
 
 
@@ -175,6 +177,11 @@ def test_each_fault_gives_its_verdict(
         (row,) = orders["rules"]
         assert (row["decision"], row["baseline"]["value"]) == ("investigate", 1.0)
         assert by_id(doc)["health"]["decision"] == "ok"
+    if fault == "errors-in-log":
+        log = by_id(doc)["service-log@local://"]
+        assert (log["outcome"], log["decision"]) == ("failed", "rollback")
+        assert "ERROR orders: unhandled KeyError" in log["reason"]
+        assert "demo-key-1234" not in json.dumps(doc) and "api_key=***" in log["reason"]
     if fault.startswith("error-"):
         # Watched over the window: the burst is short of the rollback row's for.
         errors = by_id(doc)["errors"]

@@ -57,3 +57,26 @@ def test_an_unreachable_prometheus_is_an_error_and_never_go(pytester: pytest.Pyt
     assert checks["scrapes"]["outcome"] == "error"
     assert "connection refused" in checks["scrapes"]["reason"]
     assert verdict(pytester)["verdict"] == "ROLLBACK"
+
+
+def test_a_rule_below_sees_the_one_instance_of_several_that_is_down(
+    pytester: pytest.Pytester, prometheus_server: PrometheusServer
+) -> None:
+    """Three instances answer 1, 0, 1 to an unbounded query: the measurement shows the
+    highest, and ``below = 1`` still rolls back (it once read the highest: GO)."""
+    query = " or ".join(
+        f'label_replace(vector({up}), "instance", "web-{i}", "", "")'
+        for i, up in enumerate((1, 0, 1))
+    )
+    pytester.makefile(
+        ".toml",
+        deploygate=f'[targets.staging]\nprometheus_server = "{prometheus_server.url}"\n'
+        f'[[checks]]\nid = "instances"\ntype = "promql"\nphases = ["smoke"]\nname = "up"\n'
+        f"query = '{query}'\n"
+        '[[decision.rules]]\nmeasurement = "promql.up"\nbelow = 1\ndecision = "rollback"\n',
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
+    (measured,) = by_id(verdict(pytester))["instances"]["measurements"]
+    assert (measured["value"], measured.get("spread")) == (1.0, [0.0, 1.0])
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(["*ROLLBACK*instances*promql.up 0 below 1*"])

@@ -211,3 +211,25 @@ def test_a_value_that_is_not_finite_fires_every_rule_on_it(
     assert decided.decision == "investigate"
     shown = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[str(value)]
     assert f"http.latency is {shown}, not a finite number" in decided.reason
+
+
+@pytest.mark.parametrize(
+    ("how", "fires"),
+    [
+        ({"below": 1, "decision": "rollback"}, "rollback"),
+        ({"above": 0.5, "decision": "investigate"}, "investigate"),
+        ({"below": 1, "for": "1m", "decision": "rollback"}, "investigate"),  # one instant
+        ({"above": 2, "decision": "rollback"}, "ok"),
+        ({"below": -1, "decision": "rollback"}, "ok"),
+    ],
+)
+def test_a_rule_reads_the_value_on_its_side_of_a_measurement_of_several_series(
+    how: dict[str, object], fires: str
+) -> None:
+    """A PromQL answer of three instances, one down: its value is the highest (1), its
+    spread (0, 1). A below rule compares the lowest, an above rule the highest."""
+    up = Measurement("promql.up", 1.0, "", spread=(0.0, 1.0))
+    decided = decide_check(
+        record(type="promql", measurements=(up,)), [rule(measurement="promql.up", **how)]
+    )
+    assert decided.decision == fires

@@ -134,7 +134,7 @@ def test_measured_and_threshold_cells_line_up_and_mark_the_tripped_value() -> No
 
 def test_the_filter_stylesheet_hides_rows_of_each_unchecked_decision() -> None:
     for name in html.DECISION_ORDER:
-        assert f"#dg-show-{name}:not(:checked)" in html.STYLE
+        assert f"#dg-show-{name}:not(:checked)" in html.stylesheet()
         assert f'id="dg-show-{name}"' in html.render_decision_filter(None)
 
 

@@ -404,3 +404,48 @@ def test_redis_cli_drafts_redis_checks_with_host_and_password_as_variables() -> 
     assert "hunter2-redis-pw" not in result.text
     assert "-a *** ping" in result.text  # the quoted item keeps the command, not the password
     loads(result)
+
+
+def test_seed_logs_commands_become_logs_checks() -> None:
+    """grep -c ERROR FILE (000, 003), tail -f FILE | grep (000, 003), journalctl -u (002)."""
+    (count, watched) = checks_of(imported(seed("000")), "logs", file="production.log")
+    assert (count.keys["pattern"], count.keys["window"]) == ("ERROR", "5m")
+    assert watched.keys["pattern"] == "(ERROR|WARN|agent_query)"
+    assert watched.keys["on_fail"] == "investigate"  # it matches more than errors
+    # 003 greps the same file for the same pattern twice: one check, in its phase.
+    (flask,) = checks_of(imported(seed("003")), "logs", file="/var/log/flask-app.log")
+    assert flask.keys["pattern"] == "ERROR" and "on_fail" not in flask.keys
+    (bot,) = checks_of(imported(seed("002")), "logs", journal="deia-bot-controller")
+    assert bot.keys["window"] == "30s"  # "# Watch for 30 seconds, expect: no errors"
+    assert bot.keys["pattern"].startswith("(?i)")
+
+
+LOG_COMMANDS = """\
+# Verify
+
+```bash
+grep -ci 'error\\|fatal' /var/log/app/worker.log
+journalctl -u api.service --since "10 min ago" | grep -E "Traceback|CRITICAL"
+tail -n 100 /srv/app/logs/access.log
+grep -v DEBUG /var/log/app.log
+grep DATABASE_URL .env
+kubectl logs deploy/api --since=5m
+```
+"""
+
+
+def test_log_commands_in_other_styles() -> None:
+    result = imported(LOG_COMMANDS)
+    (worker,) = checks_of(result, "logs", file="/var/log/app/worker.log")
+    assert worker.keys["pattern"] == "error|fatal"  # grep's basic \\| is Python's |
+    assert worker.keys["ignore_case"] is True
+    (api,) = checks_of(result, "logs", journal="api")
+    assert api.keys["since"] == "10m" and "window" not in api.keys
+    assert api.keys["pattern"] == "Traceback|CRITICAL"
+    (access,) = checks_of(result, "logs", file="/srv/app/logs/access.log")
+    assert any("pattern is a guess" in note for note in access.notes)
+    manual = {r.item.commands[0].text: r.findings[0] for r in result.draft.results}
+    assert "do NOT match" in manual["grep -v DEBUG /var/log/app.log"].reason  # type: ignore[union-attr]
+    assert "name a log" in manual["grep DATABASE_URL .env"].reason  # type: ignore[union-attr]
+    assert "needs a cluster" in manual["kubectl logs deploy/api --since=5m"].reason  # type: ignore[union-attr]
+    loads(result)

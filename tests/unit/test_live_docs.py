@@ -1,6 +1,6 @@
-"""The examples on the config reference and the websocket, tls, tcp, http, promql and redis
-doc pages, and examples/live-services.toml, are valid configs; every check key is
-documented."""
+"""The examples on the config reference and the websocket, tls, tcp, http, promql, logs
+and redis doc pages, and examples/live-services.toml, are valid configs; every check key
+is documented."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ else:  # pragma: no cover - Python 3.10
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "checks"
-PAGES = ("websocket.md", "tls.md", "tcp.md", "http.md", "promql.md", "redis.md")
+PAGES = ("websocket.md", "tls.md", "tcp.md", "http.md", "promql.md", "logs.md", "redis.md")
 TARGET = '[targets.docs]\nbase_url = "https://example.com"\n'
 ENV = {"API_TOKEN": "t", "GIT_SHA": "3f2a9c1", "REDIS_PASSWORD": "p", "SESSIONS_REDIS_PW": "p"}
 

@@ -41,3 +41,12 @@ def test_one_series_within_bounds_passes() -> None:
     judged = judge([1.0], min=1, max=1)
     assert judged.passed
     assert judged.measurements[0].name == "promql.up"
+
+
+def test_several_series_carry_their_lowest_and_highest_for_the_rules() -> None:
+    """``up{job="api"}`` answering 1, 0, 1: the measurement says 1 (the highest, without
+    bounds), and a rule ``below = 1`` must still see the instance that is down."""
+    several = judge([1.0, 0.0, 1.0]).measurements[0]
+    assert (several.value, several.spread) == (1.0, (0.0, 1.0))
+    assert judge([0.5]).measurements[0].spread is None
+    assert judge([1.0, float("nan")]).measurements[0].spread is None  # NaN: every rule fires
