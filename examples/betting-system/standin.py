@@ -18,7 +18,9 @@ from pytest_deploygate.demo.standin import (
     Reply,
     Request,
     Running,
+    database,
     serve_main,
+    stand_in,
 )
 
 NEEDS_POSTGRES = True
@@ -72,12 +74,9 @@ DASHBOARD = {("GET", "/_stcore/health"): lambda r: Reply(200, "ok")}
 KALSHI = {("GET", "/trade-api/v2/exchange/status"): lambda r: Reply(200, {"trading_active": True})}
 
 
-def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
-    return Running.assemble(lambda running: _start(faults, workdir, databases, running))
-
-
-def _start(
-    faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
+@stand_in
+def start(
+    running: Running, faults: frozenset[str], workdir: Path, databases: Databases | None
 ) -> None:
     services = {
         name: running.serve(routes, faults)
@@ -95,7 +94,7 @@ def _start(
     app.mkdir(exist_ok=True)
     (app / ".env").write_text("KALSHI_API_KEY=stand-in\n")
     (app / ".env").chmod(0o600)
-    dsn = databases.create(SCHEMA) if databases is not None else "postgresql://127.0.0.1:1/none"
+    dsn = database(databases, SCHEMA)
     running.env.update(
         {
             "BASE_URL": services["API"].base_url,

@@ -21,8 +21,9 @@ from pytest_deploygate.demo.standin import (
     Reply,
     Request,
     Running,
-    pg_dump_to,
+    database,
     serve_main,
+    stand_in,
     stand_in_process,
     tls_context,
 )
@@ -81,12 +82,9 @@ ROUTES = {
 OLLAMA_ROUTES = {("GET", "/api/tags"): lambda r: Reply(200, {"models": [{"name": "llama3"}]})}
 
 
-def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
-    return Running.assemble(lambda running: _start(faults, workdir, databases, running))
-
-
-def _start(
-    faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
+@stand_in
+def start(
+    running: Running, faults: frozenset[str], workdir: Path, databases: Databases | None
 ) -> None:
     env = running.env
     context, ca = tls_context(workdir, 90)
@@ -104,11 +102,10 @@ def _start(
     if "app-crashed" not in faults:
         daemons.append("deia-bot-controller")
     running.stops.extend(stand_in_process(workdir, name) for name in daemons)
-    dsn = databases.create(SCHEMA) if databases is not None else "postgresql://127.0.0.1:1/none"
     backups = workdir / "backups"
     backups.mkdir(exist_ok=True)
-    if databases is not None:
-        pg_dump_to(dsn, backups / f"deia_prod_backup_{int(time.time())}.sql.gz", compress=True)
+    dump = backups / f"deia_prod_backup_{int(time.time())}.sql.gz"
+    dsn = database(databases, SCHEMA, dump, compress=True)
     if "db-unreachable" in faults:
         dsn = f"postgresql://deia@127.0.0.1:{_closed_port()}/deia_prod"
     status = workdir / "db-status"

@@ -36,6 +36,7 @@ from pytest_deploygate.demo.service import (
     HOST,
     POLL_S,
     LoopbackServer,
+    ServedLoops,
     TLSLoopbackServer,
 )
 
@@ -172,7 +173,7 @@ class StandIn:
         self._tls: LoopbackServer | None = None
         self._http: LoopbackServer | None = None
         self._ws: Server | None = None
-        self._threads: list[threading.Thread] = []
+        self._loops = ServedLoops("deploygate-standin")
 
     @property
     def faults(self) -> frozenset[str]:
@@ -213,20 +214,17 @@ class StandIn:
                 if self._stopping.wait(every):
                     return
 
-        self._run("log", write)
+        self._loops.run("log", write)
 
     def start(self) -> StandIn:
         try:
-            server = LoopbackServer(_Handler, self._state)
-            self._run("http", lambda: server.serve_forever(poll_interval=POLL_S))
-            self._http = server  # only a server whose loop runs: shutdown() waits for it
+            self._http = self._loops.http("http", LoopbackServer(_Handler, self._state))
             if self._tls_context is not None:
                 secure = TLSLoopbackServer(_Handler, self._state, self._tls_context)
-                self._run("https", lambda: secure.serve_forever(poll_interval=POLL_S))
-                self._tls = secure
+                self._tls = self._loops.http("https", secure)
             if self._ws_handler is not None:
-                self._ws = serve(self._ws_connection, HOST, 0, open_timeout=CLIENT_TIMEOUT_S)
-                self._run("ws", self._ws.serve_forever)
+                ws = serve(self._ws_connection, HOST, 0, open_timeout=CLIENT_TIMEOUT_S)
+                self._ws = self._loops.websocket("ws", ws)
         except BaseException:
             self.stop()
             raise
@@ -257,24 +255,11 @@ class StandIn:
         except ConnectionClosed:
             pass
 
-    def _run(self, name: str, loop: Callable[[], None]) -> None:
-        thread = threading.Thread(target=loop, name=f"deploygate-standin-{name}", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
     def stop(self) -> None:
         self._stopping.set()
-        if self._ws is not None:
-            self._ws.shutdown()
-            self._ws = None
-        for server in (self._http, self._tls):
-            if server is not None:
-                server.shutdown()
-                server.server_close()
+        self._loops.stop()
         self._http = self._tls = None
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
+        self._ws = None
 
     def __enter__(self) -> StandIn:
         return self.start()
@@ -443,10 +428,11 @@ class Running:
         routes: Mapping[tuple[str, str], Handler],
         faults: frozenset[str],
         tls: ssl.SSLContext | None = None,
+        websocket: WsHandler | None = None,
         log: Path | None = None,
     ) -> StandIn:
         """Start a stand-in with ``faults`` (and a ``log`` it writes); this Running stops it."""
-        service = StandIn(routes, tls=tls, log=log)
+        service = StandIn(routes, websocket=websocket, tls=tls, log=log)
         service.faults = faults
         service.start()
         self.stops.append(service.stop)
@@ -495,7 +481,37 @@ def pg_dump_to(dsn: str, target: Path, compress: bool = False) -> None:
     target.write_bytes(gzip.compress(dump) if compress else dump)
 
 
+#: Where the database checks of an example run without PostgreSQL: nothing listens there,
+#: so they error (never pass).
+NO_DATABASE = "postgresql://127.0.0.1:1/none"
+
+
+def database(
+    databases: Databases | None, sql: str, backup: Path | None = None, compress: bool = False
+) -> str:
+    """The DSN of a fresh database set up by ``sql``, dumped to ``backup`` as a checklist
+    takes its backup (``pg_dump_to``); :data:`NO_DATABASE` without PostgreSQL."""
+    if databases is None:
+        return NO_DATABASE
+    dsn = databases.create(sql)
+    if backup is not None:
+        pg_dump_to(dsn, backup, compress)
+    return dsn
+
+
 Starter = Callable[[frozenset[str], Path, "Databases | None"], Running]
+Setup = Callable[[Running, frozenset[str], Path, "Databases | None"], None]
+
+
+def stand_in(setup: Setup) -> Starter:
+    """An example's ``start(faults, workdir, databases)`` from its ``setup(running, faults,
+    workdir, databases)``, which fills ``running.env`` and registers what it starts:
+    when setup fails, what it had started is stopped (:meth:`Running.assemble`)."""
+
+    def start(faults: frozenset[str], workdir: Path, databases: Databases | None) -> Running:
+        return Running.assemble(lambda running: setup(running, faults, workdir, databases))
+
+    return start
 
 
 def serve_main(description: str, faults: Mapping[str, object], start: Starter) -> None:
