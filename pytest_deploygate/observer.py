@@ -109,6 +109,12 @@ class ObservationPeriod:
         taken: list[Taken[Obs]] = []
         offsets = window.plan.offsets()
         try:
+            if not self._wait_until(window.start):
+                return ()
+            with self._lock:
+                # A thread that starts late (a loaded machine) starts its window then: its
+                # samples still span the whole window, so a for as long as it can be judged.
+                window.start = max(window.start, time.monotonic())
             for index, offset in enumerate(offsets):
                 due = window.start + offset
                 last = index == len(offsets) - 1
@@ -116,7 +122,7 @@ class ObservationPeriod:
                     continue
                 if not self._wait_until(due):
                     break
-                at = time.monotonic() - window.start
+                at = 0.0 if index == 0 else time.monotonic() - window.start
                 try:
                     taken.append(Taken(at, take(), None))
                 except ProbeError as exc:

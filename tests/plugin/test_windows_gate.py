@@ -192,3 +192,14 @@ def test_error_rate_samples_per_interval_decide_the_for_row(pytester: pytest.Pyt
     # On a loaded machine an interval may straddle the start of the burst.
     assert 0.10 < max(v for _, v in rate["samples"]) <= 0.30 + 1e-6
     assert min(v for _, v in rate["samples"]) == pytest.approx(0.0, abs=0.01)
+
+
+def test_a_for_as_long_as_the_window_is_judged_on_a_healthy_service(
+    pytester: pytest.Pytester, service: Scripted
+) -> None:
+    """The window starts with its first sample, however late its thread starts: a for of
+    the window's whole length is judged (GO), not "could not be judged" every run."""
+    rule = HEALTH_RULES.replace('for = "1500ms"', 'for = "2s"')
+    write_gate(pytester, service.url, health("healthy", service, window="2s"), extra=rule)
+    result = pytester.runpytest("--target=staging")
+    assert result.ret == 0, result.stdout.str()

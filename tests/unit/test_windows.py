@@ -114,6 +114,20 @@ def test_a_probe_error_is_a_sample_and_sampling_goes_on() -> None:
     assert isinstance(taken[0].error, ProbeConnectionError)
 
 
+def test_a_window_whose_first_sample_is_late_still_spans_its_whole_length() -> None:
+    """A thread that starts late (a loaded machine) takes the first sample late: the window
+    starts then, so its samples still span the window and a for as long as the window can
+    be judged (it read "could not be judged: its samples span 2.00s" on a healthy service)."""
+    period = ObservationPeriod()
+    plan = WindowPlan(0.4, 0.1)
+    window = period.begin("c", plan)
+    time.sleep(0.25)
+    taken = period.sample(window, lambda: 1)
+    assert taken[0].t == 0.0
+    assert taken[-1].t - taken[0].t >= plan.window
+    assert len(taken) == len(plan.offsets())
+
+
 def test_abort_ends_every_window_with_the_samples_so_far() -> None:
     period = ObservationPeriod()
     seen: list[int] = []
