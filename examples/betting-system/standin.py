@@ -19,12 +19,12 @@ from pytest_deploygate.demo.standin import (
     Request,
     Running,
     database,
-    pong_port,
     serve_main,
     stand_in,
 )
 
 NEEDS_POSTGRES = True
+NEEDS_REDIS = True
 # fault -> (the checklist's words, the verdict the checklist asks for)
 FAULTS: dict[str, tuple[str, str]] = {
     "scheduler-down": ("Any service fails health check: automatic rollback", "ROLLBACK"),
@@ -89,8 +89,7 @@ def start(
     }
     # the traffic since the deploy: 7% failed under the fault, else 0.3%
     services["API"].traffic("/api/predictions", 1000, 70 if "error-rate" in faults else 3)
-    redis_port, stop_redis = pong_port()
-    running.stops.append(stop_redis)
+    redis_url = running.redis(workdir)
     app = workdir / "app"
     app.mkdir(exist_ok=True)
     (app / ".env").write_text("KALSHI_API_KEY=stand-in\n")
@@ -104,7 +103,7 @@ def start(
             "KALSHI_API_URL": services["KALSHI"].base_url,
             "KALSHI_API_KEY": "stand-in-kalshi-key",
             "DATABASE_URL": dsn,
-            "REDIS_ADDRESS": f"127.0.0.1:{redis_port}",
+            "REDIS_URL": redis_url,
             "DEPLOY_HOST": "local://",
             "APP_DIR": str(app),
         }

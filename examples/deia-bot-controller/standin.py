@@ -1,6 +1,7 @@
 """A stand-in for the DEIA bot controller (checklist 002): its HTTP API with metrics and
-TLS, a PostgreSQL database with a gzip backup, Ollama's API, a Redis port that answers
-PONG, the daemons a host check looks for, and the checklist's faults.
+TLS, a PostgreSQL database with a gzip backup, Ollama's API, a real Redis server with a
+password (where the machine has redis-server), the daemons a host check looks for, and the
+checklist's faults.
 
     python examples/deia-bot-controller/standin.py [--fault NAME ...]
 
@@ -21,7 +22,6 @@ from pytest_deploygate.demo.standin import (
     Request,
     Running,
     database,
-    pong_port,
     serve_main,
     stand_in,
     stand_in_process,
@@ -29,12 +29,15 @@ from pytest_deploygate.demo.standin import (
 )
 
 NEEDS_POSTGRES = True
+NEEDS_REDIS = True
+REDIS_PASSWORD = "stand-in-redis-pw"
 # fault -> (the checklist's words, the verdict the checklist asks for)
 FAULTS: dict[str, tuple[str, str]] = {
     "error-rate-high": ("Error rate >5% for >5 min: ROLLBACK", "ROLLBACK"),
     "slow": ("Response time P95 2-5 seconds: INVESTIGATE", "INVESTIGATE"),
     "app-crashed": ("Application crashes: ROLLBACK", "ROLLBACK"),
     "db-unreachable": ("Database unreachable: ROLLBACK", "ROLLBACK"),
+    "redis-down": ("3. Redis service running (optional): investigate", "INVESTIGATE"),
     "log-error-single": ("Single error in logs: OK (monitor, but don't rollback)", "GO"),
     "log-errors": ("Error logs clean: No new error patterns", "INVESTIGATE"),
 }
@@ -94,8 +97,7 @@ def start(
     # the traffic since the deploy: 8% answered 500 under the fault
     app.traffic("/api/bot/launch", 1000, 80 if "error-rate-high" in faults else 0)
     ollama = running.serve(OLLAMA_ROUTES, faults)
-    redis_port, stop_redis = pong_port()
-    running.stops.append(stop_redis)
+    redis_url = running.redis(workdir, REDIS_PASSWORD, down="redis-down" in faults)
     daemons = ["ollama", "redis-server"]
     if "app-crashed" not in faults:
         daemons.append("deia-bot-controller")
@@ -115,7 +117,8 @@ def start(
             "OLLAMA_URL": ollama.base_url,
             "DATABASE_URL": dsn,
             "DEPLOY_HOST": "local://",
-            "REDIS_ADDRESS": f"127.0.0.1:{redis_port}",
+            "REDIS_URL": redis_url,
+            "REDIS_PASSWORD": REDIS_PASSWORD,
             "TLS_HOST": "127.0.0.1",
             "TLS_PORT": str(app.tls_port),
             "CA_BUNDLE": str(ca),
