@@ -53,8 +53,9 @@ class FiredRule:
     A relative row (``above_baseline``) also carries the ``baseline`` value its threshold
     was derived from and the file it came from (``source``), or the ``problem`` that kept
     it from comparing ("no baseline: ..."), in which case it raises to ``investigate``.
-    ``missing``: the check ran but did not produce the measurement this time (no traffic
-    for a ratio, a metric no longer exposed), so the row could not be judged.
+    ``unread`` says why the row could not read the measurement at all (the check did not
+    produce it this run; its samples hold the other side of several series), so it could
+    not be judged.
     """
 
     index: int
@@ -67,7 +68,7 @@ class FiredRule:
     baseline: float | None = None
     source: str = ""
     problem: str = ""
-    missing: bool = False
+    unread: str = ""
 
     @property
     def compared(self) -> float:
@@ -75,7 +76,7 @@ class FiredRule:
 
     @property
     def decision(self) -> str:
-        if self.missing:
+        if self.unread:
             # Never passes silently, but a row meant as "ok" stays a no-op.
             return min(self.rule.decision, UNJUDGED_DECISION, key=RANK.__getitem__)
         if self.problem:
@@ -122,12 +123,8 @@ class FiredRule:
         m = self.measurement
         where = f"rule {self.index + 1}"
         summary = f"{self.summary_name} " if m.samples and self.held is None else ""
-        if self.missing:
-            return (
-                f"{m.name} was not measured in this run (nothing to read: no traffic, no "
-                f"observation, or the metric is not exposed), so {where} could not be "
-                f"judged: {self.decision}"
-            )
+        if self.unread:
+            return f"{m.name} {self.unread}, so {where} could not be judged: {self.decision}"
         if self.problem:
             return f"{m.name} {summary}{self.shown}: {self.problem} ({where}: {self.decision})"
         if self.threshold is None:
@@ -283,7 +280,13 @@ def _unmeasured(record: CheckRecord, rules: Sequence[DecisionRule]) -> Iterable[
             continue
         for index, rule in enumerate(rules):
             if rule.applies_to(record.id, name):
-                yield FiredRule(index, rule, Measurement(name, math.nan), None, missing=True)
+                yield FiredRule(index, rule, Measurement(name, math.nan), None, unread=NOT_MEASURED)
+
+
+NOT_MEASURED = (
+    "was not measured in this run (nothing to read: no traffic, no observation, or the "
+    "metric is not exposed)"
+)
 
 
 def judge_rule(index: int, rule: DecisionRule, m: Measurement) -> FiredRule | None:
@@ -297,7 +300,27 @@ def judge_rule(index: int, rule: DecisionRule, m: Measurement) -> FiredRule | No
     threshold = rule.threshold_in(m.unit)
     if threshold is None:
         return FiredRule(index, rule, m, None)
+    if m.samples and m.spread is not None and _other_side(rule, m):
+        if rule.persistence is not None or rule.summary is not None:
+            return FiredRule(index, rule, m, threshold, unread=_other_side(rule, m))
+        return _judge(index, rule, m, threshold, on_side(rule, m))  # the worst: the spread's
     return _judge(index, rule, m, threshold, summary_value(rule, m))
+
+
+def _other_side(rule: DecisionRule, m: Measurement) -> str:
+    """Why a row cannot read the samples of several series, or "": each sample holds the
+    series on the measurement's bound side (the lowest for ``min``, else the highest)."""
+    lowest = m.bound == "min"
+    if rule.is_above != lowest:
+        return ""
+    held, wanted, aggregate = (
+        ("lowest", "highest", "max") if lowest else ("highest", "lowest", "min")
+    )
+    side = "above" if rule.is_above else "below"
+    return (
+        f"holds the {held} of several series at each sample; a {side} row with for, "
+        f"consecutive or a summary needs the {wanted} (aggregate in the query: {aggregate}(...))"
+    )
 
 
 def _judge(
@@ -375,8 +398,11 @@ def judge_relative(
     base = summarize(found.samples, how) if found.samples else found.value
     if not math.isfinite(base):
         return unjudged(f"{m.name} in {source} is not a finite number")
+    limit = rule.baseline_limit(base)
+    if not math.isfinite(limit):  # 1.7e308 + 20%: nothing would ever be above it
+        return unjudged(f"{m.name} in {source} gives a limit that is not a finite number")
     value = summarize(m.samples, how) if m.samples else m.value
-    return _judge(index, rule, m, rule.baseline_limit(base), value, base, source)
+    return _judge(index, rule, m, limit, value, base, source)
 
 
 def _taken(samples: tuple[tuple[float, float], ...]) -> str:

@@ -64,7 +64,12 @@ from pytest_deploygate.checks.prometheus import (
     where_prometheus,
 )
 from pytest_deploygate.checks.promql import PromqlCheck, PromqlObservation, where_promql
-from pytest_deploygate.checks.redis import RedisCheck, RedisObservation, where_redis
+from pytest_deploygate.checks.redis import (
+    RedisCheck,
+    RedisObservation,
+    redis_measurements,
+    where_redis,
+)
 from pytest_deploygate.checks.sqlite import (
     SqliteCheck,
     SqliteIntegrity,
@@ -435,7 +440,17 @@ CHECK_TYPES = (
         deadline=host_deadline,
         where=host_where,
         instances=host_instances,
-        measures=named("host.*"),
+        measures=named(
+            "host.process_count",
+            "host.memory",
+            "host.disk_free",
+            "host.disk_free_ratio",
+            "host.file_age",
+            "host.version",
+            "host.env_missing",
+            "host.git_dirty",
+            "host.git_unpushed",
+        ),
     ),
     # Read on the target's hosts like host checks; counts lines written while it watches.
     CheckType(
@@ -502,7 +517,14 @@ CHECK_TYPES = (
     ),
     CheckType(TlsCheck, _tls, judge_tls, where=where_tls, measures=named("tls.days_left")),
     CheckType(TcpCheck, _tcp, judge_tcp, where=where_tcp, measures=named("tcp.connect_latency")),
-    CheckType(RedisCheck, _redis, judge_redis, where=where_redis, measures=named("redis.*")),
+    CheckType(
+        RedisCheck,
+        _redis,
+        judge_redis,
+        where=where_redis,
+        measures=redis_measurements,
+        expects=redis_measurements,
+    ),
 )
 
 BY_NAME: dict[str, CheckType[Any, Any]] = {t.name: t for t in CHECK_TYPES}

@@ -177,6 +177,7 @@ def combine(
         first = errors[0][1] or ProbeError("no observation")
         raise type(first)(f"{first} (every one of {len(judged)} samples {_over(judged)})")
     series: dict[str, list[tuple[float, float]]] = {}
+    spreads: dict[str, list[tuple[float, float]]] = {}
     meta: dict[str, Measurement] = {}
     up: list[tuple[float, float]] = []
     bad: list[tuple[float, str]] = []
@@ -191,7 +192,12 @@ def combine(
         for m in judgement.measurements:
             meta.setdefault(m.name, m)
             series.setdefault(m.name, []).append((t, m.value))
-    measurements = [_sampled(meta[name], values) for name, values in series.items()]
+            if m.spread is not None:
+                spreads.setdefault(m.name, []).append(m.spread)
+    measurements = [
+        _sampled(meta[name], values, _widest(spreads.get(name, ())))
+        for name, values in series.items()
+    ]
     measurements.append(_sampled(Measurement(f"{type_name}.up", 1.0, "", 1.0, "min"), up))
     failures: tuple[str, ...] = ()
     if bad:
@@ -210,9 +216,21 @@ def worst_value(samples: Sequence[tuple[float, float]], bound: Bound | None) -> 
     return summarize(samples, "min" if bound == "min" else "max")
 
 
-def _sampled(m: Measurement, samples: Sequence[tuple[float, float]]) -> Measurement:
+def _sampled(
+    m: Measurement,
+    samples: Sequence[tuple[float, float]],
+    spread: tuple[float, float] | None = None,
+) -> Measurement:
     ordered = tuple(sorted(samples))
-    return Measurement(m.name, worst_value(ordered, m.bound), m.unit, m.threshold, m.bound, ordered)
+    value = worst_value(ordered, m.bound)
+    return Measurement(m.name, value, m.unit, m.threshold, m.bound, ordered, spread)
+
+
+def _widest(spreads: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+    """The lowest and highest value of any sample that stood for several (PromQL series)."""
+    if not spreads:
+        return None
+    return min(low for low, _ in spreads), max(high for _, high in spreads)
 
 
 def _over(judged: Sequence[tuple[float, Any, Any]]) -> str:

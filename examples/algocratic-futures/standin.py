@@ -15,7 +15,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pytest_deploygate.demo.standin import Databases, Reply, Request, Running, StandIn, serve_main
+from pytest_deploygate.demo.standin import (
+    Databases,
+    Reply,
+    Request,
+    Running,
+    serve_main,
+    stand_in,
+)
 
 # fault -> (the checklist's words, the verdict the checklist asks for)
 FAULTS: dict[str, tuple[str, str]] = {
@@ -59,7 +66,10 @@ def _ws(message: Any, faults: frozenset[str]) -> Any:
     return {"type": "error"}
 
 
-def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
+@stand_in
+def start(
+    running: Running, faults: frozenset[str], workdir: Path, databases: Databases | None
+) -> None:
     """Start the stand-in with ``faults``; ``env`` holds the variables the config names."""
     database = _database(workdir)
     backup = workdir / f"algocratic_futures_prod_backup_{time.strftime('%Y%m%d_%H%M%S')}.db"
@@ -68,27 +78,26 @@ def start(faults: frozenset[str], workdir: Path, databases: Databases | None = N
         backup.write_bytes(backup.read_bytes()[:1500])
     log = workdir / "production.log"
     log.write_text("2026-11-29 23:10:02 ERROR before the deploy: only new lines count\n")
-    service = StandIn(ROUTES, websocket=_ws, log=log)
-    service.faults = faults
-    service.start()
+    service = running.serve(ROUTES, faults, websocket=_ws, log=log)
     if "errors-in-log" in faults:
         service.log_errors("agent liza: gemini-flash quota exceeded", None, 0.3, after=0.5)
     if "errors" in faults:  # the traffic before the gate ran: 3% answered 500
         service.traffic("/agent/query", 1000, 30)
-    env = {
-        "BASE_URL": service.base_url,
-        "WEBSOCKET_URL": service.websocket_url,
-        "APP_DB": str(database),
-        "BACKUP_DIR": str(workdir),
-        # what the deploy needs in its environment (the checklist's required_vars)
-        "DATABASE_URL": f"sqlite:///{database}",
-        "API_ENDPOINTS": "gemini-flash,claude-3-opus",
-        "LOG_LEVEL": "INFO",
-        "MONITORING_ENDPOINT": f"{service.base_url}/metrics",
-        "PRODUCTION_LOG": str(log),
-        "LOG_WINDOW": "2s",  # production watches 5m
-    }
-    return Running(env, [service.stop])
+    running.env.update(
+        {
+            "BASE_URL": service.base_url,
+            "WEBSOCKET_URL": service.websocket_url,
+            "APP_DB": str(database),
+            "BACKUP_DIR": str(workdir),
+            # what the deploy needs in its environment (the checklist's required_vars)
+            "DATABASE_URL": f"sqlite:///{database}",
+            "API_ENDPOINTS": "gemini-flash,claude-3-opus",
+            "LOG_LEVEL": "INFO",
+            "MONITORING_ENDPOINT": f"{service.base_url}/metrics",
+            "PRODUCTION_LOG": str(log),
+            "LOG_WINDOW": "2s",  # production watches 5m
+        }
+    )
 
 
 def _database(workdir: Path) -> Path:

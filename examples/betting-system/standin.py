@@ -18,11 +18,13 @@ from pytest_deploygate.demo.standin import (
     Reply,
     Request,
     Running,
-    pong_port,
+    database,
     serve_main,
+    stand_in,
 )
 
 NEEDS_POSTGRES = True
+NEEDS_REDIS = True
 # fault -> (the checklist's words, the verdict the checklist asks for)
 FAULTS: dict[str, tuple[str, str]] = {
     "scheduler-down": ("Any service fails health check: automatic rollback", "ROLLBACK"),
@@ -72,12 +74,9 @@ DASHBOARD = {("GET", "/_stcore/health"): lambda r: Reply(200, "ok")}
 KALSHI = {("GET", "/trade-api/v2/exchange/status"): lambda r: Reply(200, {"trading_active": True})}
 
 
-def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
-    return Running.assemble(lambda running: _start(faults, workdir, databases, running))
-
-
-def _start(
-    faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
+@stand_in
+def start(
+    running: Running, faults: frozenset[str], workdir: Path, databases: Databases | None
 ) -> None:
     services = {
         name: running.serve(routes, faults)
@@ -90,13 +89,12 @@ def _start(
     }
     # the traffic since the deploy: 7% failed under the fault, else 0.3%
     services["API"].traffic("/api/predictions", 1000, 70 if "error-rate" in faults else 3)
-    redis_port, stop_redis = pong_port()
-    running.stops.append(stop_redis)
+    redis_url = running.redis(workdir)
     app = workdir / "app"
     app.mkdir(exist_ok=True)
     (app / ".env").write_text("KALSHI_API_KEY=stand-in\n")
     (app / ".env").chmod(0o600)
-    dsn = databases.create(SCHEMA) if databases is not None else "postgresql://127.0.0.1:1/none"
+    dsn = database(databases, SCHEMA)
     running.env.update(
         {
             "BASE_URL": services["API"].base_url,
@@ -105,7 +103,7 @@ def _start(
             "KALSHI_API_URL": services["KALSHI"].base_url,
             "KALSHI_API_KEY": "stand-in-kalshi-key",
             "DATABASE_URL": dsn,
-            "REDIS_ADDRESS": f"127.0.0.1:{redis_port}",
+            "REDIS_URL": redis_url,
             "DEPLOY_HOST": "local://",
             "APP_DIR": str(app),
         }

@@ -1,6 +1,7 @@
 """A stand-in for the DEIA bot controller (checklist 002): its HTTP API with metrics and
-TLS, a PostgreSQL database with a gzip backup, Ollama's API, a Redis port that answers
-PONG, the daemons a host check looks for, and the checklist's faults.
+TLS, a PostgreSQL database with a gzip backup, Ollama's API, a real Redis server with a
+password (where the machine has redis-server), the daemons a host check looks for, and the
+checklist's faults.
 
     python examples/deia-bot-controller/standin.py [--fault NAME ...]
 
@@ -20,20 +21,23 @@ from pytest_deploygate.demo.standin import (
     Reply,
     Request,
     Running,
-    pg_dump_to,
-    pong_port,
+    database,
     serve_main,
+    stand_in,
     stand_in_process,
     tls_context,
 )
 
 NEEDS_POSTGRES = True
+NEEDS_REDIS = True
+REDIS_PASSWORD = "stand-in-redis-pw"
 # fault -> (the checklist's words, the verdict the checklist asks for)
 FAULTS: dict[str, tuple[str, str]] = {
     "error-rate-high": ("Error rate >5% for >5 min: ROLLBACK", "ROLLBACK"),
     "slow": ("Response time P95 2-5 seconds: INVESTIGATE", "INVESTIGATE"),
     "app-crashed": ("Application crashes: ROLLBACK", "ROLLBACK"),
     "db-unreachable": ("Database unreachable: ROLLBACK", "ROLLBACK"),
+    "redis-down": ("3. Redis service running (optional): investigate", "INVESTIGATE"),
     "log-error-single": ("Single error in logs: OK (monitor, but don't rollback)", "GO"),
     "log-errors": ("Error logs clean: No new error patterns", "INVESTIGATE"),
 }
@@ -78,12 +82,9 @@ ROUTES = {
 OLLAMA_ROUTES = {("GET", "/api/tags"): lambda r: Reply(200, {"models": [{"name": "llama3"}]})}
 
 
-def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
-    return Running.assemble(lambda running: _start(faults, workdir, databases, running))
-
-
-def _start(
-    faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
+@stand_in
+def start(
+    running: Running, faults: frozenset[str], workdir: Path, databases: Databases | None
 ) -> None:
     env = running.env
     context, ca = tls_context(workdir, 90)
@@ -96,17 +97,15 @@ def _start(
     # the traffic since the deploy: 8% answered 500 under the fault
     app.traffic("/api/bot/launch", 1000, 80 if "error-rate-high" in faults else 0)
     ollama = running.serve(OLLAMA_ROUTES, faults)
-    redis_port, stop_redis = pong_port()
-    running.stops.append(stop_redis)
+    redis_url = running.redis(workdir, REDIS_PASSWORD, down="redis-down" in faults)
     daemons = ["ollama", "redis-server"]
     if "app-crashed" not in faults:
         daemons.append("deia-bot-controller")
     running.stops.extend(stand_in_process(workdir, name) for name in daemons)
-    dsn = databases.create(SCHEMA) if databases is not None else "postgresql://127.0.0.1:1/none"
     backups = workdir / "backups"
     backups.mkdir(exist_ok=True)
-    if databases is not None:
-        pg_dump_to(dsn, backups / f"deia_prod_backup_{int(time.time())}.sql.gz", compress=True)
+    dump = backups / f"deia_prod_backup_{int(time.time())}.sql.gz"
+    dsn = database(databases, SCHEMA, dump, compress=True)
     if "db-unreachable" in faults:
         dsn = f"postgresql://deia@127.0.0.1:{_closed_port()}/deia_prod"
     status = workdir / "db-status"
@@ -118,7 +117,8 @@ def _start(
             "OLLAMA_URL": ollama.base_url,
             "DATABASE_URL": dsn,
             "DEPLOY_HOST": "local://",
-            "REDIS_ADDRESS": f"127.0.0.1:{redis_port}",
+            "REDIS_URL": redis_url,
+            "REDIS_PASSWORD": REDIS_PASSWORD,
             "TLS_HOST": "127.0.0.1",
             "TLS_PORT": str(app.tls_port),
             "CA_BUNDLE": str(ca),

@@ -15,12 +15,14 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pytest_deploygate.demo.standin import (
+    NO_DATABASE,
     Databases,
     Reply,
     Request,
     Running,
-    pg_dump_to,
+    database,
     serve_main,
+    stand_in,
 )
 
 NEEDS_POSTGRES = True
@@ -81,28 +83,22 @@ ROUTES = {
 }
 
 
-def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
-    return Running.assemble(lambda running: _start(faults, workdir, databases, running))
-
-
-def _start(
-    faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
+@stand_in
+def start(
+    running: Running, faults: frozenset[str], workdir: Path, databases: Databases | None
 ) -> None:
     log = workdir / "flask-app.log"
     api = running.serve(ROUTES, faults, log=log)
     if "errors-in-log" in faults:
         api.log_errors("execute-step: groq provider timed out after 30s", None, 0.3, after=0.5)
     api.traffic("/api/execute-step", 1000, 30 if "error-rate" in faults else 0)
-    dsn = app_dsn = "postgresql://127.0.0.1:1/none"
-    if databases is not None:
-        rls = "".join(
-            RLS.format(t=t)
-            for t in TABLES
-            if not (t == "provider_credentials" and "rls-disabled" in faults)
-        )
-        dsn = databases.create(SCHEMA + rls)
-        app_dsn = _as_app_user(dsn, "user_a")
-        pg_dump_to(dsn, workdir / "backup_20251025_090000.sql")
+    rls = "".join(
+        RLS.format(t=t)
+        for t in TABLES
+        if not (t == "provider_credentials" and "rls-disabled" in faults)
+    )
+    dsn = database(databases, SCHEMA + rls, workdir / "backup_20251025_090000.sql")
+    app_dsn = _as_app_user(dsn, "user_a") if databases is not None else NO_DATABASE
     running.env.update(
         {
             "BASE_URL": api.base_url,

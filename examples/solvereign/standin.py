@@ -18,8 +18,9 @@ from pytest_deploygate.demo.standin import (
     Reply,
     Request,
     Running,
-    pg_dump_to,
+    database,
     serve_main,
+    stand_in,
 )
 
 NEEDS_POSTGRES = True
@@ -70,12 +71,9 @@ ROUTES = {
 }
 
 
-def start(faults: frozenset[str], workdir: Path, databases: Databases | None = None) -> Running:
-    return Running.assemble(lambda running: _start(faults, workdir, databases, running))
-
-
-def _start(
-    faults: frozenset[str], workdir: Path, databases: Databases | None, running: Running
+@stand_in
+def start(
+    running: Running, faults: frozenset[str], workdir: Path, databases: Databases | None
 ) -> None:
     api = running.serve(ROUTES, faults)
     # the traffic since the rollout: 2% failed under the fault
@@ -84,10 +82,8 @@ def _start(
     migrations.mkdir(exist_ok=True)
     for name, sql in MIGRATIONS.items():
         (migrations / name).write_text(sql + "\n")
-    dsn = "postgresql://127.0.0.1:1/none"
-    if databases is not None:
-        dsn = databases.create(_schema(failed_last="migration-failed" in faults))
-        pg_dump_to(dsn, workdir / "backup_20260107_120000.sql")
+    schema = _schema(failed_last="migration-failed" in faults)
+    dsn = database(databases, schema, workdir / "backup_20260107_120000.sql")
     running.env.update(
         {
             "BASE_URL": api.base_url,

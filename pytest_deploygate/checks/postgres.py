@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
+from typing_extensions import Self
 
 from pytest_deploygate.checks.base import (
     CheckSpec,
@@ -128,21 +129,31 @@ class PgRls(PostgresCheck):
         return value
 
 
-class PgSchema(PostgresCheck):
-    check: Literal["schema"] = "schema"
+class SchemaKeys(DatabaseKeys):
+    """Keys of a schema check (shared by the postgres and sqlite types)."""
+
     tables: tuple[TableName, ...] = ()
     columns: dict[TableName, tuple[str, ...]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _something(self) -> PgSchema:
+    def _something(self) -> Self:
         if not self.tables and not self.columns:
             raise ValueError("give 'tables' and/or 'columns' (table = [column, ...])")
         return self
 
 
-class PgRowCounts(PostgresCheck):
-    check: Literal["row_counts"] = "row_counts"
+class RowCountKeys(DatabaseKeys):
+    """Keys of a row_counts check (shared by the postgres and sqlite types)."""
+
     min_rows: dict[TableName, int] = Field(min_length=1)
+
+
+class PgSchema(PostgresCheck, SchemaKeys):
+    check: Literal["schema"] = "schema"
+
+
+class PgRowCounts(PostgresCheck, RowCountKeys):
+    check: Literal["row_counts"] = "row_counts"
 
 
 def read_only_sql(text: str, key: str, *, writes: bool = False) -> str:

@@ -134,5 +134,19 @@ def redis_address(spec: RedisCheck, target: Target) -> RedisAddress:
     )
 
 
+def redis_measurements(spec: RedisCheck) -> tuple[str, ...]:
+    """What a redis check measures when PING answers PONG; ``redis.memory_ratio`` only
+    when the server has a ``maxmemory`` (a rule on it otherwise investigates: it could not
+    be judged), ``redis.write_latency`` only with the write probe."""
+    names = (
+        "redis.latency",
+        "redis.used_memory",
+        "redis.memory_ratio",
+        "redis.connected_clients",
+        "redis.rejected_connections",
+    )
+    return (*names, "redis.write_latency") if spec.write_probe else names
+
+
 def where_redis(spec: RedisCheck, target: Target, ctx: ProbeContext) -> str:
     return redis_address(spec, target).shown

@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
-
 from pytest_deploygate.checks.base import Duration
-from pytest_deploygate.checks.postgres import DatabaseKeys, MigrationKeys, QueryKeys, TableName
+from pytest_deploygate.checks.postgres import (
+    DatabaseKeys,
+    MigrationKeys,
+    QueryKeys,
+    RowCountKeys,
+    SchemaKeys,
+)
 
 
 class SqliteCheck(DatabaseKeys):
@@ -28,21 +32,12 @@ class SqliteIntegrity(SqliteCheck):
     max_latency: Duration | None = None
 
 
-class SqliteSchema(SqliteCheck):
+class SqliteSchema(SqliteCheck, SchemaKeys):
     check: Literal["schema"] = "schema"
-    tables: tuple[TableName, ...] = ()
-    columns: dict[TableName, tuple[str, ...]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _something(self) -> SqliteSchema:
-        if not self.tables and not self.columns:
-            raise ValueError("give 'tables' and/or 'columns' (table = [column, ...])")
-        return self
 
 
-class SqliteRowCounts(SqliteCheck):
+class SqliteRowCounts(SqliteCheck, RowCountKeys):
     check: Literal["row_counts"] = "row_counts"
-    min_rows: dict[TableName, int] = Field(min_length=1)
 
 
 class SqliteMigrations(SqliteCheck, MigrationKeys):

@@ -9,22 +9,20 @@ baseline rule sees it.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from pytest_deploygate.demo.base import ComponentInfo
+from pytest_deploygate.demo.service import HOST, ServedLoops
 from pytest_deploygate.units import format_duration
 
-HOST = "127.0.0.1"
 CHECK_ID = "orders"
 ORDERS_S = 1.0
 SLOWER = 1.5  # 50% slower than the baseline
 # The row's share sits between the two, with room on each side for a loaded machine.
 ABOVE_BASELINE = "25%"
-POLL_S = 0.05
 
 FAULTS: dict[str, str] = {
     "slower": (
@@ -54,20 +52,13 @@ class DemoOrders:
     faults = FAULTS
 
     def __init__(self) -> None:
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._loops = ServedLoops("deploygate-demo")
 
     def start(self, faults: frozenset[str], workdir: Path) -> ComponentInfo:
         delay = ORDERS_S * (SLOWER if "slower" in faults else 1.0)
         server = ThreadingHTTPServer((HOST, 0), _handler(delay))
         server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=lambda: server.serve_forever(poll_interval=POLL_S),
-            name="deploygate-demo-orders",
-            daemon=True,
-        )
-        self._thread.start()
-        self._server = server
+        self._loops.http("orders", server)
         url = f"http://{HOST}:{server.server_address[1]}/api/orders"
         return ComponentInfo(
             checks=[
@@ -93,13 +84,7 @@ class DemoOrders:
         )
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._loops.stop()
 
 
 def _handler(delay: float) -> type[BaseHTTPRequestHandler]:

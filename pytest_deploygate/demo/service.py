@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
@@ -244,6 +244,60 @@ class TLSLoopbackServer(LoopbackServer):
             super().finish_request(tls, client_address)
 
 
+HttpServer = TypeVar("HttpServer", bound=ThreadingHTTPServer)
+
+
+class ServedLoops:
+    """Servers on loopback, each served forever in a daemon thread of this process (the
+    demo's web service and orders API, the examples' stand-ins): :meth:`stop` shuts down
+    every one that started and waits for its thread."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._stops: list[Callable[[], None]] = []
+        self._threads: list[threading.Thread] = []
+
+    def http(self, name: str, server: HttpServer) -> HttpServer:
+        try:
+            # A short poll interval: shutdown() waits up to one interval per server.
+            self.run(name, lambda: server.serve_forever(poll_interval=POLL_S))
+        except BaseException:
+            server.server_close()
+            raise
+        # Only a server whose loop runs is registered: its shutdown() would wait forever
+        # for a loop that never started.
+
+        def stop() -> None:
+            server.shutdown()
+            server.server_close()
+
+        self._stops.append(stop)
+        return server
+
+    def websocket(self, name: str, server: Server) -> Server:
+        try:
+            self.run(name, server.serve_forever)
+        except BaseException:
+            server.socket.close()
+            raise
+        self._stops.append(server.shutdown)
+        return server
+
+    def run(self, name: str, loop: Callable[[], None]) -> None:
+        """``loop`` in a daemon thread that :meth:`stop` waits for (the caller makes it end)."""
+        thread = threading.Thread(target=loop, name=f"{self._prefix}-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        stops, self._stops = self._stops, []
+        for stop in reversed(stops):
+            stop()
+        threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join(timeout=5)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "deploygate-demo/" + VERSION
     timeout = CLIENT_TIMEOUT_S
@@ -328,9 +382,7 @@ class WebService:
     faults: dict[str, str] = FAULTS
 
     def __init__(self) -> None:
-        self._http: list[LoopbackServer] = []
-        self._ws: Server | None = None
-        self._threads: list[threading.Thread] = []
+        self._loops = ServedLoops("deploygate-demo")
 
     def start(self, faults: frozenset[str], workdir: Path) -> ComponentInfo:
         try:
@@ -346,18 +398,20 @@ class WebService:
         context.load_cert_chain(certs.cert, certs.key)
         log = workdir / "service.log"
         state = _State(faults, log=log)
-        plain = self._serve_http("http", LoopbackServer(_Handler, state))
-        tls = self._serve_http("https", TLSLoopbackServer(_Handler, state, context))
-        self._ws = serve(
-            _ws_handler(silent="ws-silent" in faults),
-            HOST,
-            0,
-            process_request=_ws_only_on_ws_path,
-            open_timeout=CLIENT_TIMEOUT_S,
+        plain = self._loops.http("http", LoopbackServer(_Handler, state))
+        tls = self._loops.http("https", TLSLoopbackServer(_Handler, state, context))
+        ws = self._loops.websocket(
+            "ws",
+            serve(
+                _ws_handler(silent="ws-silent" in faults),
+                HOST,
+                0,
+                process_request=_ws_only_on_ws_path,
+                open_timeout=CLIENT_TIMEOUT_S,
+            ),
         )
-        self._run("ws", self._ws.serve_forever)
         http_port, https_port = _port(plain), _port(tls)
-        ws_port = int(self._ws.socket.getsockname()[1])
+        ws_port = int(ws.socket.getsockname()[1])
         base_url = f"http://{HOST}:{http_port}"
         https_url = f"https://{HOST}:{https_port}"
         ws_url = f"ws://{HOST}:{ws_port}/ws"
@@ -377,34 +431,8 @@ class WebService:
             ],
         )
 
-    def _serve_http(self, name: str, server: LoopbackServer) -> LoopbackServer:
-        try:
-            # A short poll interval: shutdown() waits up to one interval per server.
-            self._run(name, lambda: server.serve_forever(poll_interval=POLL_S))
-        except BaseException:
-            server.server_close()
-            raise
-        # Only a server whose loop runs is registered: stop() calls its shutdown(),
-        # which would wait forever for a loop that never started.
-        self._http.append(server)
-        return server
-
-    def _run(self, name: str, loop: Callable[[], None]) -> None:
-        thread = threading.Thread(target=loop, name=f"deploygate-demo-{name}", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
     def stop(self) -> None:
-        if self._ws is not None:
-            self._ws.shutdown()
-            self._ws = None
-        for server in self._http:
-            server.shutdown()
-            server.server_close()
-        self._http = []
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
+        self._loops.stop()
 
 
 def _port(server: ThreadingHTTPServer) -> int:

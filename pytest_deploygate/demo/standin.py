@@ -11,7 +11,6 @@ written on demand while the gate watches), and faults switched on and off while 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import secrets
@@ -23,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -31,14 +30,18 @@ from prometheus_client.exposition import generate_latest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from pytest_deploygate.demo.pgserver import PgServer, start_server
+from pytest_deploygate.demo.pgserver import PgServer, free_port, start_server
 from pytest_deploygate.demo.service import (
     CLIENT_TIMEOUT_S,
     HOST,
     POLL_S,
     LoopbackServer,
+    ServedLoops,
     TLSLoopbackServer,
 )
+
+if TYPE_CHECKING:
+    from pytest_deploygate.demo.certs import CertFiles
 
 # As root, initdb needs an unprivileged owner (as for the demo's database).
 ROOT_OS_USER = "nobody"
@@ -170,7 +173,7 @@ class StandIn:
         self._tls: LoopbackServer | None = None
         self._http: LoopbackServer | None = None
         self._ws: Server | None = None
-        self._threads: list[threading.Thread] = []
+        self._loops = ServedLoops("deploygate-standin")
 
     @property
     def faults(self) -> frozenset[str]:
@@ -211,20 +214,17 @@ class StandIn:
                 if self._stopping.wait(every):
                     return
 
-        self._run("log", write)
+        self._loops.run("log", write)
 
     def start(self) -> StandIn:
         try:
-            server = LoopbackServer(_Handler, self._state)
-            self._run("http", lambda: server.serve_forever(poll_interval=POLL_S))
-            self._http = server  # only a server whose loop runs: shutdown() waits for it
+            self._http = self._loops.http("http", LoopbackServer(_Handler, self._state))
             if self._tls_context is not None:
                 secure = TLSLoopbackServer(_Handler, self._state, self._tls_context)
-                self._run("https", lambda: secure.serve_forever(poll_interval=POLL_S))
-                self._tls = secure
+                self._tls = self._loops.http("https", secure)
             if self._ws_handler is not None:
-                self._ws = serve(self._ws_connection, HOST, 0, open_timeout=CLIENT_TIMEOUT_S)
-                self._run("ws", self._ws.serve_forever)
+                ws = serve(self._ws_connection, HOST, 0, open_timeout=CLIENT_TIMEOUT_S)
+                self._ws = self._loops.websocket("ws", ws)
         except BaseException:
             self.stop()
             raise
@@ -255,24 +255,11 @@ class StandIn:
         except ConnectionClosed:
             pass
 
-    def _run(self, name: str, loop: Callable[[], None]) -> None:
-        thread = threading.Thread(target=loop, name=f"deploygate-standin-{name}", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
     def stop(self) -> None:
         self._stopping.set()
-        if self._ws is not None:
-            self._ws.shutdown()
-            self._ws = None
-        for server in (self._http, self._tls):
-            if server is not None:
-                server.shutdown()
-                server.server_close()
+        self._loops.stop()
         self._http = self._tls = None
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
+        self._ws = None
 
     def __enter__(self) -> StandIn:
         return self.start()
@@ -311,33 +298,86 @@ def stand_in_process(workdir: Path, name: str) -> Callable[[], None]:
     return stop
 
 
-def pong_port() -> tuple[int, Callable[[], None]]:
-    """A loopback port that answers ``+PONG`` to whatever it is sent (``redis-cli ping``,
-    or a tcp check's connect); returns its port and its stop."""
-    import socket
+REDIS_START_TIMEOUT_S = 20.0
 
-    server = socket.create_server((HOST, 0))
-    server.settimeout(POLL_S * 4)
-    stopped = threading.Event()
 
-    def serve() -> None:
-        while not stopped.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            with conn, contextlib.suppress(OSError):  # a client that left early
-                conn.sendall(b"+PONG\r\n")
+def redis_process(
+    workdir: Path, password: str | None = None, tls: CertFiles | None = None
+) -> tuple[int, Callable[[], None]]:
+    """A real Redis server (Debian's ``redis-server``) on loopback and a free port, keeping
+    nothing on disk (no RDB, no AOF; ``workdir`` is its directory), with ``requirepass``
+    when ``password`` is given and speaking only TLS with ``tls``'s certificate: its port
+    and its stop. RuntimeError, with the end of its log, when the machine has no
+    redis-server or it does not start."""
+    import shutil
 
-    thread = threading.Thread(target=serve, name="deploygate-standin-pong", daemon=True)
-    thread.start()
+    binary = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/bin")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (Debian package 'redis-server')")
+    error = ""
+    for _ in range(3):  # the free port may be taken before the server binds it
+        port = free_port()
+        stop, error = _start_redis(binary, workdir, port, password, tls)
+        if not error:
+            return port, stop
+    raise RuntimeError(error)
+
+
+def _start_redis(
+    binary: str, workdir: Path, port: int, password: str | None, tls: CertFiles | None
+) -> tuple[Callable[[], None], str]:
+    import subprocess
+
+    args = [binary, "--bind", HOST, "--dir", str(workdir)]
+    args += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
+    args += ["--requirepass", password] if password is not None else []
+    if tls is None:
+        args += ["--port", str(port)]
+    else:
+        args += ["--port", "0", "--tls-port", str(port), "--tls-auth-clients", "no"]
+        args += ["--tls-cert-file", str(tls.cert), "--tls-key-file", str(tls.key)]
+    log_path = workdir / f"redis-{port}.log"
+    with log_path.open("wb") as out:
+        child = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
 
     def stop() -> None:
-        stopped.set()
-        thread.join(timeout=5)
-        server.close()
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
-    return int(server.getsockname()[1]), stop
+    deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+    while time.monotonic() < deadline and child.poll() is None:
+        if _answers_ping(port, tls is not None):
+            return stop, ""
+        time.sleep(0.05)
+    stop()
+    tail = log_path.read_text(errors="replace")[-2000:]
+    return stop, f"redis-server did not answer PING on {HOST}:{port}:\n{tail}"
+
+
+def _answers_ping(port: int, tls: bool) -> bool:
+    """PONG, or NOAUTH from a server with a password: either way it serves."""
+    import socket
+
+    try:
+        with socket.create_connection((HOST, port), timeout=1) as plain:
+            conn = _unverified().wrap_socket(plain) if tls else plain
+            conn.sendall(b"PING\r\n")
+            return conn.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+    except OSError:
+        return False
+
+
+def _unverified() -> ssl.SSLContext:
+    """Only to see that our own server is up: what it is, the caller knows."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 class Databases(Protocol):
@@ -388,14 +428,29 @@ class Running:
         routes: Mapping[tuple[str, str], Handler],
         faults: frozenset[str],
         tls: ssl.SSLContext | None = None,
+        websocket: WsHandler | None = None,
         log: Path | None = None,
     ) -> StandIn:
         """Start a stand-in with ``faults`` (and a ``log`` it writes); this Running stops it."""
-        service = StandIn(routes, tls=tls, log=log)
+        service = StandIn(routes, websocket=websocket, tls=tls, log=log)
         service.faults = faults
         service.start()
         self.stops.append(service.stop)
         return service
+
+    def redis(self, workdir: Path, password: str | None = None, *, down: bool = False) -> str:
+        """A real Redis server (``redis_process``) that this Running stops: its URL, without
+        the password. ``down``, or a machine without redis-server: a URL where nothing
+        listens, so the example's redis checks error."""
+        if not down:
+            try:
+                port, stop = redis_process(workdir, password)
+            except RuntimeError as exc:
+                print(f"# no Redis here ({str(exc).splitlines()[0]}): redis checks will error")
+            else:
+                self.stops.append(stop)
+                return f"redis://{HOST}:{port}/0"
+        return f"redis://{HOST}:{free_port()}/0"
 
     @classmethod
     def assemble(cls, setup: Callable[[Running], None]) -> Running:
@@ -426,7 +481,37 @@ def pg_dump_to(dsn: str, target: Path, compress: bool = False) -> None:
     target.write_bytes(gzip.compress(dump) if compress else dump)
 
 
+#: Where the database checks of an example run without PostgreSQL: nothing listens there,
+#: so they error (never pass).
+NO_DATABASE = "postgresql://127.0.0.1:1/none"
+
+
+def database(
+    databases: Databases | None, sql: str, backup: Path | None = None, compress: bool = False
+) -> str:
+    """The DSN of a fresh database set up by ``sql``, dumped to ``backup`` as a checklist
+    takes its backup (``pg_dump_to``); :data:`NO_DATABASE` without PostgreSQL."""
+    if databases is None:
+        return NO_DATABASE
+    dsn = databases.create(sql)
+    if backup is not None:
+        pg_dump_to(dsn, backup, compress)
+    return dsn
+
+
 Starter = Callable[[frozenset[str], Path, "Databases | None"], Running]
+Setup = Callable[[Running, frozenset[str], Path, "Databases | None"], None]
+
+
+def stand_in(setup: Setup) -> Starter:
+    """An example's ``start(faults, workdir, databases)`` from its ``setup(running, faults,
+    workdir, databases)``, which fills ``running.env`` and registers what it starts:
+    when setup fails, what it had started is stopped (:meth:`Running.assemble`)."""
+
+    def start(faults: frozenset[str], workdir: Path, databases: Databases | None) -> Running:
+        return Running.assemble(lambda running: setup(running, faults, workdir, databases))
+
+    return start
 
 
 def serve_main(description: str, faults: Mapping[str, object], start: Starter) -> None:

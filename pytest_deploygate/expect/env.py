@@ -13,21 +13,40 @@ from pytest_deploygate.outcomes import Measurement
 
 
 def judge_env(spec: EnvCheck, target: Target, obs: EnvObservation) -> Judgement:
-    missing = [v.name for v in obs.variables if not v.present]
-    empty = [v.name for v in obs.variables if v.present and v.empty]
-    mismatched = [v.name for v in obs.variables if v.present and not v.empty and v.matches is False]
-    failures = []
-    if missing:
-        failures.append("not set: " + ", ".join(missing))
-    if empty:
-        failures.append("set but empty: " + ", ".join(empty))
-    for name in mismatched:
-        failures.append(f"{name} does not match {spec.patterns[name]!r} (value not shown)")
-    unmatched = unmatched_names(spec, obs.named)
-    failures.extend(unmatched)
-    bad = len(missing) + len(empty) + len(mismatched) + len(unmatched)
+    failures, bad = env_failures(
+        spec,
+        missing=[v.name for v in obs.variables if not v.present],
+        empty=[v.name for v in obs.variables if v.present and v.empty],
+        mismatched=[
+            v.name for v in obs.variables if v.present and not v.empty and v.matches is False
+        ],
+        named=obs.named,
+    )
     measured = Measurement("env.missing", float(bad), "count", 0.0, "max")
     return Judgement(tuple(failures), (measured,))
+
+
+def env_failures(
+    spec: EnvKeys,
+    *,
+    missing: Sequence[str],
+    empty: Sequence[str],
+    mismatched: Sequence[str],
+    named: Sequence[NameSeen],
+    where: str = "",
+) -> tuple[list[str], int]:
+    """The failure lines of an env check (the gate machine's, or a host's: ``where`` is
+    " on the host") and how many variables and name patterns fell short, each once."""
+    failures = []
+    if missing:
+        failures.append(f"not set{where}: " + ", ".join(missing))
+    if empty:
+        failures.append(f"set but empty{where}: " + ", ".join(empty))
+    for name in mismatched:
+        failures.append(f"{name} does not match {spec.patterns[name]!r} (value not shown)")
+    unmatched = unmatched_names(spec, named, where)
+    failures.extend(unmatched)
+    return failures, len({*missing, *empty, *mismatched}) + len(unmatched)
 
 
 def unmatched_names(spec: EnvKeys, named: Sequence[NameSeen], where: str = "") -> list[str]:

@@ -38,7 +38,7 @@ from pytest_deploygate.checks.host import (
     version_tuple,
 )
 from pytest_deploygate.expect.base import Judgement, snippet, tail_snippet
-from pytest_deploygate.expect.env import unmatched_names
+from pytest_deploygate.expect.env import env_failures
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_duration, format_value
 
@@ -242,19 +242,14 @@ def judge_runtime(spec: RuntimeCheck, target: Target, obs: RuntimeObservation) -
 
 
 def judge_env(spec: HostEnvCheck, target: Target, obs: HostEnvObservation) -> Result:
-    missing = [v.name for v in obs.variables if v.state == "missing"]
-    empty = [v.name for v in obs.variables if v.state == "empty"]
-    mismatched = [v.name for v in obs.variables if v.matches is False]
-    failures = []
-    if missing:
-        failures.append("not set on the host: " + ", ".join(missing))
-    if empty:
-        failures.append("set but empty on the host: " + ", ".join(empty))
-    for name in mismatched:
-        failures.append(f"{name} does not match {spec.patterns[name]!r} (value not shown)")
-    unmatched = unmatched_names(spec, obs.named, " on the host")
-    failures.extend(unmatched)
-    bad = len(set(missing) | set(empty) | set(mismatched)) + len(unmatched)
+    failures, bad = env_failures(
+        spec,
+        missing=[v.name for v in obs.variables if v.state == "missing"],
+        empty=[v.name for v in obs.variables if v.state == "empty"],
+        mismatched=[v.name for v in obs.variables if v.matches is False],
+        named=obs.named,
+        where=" on the host",
+    )
     return failures, [Measurement("host.env_missing", float(bad), "count", 0.0, "max")]
 
 

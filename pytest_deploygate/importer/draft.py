@@ -125,7 +125,8 @@ def _addresses(checks: list[Check]) -> list[Variable]:
     ws_base: str | None = None
     for check in checks:
         url = check.keys.get("url")
-        if not isinstance(url, str) or url.startswith("$"):
+        # A redis URL names its server with ${REDIS_HOST} already: not an HTTP origin.
+        if not isinstance(url, str) or url.startswith("$") or check.type == "redis":
             continue
         origin = _origin(url)
         rest = url[len(origin) :] or "/"

@@ -111,6 +111,10 @@ def _file_check(
         "counts the matching lines written while the gate watches (window); "
         "old lines in the file do not count"
     )
+    if not path.startswith(("/", "$")):
+        check.notes.append(
+            "a relative path is read on the gate's machine only: give the log's absolute path"
+        )
     return check
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from pytest_deploygate.importer.conditions import decision_of, rule_for
 from pytest_deploygate.importer.expectations import Expectations
 from pytest_deploygate.importer.model import Covered, DraftCheck, Finding, Manual
+from pytest_deploygate.importer.shell import redis_check
 
 _REQUEST_LINE = re.compile(r"\b(GET|POST|HEAD|PUT|PATCH|DELETE)\s+(/[^\s`'\"),]*)")
 _URL = re.compile(r"\bhttps?://[^\s`'\")<>]+")
@@ -98,9 +99,8 @@ def prose(item_text: str, spans: tuple[str, ...], expect: Expectations) -> list[
     ):
         return [DraftCheck("postgres", "db-reachable", {"check": "reachable"})]
     if "redis" in lower:
-        check = DraftCheck("tcp", "redis", {"host": "${REDIS_HOST}", "port": 6379})
-        check.notes.append("a port check; a redis check with PING comes later")
-        return [check]
+        writes = re.search(r"operations|writ|read and|set and get|set/get", lower)
+        return [redis_check({}, ["set"] if writes else [])]
     if re.search(r"environment var|env var", lower):
         names = list(dict.fromkeys(_ENV_NAME.findall(" ".join((text, *spans)))))
         if names:

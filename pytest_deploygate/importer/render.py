@@ -19,6 +19,10 @@ _SECRET_ASSIGN = re.compile(
     re.IGNORECASE,
 )
 _BEARER = re.compile(r"(Bearer|Basic|Token)\s+(?!\$\{)[A-Za-z0-9._~+/=-]{4,}")
+# A password given on a command line: redis-cli's -a/--pass, anyone's --password.
+_PASSWORD_OPTION = re.compile(
+    r"(?P<head>\bredis-cli\b[^|;&\n]*?\s(?:-a|--pass)\s+|--password[=\s]\s*)(?!\$)(?P<pw>\S+)"
+)
 _QUOTE_WIDTH = 96
 
 
@@ -149,6 +153,7 @@ def mask(text: str) -> str:
     for password in passwords_in(text):
         text = text.replace(password, MASK)
     text = _SECRET_ASSIGN.sub(lambda m: m["name"] + MASK, text)
+    text = _PASSWORD_OPTION.sub(lambda m: m["head"] + MASK, text)
     return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
 
 

@@ -185,14 +185,32 @@ def _systemctl(h: Segment, r: list[Segment], p: list[Segment], e: Expectations) 
 
 
 def _redis(h: Segment, r: list[Segment], p: list[Segment], e: Expectations) -> list[Finding]:
-    opts, _ = options(h.args, {"-h", "-p", "-a", "-n", "-u"})
-    port = (
-        int((opts.get("-p") or ["6379"])[-1])
-        if (opts.get("-p") or ["6379"])[-1].isdigit()
-        else 6379
-    )
-    keys = {"host": "${REDIS_HOST}", "port": port}
-    return [DraftCheck("tcp", "redis", keys)]
+    opts, words = options(h.args, {"-h", "-p", "-a", "-n", "-u", "--user", "--pass"})
+    return [redis_check(opts, [w.lower() for w in words])]
+
+
+def redis_check(opts: dict[str, list[str]], words: list[str]) -> DraftCheck:
+    """``redis-cli [-h H] [-p P] [-n DB] [-a PW] [--tls] [ping|info|set ...]``: a redis
+    check on ``${REDIS_HOST}`` (the host and password become variables, never values);
+    a SET or GET becomes the write probe."""
+    port = (opts.get("-p") or ["6379"])[-1]
+    db = (opts.get("-n") or [""])[-1]
+    scheme = "rediss" if "--tls" in opts else "redis"
+    url = f"{scheme}://${{REDIS_HOST}}:{port if port.isdigit() else 6379}"
+    keys: dict[str, Any] = {"url": url + (f"/{db}" if db.isdigit() else "")}
+    if opts.get("-a") or opts.get("--pass") or opts.get("-u"):
+        keys["password"] = "${REDIS_PASSWORD}"
+    check = DraftCheck("redis", "redis", keys)
+    if {"set", "get", "setex", "del"} & set(words):
+        keys["write_probe"] = True
+        check.notes.append(WRITE_PROBE_NOTE)
+    return check
+
+
+WRITE_PROBE_NOTE = (
+    "write_probe: SET, GET and DEL of a scratch key that expires after 30 s "
+    "(docs/checks/redis.md); remove it to keep the gate read-only"
+)
 
 
 def _env(h: Segment, r: list[Segment], p: list[Segment], e: Expectations) -> list[Finding]:

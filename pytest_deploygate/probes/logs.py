@@ -72,6 +72,9 @@ class _Place:
     cursor: str = ""
     since_epoch: int | None = None
     started: bool = False
+    # Held while a sample reads: a sample given up at its deadline may still finish in
+    # its thread, and must not move the place under the next one (no line twice, none lost).
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -101,10 +104,11 @@ def read_logs(spec: LogsCheck, host: Any, target: Target, ctx: ProbeContext) -> 
         )
     place = _places(ctx).of((spec.id, ctx.instance or ""))
     matcher = _Matcher(spec)
-    if spec.file is not None:
-        return _read_file(spec, _file_path(spec.file, ctx), host, place, matcher)
-    assert spec.journal is not None  # the model holds exactly one source
-    return _read_journal(spec, spec.journal, host, place, matcher)
+    with place.lock:
+        if spec.file is not None:
+            return _read_file(spec, _file_path(spec.file, ctx), host, place, matcher)
+        assert spec.journal is not None  # the model holds exactly one source
+        return _read_journal(spec, spec.journal, host, place, matcher)
 
 
 probe_logs = on_host_with_context(read_logs)

@@ -82,7 +82,7 @@ def _rule(fired: FiredRule) -> dict[str, Any]:
         "summary": fired.summary_name
         if fired.value is not None and fired.measurement.samples
         else None,
-        "judged": not (fired.unjudged or fired.problem or fired.missing),
+        "judged": not (fired.unjudged or fired.problem or fired.unread),
         "span": list(fired.held.span) if fired.held is not None and fired.held.span else None,
         "decision": fired.decision,
         "value": fired.compared,

@@ -19,6 +19,7 @@ from pytest_deploygate.errors import (
     ProbeConnectionError,
     ProbeProtocolError,
     ProbeTimeout,
+    ProbeTLSError,
 )
 from pytest_deploygate.expect.redis import judge_redis
 from pytest_deploygate.probes.base import ProbeContext
@@ -167,3 +168,17 @@ def test_a_password_with_url_characters_percent_encoded(redis_auth: RedisServer)
     assert "/" in PASSWORD and "@" in PASSWORD
     url = f"redis://:{quote(PASSWORD, safe='')}@{redis_auth.address}/0"
     assert probe_redis(check(url=url), Target(), CTX).pong == "PONG"
+
+
+def test_rediss_verifies_the_certificate_against_the_ca_bundle_of_check_or_target() -> None:
+    with redis_server(PASSWORD, tls=True) as server:
+        assert server.ca is not None
+        url = server.url()
+        assert url.startswith("rediss://")
+        assert probe_redis(check(url=url, ca_bundle=str(server.ca)), Target(), CTX).pong == "PONG"
+        assert probe_redis(check(url=url), Target(ca_bundle=server.ca), CTX).pong == "PONG"
+        assert probe_redis(check(url=url, verify=False), Target(), CTX).pong == "PONG"
+        with pytest.raises(ProbeTLSError) as info:
+            probe_redis(check(url=url), Target(), CTX)
+    assert str(info.value).startswith("TLS error: certificate verify failed")
+    assert str(info.value).endswith(f"(rediss://{server.address}/0)")

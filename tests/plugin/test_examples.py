@@ -4,6 +4,7 @@ its checklist asks for under the checklist's own faults."""
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from types import ModuleType
 
 import pytest
 
+from tests.support.need import need_server
 from tests.support.postgres import PgCluster, pg_cluster  # noqa: F401 (fixture)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -80,6 +82,8 @@ def test_example_verdict(
     databases: ClusterDatabases | None,
 ) -> None:
     module = load_standin(directory)
+    if getattr(module, "NEEDS_REDIS", False) and shutil.which("redis-server") is None:
+        need_server("redis-server is not installed (Debian package 'redis-server')")
     verdict = module.FAULTS[fault][1] if fault else "GO"
     faults = frozenset({fault} if fault else set())
     workdir = pytester.mkdir("standin")

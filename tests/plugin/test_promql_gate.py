@@ -59,8 +59,9 @@ def test_an_unreachable_prometheus_is_an_error_and_never_go(pytester: pytest.Pyt
     assert verdict(pytester)["verdict"] == "ROLLBACK"
 
 
+@pytest.mark.parametrize("args", [(), ("--observe", "1s")], ids=["once", "window"])
 def test_a_rule_below_sees_the_one_instance_of_several_that_is_down(
-    pytester: pytest.Pytester, prometheus_server: PrometheusServer
+    pytester: pytest.Pytester, prometheus_server: PrometheusServer, args: tuple[str, ...]
 ) -> None:
     """Three instances answer 1, 0, 1 to an unbounded query: the measurement shows the
     highest, and ``below = 1`` still rolls back (it once read the highest: GO)."""
@@ -75,8 +76,8 @@ def test_a_rule_below_sees_the_one_instance_of_several_that_is_down(
         f"query = '{query}'\n"
         '[[decision.rules]]\nmeasurement = "promql.up"\nbelow = 1\ndecision = "rollback"\n',
     )
-    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
-    (measured,) = by_id(verdict(pytester))["instances"]["measurements"]
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json", *args)
+    measured = by_id(verdict(pytester))["instances"]["measurements"][0]
     assert (measured["value"], measured.get("spread")) == (1.0, [0.0, 1.0])
     assert result.ret == 1, result.stdout.str()
-    result.stdout.fnmatch_lines(["*ROLLBACK*instances*promql.up 0 below 1*"])
+    result.stdout.fnmatch_lines(["*ROLLBACK*instances*promql.up*0 below 1*"])

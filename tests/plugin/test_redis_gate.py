@@ -110,6 +110,34 @@ def test_an_exceeded_bound_fails_with_its_on_fail_and_a_rule_reads_the_figures(
     result.stdout.fnmatch_lines(["*INVESTIGATE*small*failed: used_memory*above max_used_memory*"])
 
 
+def test_a_rule_on_a_ratio_a_server_without_maxmemory_has_investigates(
+    pytester: pytest.Pytester, redis_plain: RedisServer
+) -> None:
+    redis_gate(
+        pytester,
+        redis_plain.url(),
+        redis_check("cache"),
+        '[[decision.rules]]\nmeasurement = "redis.memory_ratio"\nabove = "90%"\n'
+        'decision = "rollback"\n',
+    )
+    result = run(pytester)
+    assert result.ret == 10, result.stdout.str()
+    result.stdout.fnmatch_lines(["*cache*redis.memory_ratio was not measured in this run*"])
+
+
+def test_a_rule_on_the_write_probe_of_a_check_without_one_is_a_config_error(
+    pytester: pytest.Pytester,
+) -> None:
+    redis_gate(
+        pytester,
+        "redis://127.0.0.1:9/0",
+        redis_check("cache"),
+        '[[decision.rules]]\nmeasurement = "redis.write_latency"\nabove = "1s"\n'
+        'decision = "rollback"\n',
+    )
+    assert run(pytester).ret == 4
+
+
 def test_a_redis_check_observed_over_a_window_has_samples_and_redis_up(
     pytester: pytest.Pytester, redis_plain: RedisServer
 ) -> None:

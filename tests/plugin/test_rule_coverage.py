@@ -144,3 +144,23 @@ def test_every_check_type_declares_what_it_measures() -> None:
     anything = CheckType.__dataclass_fields__["measures"].default
     undeclared = [t.name for t in CHECK_TYPES if t.measures is anything]
     assert undeclared == []
+
+
+@pytest.mark.parametrize(
+    ("measurement", "ret"),
+    [("host.disk_free", 0), ("host.disk_*", 0), ("host.dsk_free", 4), ("load.latency_p59", 4)],
+)
+def test_host_and_load_rules_are_held_to_the_names_their_checks_produce(
+    pytester: pytest.Pytester, measurement: str, ret: int
+) -> None:
+    write_gate(
+        pytester,
+        "http://127.0.0.1:9",
+        '[[checks]]\nid = "disk"\ntype = "host"\nphases = ["smoke"]\ncheck = "disk"\n'
+        'path = "/"\nmin_free = "1GB"\n\n'
+        '[[checks]]\nid = "load"\ntype = "load"\nphases = ["smoke"]\npath = "/"\n'
+        "requests = 10\n",
+        extra=rule_toml(measurement, "50", "ok"),
+    )
+    result = pytester.runpytest("--target=staging", "--co")
+    assert result.ret == ret, result.stdout.str() + result.stderr.str()

@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from pytest_deploygate.demo.certs import CA_KEY_USAGE
+
 LOOPBACK_NAMES = ("localhost", "127.0.0.1")
 
 
@@ -79,17 +81,7 @@ class TestCA:
                 x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False
             )
             .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
+                CA_KEY_USAGE,
                 critical=True,
             )
             .sign(self.key, hashes.SHA256())

@@ -426,3 +426,15 @@ def test_the_docs_page_rules_are_valid_config() -> None:
         data = tomllib.loads(target + block)
         config = load(data, source="baselines.md", base_dir=page.parent, target="docs", environ={})
         assert config.rules and all(r.relative for r in config.rules)
+
+
+@pytest.mark.parametrize("share", ["20%", "2x"])
+def test_a_baseline_whose_limit_is_not_a_finite_number_is_no_baseline(share: str) -> None:
+    """1.7e308 + 20% overflows to infinity: nothing is ever above it, so the row could never
+    fire (a tampered or broken record would switch the rule off)."""
+    measured = [{"name": "http.latency", "value": 1.7e308, "unit": "s"}]
+    huge = parsed(doc(checks=[{"id": "health", "measurements": measured}]))
+    decided = decide_check(record(1e300), [rule(above_baseline=share)], huge)
+    assert decided.decision == "investigate"
+    assert "no baseline" in decided.fired[0].text
+    assert "not a finite number" in decided.fired[0].text

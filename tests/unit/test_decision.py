@@ -233,3 +233,32 @@ def test_a_rule_reads_the_value_on_its_side_of_a_measurement_of_several_series(
         record(type="promql", measurements=(up,)), [rule(measurement="promql.up", **how)]
     )
     assert decided.decision == fires
+
+
+@pytest.mark.parametrize(
+    ("how", "fires"),
+    [
+        ({"below": 1, "decision": "rollback"}, "rollback"),  # the worst: the spread's lowest
+        ({"above": 0.5, "decision": "rollback"}, "rollback"),  # samples are the highest
+        ({"above": 0.5, "for": "10s", "decision": "rollback"}, "rollback"),
+        ({"below": 1, "for": "10s", "decision": "rollback"}, "investigate"),  # cannot tell
+        ({"below": 1, "summary": "mean", "decision": "rollback"}, "investigate"),
+        ({"below": 1, "consecutive": 2, "decision": "ok"}, "ok"),  # an ok row stays a no-op
+        ({"below": -1, "decision": "rollback"}, "ok"),
+    ],
+)
+def test_over_a_window_a_rule_on_the_other_side_of_several_series_is_never_read_as_passing(
+    how: dict[str, object], fires: str
+) -> None:
+    """Each sample is the highest of three instances (1, 1, 1), one of which was 0 all
+    along (spread 0 to 1): a below row without for compares the lowest; one that must
+    read each sample's lowest could not be judged."""
+    up = Measurement(
+        "promql.up", 1.0, "", samples=((0.0, 1.0), (10.0, 1.0), (20.0, 1.0)), spread=(0.0, 1.0)
+    )
+    decided = decide_check(
+        record(type="promql", measurements=(up,)), [rule(measurement="promql.up", **how)]
+    )
+    assert decided.decision == fires
+    if fires == "investigate":
+        assert "could not be judged" in decided.reason and "min(" in decided.reason

@@ -13,6 +13,7 @@ from pytest_deploygate.config import load
 from pytest_deploygate.importer import Imported, import_checklist, rules_take_for
 from pytest_deploygate.importer.draft import Check, Rule
 from pytest_deploygate.importer.items import parse_items
+from pytest_deploygate.importer.shell import WRITE_PROBE_NOTE
 from tests.support.seeds import seed, seeds, variable_values
 
 if sys.version_info >= (3, 11):
@@ -72,7 +73,9 @@ def test_seed_002_infrastructure_checks() -> None:
     assert checks_of(result, "host", check="service", name="deia-bot-controller")
     assert checks_of(result, "postgres", check="reachable")
     assert checks_of(result, "postgres", check="connections", max_sessions=10)
-    assert checks_of(result, "tcp", port=6379)
+    # redis-cli ping: a PING check on ${REDIS_HOST}, read-only
+    (redis,) = checks_of(result, "redis")
+    assert redis.keys == {"url": "redis://${REDIS_HOST}:6379"}
     (backup,) = checks_of(result, "backup")
     assert backup.keys["format"] == "sql.gz"
     assert backup.keys["pattern"] == "deia_prod_backup_*.sql.gz"
@@ -191,7 +194,10 @@ def test_seed_004_words_only_items() -> None:
     assert checks_of(result, "postgres", check="primary_keys")
     assert checks_of(result, "postgres", check="foreign_keys")
     assert checks_of(result, "postgres", check="reachable")
-    assert checks_of(result, "tcp", port=6379)
+    # "Redis: Cache operations working": PING and the write probe, with a note saying so
+    (redis,) = checks_of(result, "redis")
+    assert redis.keys == {"url": "redis://${REDIS_HOST}:6379", "write_probe": True}
+    assert WRITE_PROBE_NOTE in redis.notes
     assert checks_of(result, "host", check="disk")
     errors = [r.keys for r in rules_for(result, "prometheus.error_rate")]
     assert any(r["above"] == "5%" and r["decision"] == "rollback" for r in errors)
@@ -374,6 +380,30 @@ def test_manual_items_are_quoted_with_a_reason() -> None:
     result = imported(seed("002"))
     assert "'13. Team notified of deployment" in result.text
     assert "manual: communication: a person's step" in result.text
+
+
+REDIS_CLI = """\
+## Smoke
+- Cache answers: `redis-cli -h cache.internal -p 6380 -n 2 -a hunter2-redis-pw ping`
+- Sessions over TLS: `redis-cli --tls -h sessions.internal info memory`
+- Cache writes: `redis-cli -h cache.internal set deploy-check 1 && redis-cli get deploy-check`
+"""
+
+
+def test_redis_cli_drafts_redis_checks_with_host_and_password_as_variables() -> None:
+    result = imported(REDIS_CLI)
+    checks = {c.keys["url"]: c.keys for c in checks_of(result, "redis")}
+    assert checks == {
+        "redis://${REDIS_HOST}:6380/2": {
+            "url": "redis://${REDIS_HOST}:6380/2",
+            "password": "${REDIS_PASSWORD}",
+        },
+        "rediss://${REDIS_HOST}:6379": {"url": "rediss://${REDIS_HOST}:6379"},
+        "redis://${REDIS_HOST}:6379": {"url": "redis://${REDIS_HOST}:6379", "write_probe": True},
+    }
+    assert "hunter2-redis-pw" not in result.text
+    assert "-a *** ping" in result.text  # the quoted item keeps the command, not the password
+    loads(result)
 
 
 def test_seed_logs_commands_become_logs_checks() -> None:

@@ -14,6 +14,7 @@ from pytest_deploygate.checks.redis import (
     RedisObservation,
     WriteProbe,
     redis_address,
+    redis_measurements,
 )
 from pytest_deploygate.checks.redis_url import RedisAddress, parse_redis_url
 from pytest_deploygate.errors import ProbeProtocolError
@@ -65,6 +66,13 @@ def test_pong_within_every_bound_passes_with_every_figure_measured() -> None:
         "redis.rejected_connections": (3, "count", 5),
         "redis.memory_ratio": (0.62, "ratio", 0.8),
     }
+
+
+def test_a_check_measures_what_the_registry_says_it_always_does() -> None:
+    spec = redis(write_probe=True)
+    obs = seen(write=WriteProbe("deploygate:probe:ab", latency=0.004))
+    assert sorted(measured(obs, spec)) == sorted(redis_measurements(spec))
+    assert "redis.write_latency" not in redis_measurements(redis())
 
 
 def test_a_ping_that_is_not_pong_fails_and_nothing_else_is_judged() -> None:

@@ -1,5 +1,6 @@
-"""The examples on the config reference and the websocket, tls, tcp, http, promql and logs
-doc pages, and examples/live-services.toml, are valid configs; every check key is documented."""
+"""The examples on the config reference and the websocket, tls, tcp, http, promql, logs
+and redis doc pages, and examples/live-services.toml, are valid configs; every check key
+is documented."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ else:  # pragma: no cover - Python 3.10
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "checks"
-PAGES = ("websocket.md", "tls.md", "tcp.md", "http.md", "promql.md", "logs.md")
+PAGES = ("websocket.md", "tls.md", "tcp.md", "http.md", "promql.md", "logs.md", "redis.md")
 TARGET = '[targets.docs]\nbase_url = "https://example.com"\n'
-ENV = {"API_TOKEN": "t", "GIT_SHA": "3f2a9c1"}
+ENV = {"API_TOKEN": "t", "GIT_SHA": "3f2a9c1", "REDIS_PASSWORD": "p", "SESSIONS_REDIS_PW": "p"}
 
 
 def examples() -> list[tuple[str, str]]:
@@ -48,7 +49,7 @@ def test_the_live_services_example_is_a_valid_config() -> None:
     path = ROOT / "examples" / "live-services.toml"
     data = tomllib.loads(path.read_text())
     config = load(data, source=str(path), base_dir=path.parent, target="production", environ={})
-    assert {c.type for c in config.checks} == {"websocket", "tls", "tcp", "http"}
+    assert {c.type for c in config.checks} == {"websocket", "tls", "tcp", "redis", "http"}
     assert config.target.websocket_url == "wss://api.example.com/ws"
 
 

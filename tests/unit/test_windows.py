@@ -184,3 +184,18 @@ def test_progress_names_elapsed_total_checks_and_worst_values_against_rules() ->
     line = progress_line(Progress(80.0, 300.0, ("errors", "health"), 17), [("errors", note)])
     assert line.startswith("deploygate: observing 1m 20s of 5m: 2 checks sampling, 17 samples")
     assert "errors: prometheus.error_rate worst 30.00%" in line
+
+
+def test_a_window_keeps_the_lowest_and_highest_of_several_series_across_its_samples() -> None:
+    from pytest_deploygate.expect.base import Judgement
+    from pytest_deploygate.outcomes import Measurement
+    from pytest_deploygate.windows import combine
+
+    def sample(low: float, high: float) -> Judgement:
+        return Judgement((), (Measurement("promql.up", high, "", spread=(low, high)),))
+
+    combined = combine("promql", [(0.0, sample(1, 1), None), (5.0, sample(0, 1), None)])
+    up = next(m for m in combined.measurements if m.name == "promql.up")
+    assert (up.samples, up.spread) == (((0.0, 1.0), (5.0, 1.0)), (0.0, 1.0))
+    single = combine("promql", [(0.0, Judgement((), (Measurement("promql.up", 1.0),)), None)])
+    assert single.measurements[0].spread is None
