@@ -4,10 +4,13 @@
     python bench/hosts.py --backend paramiko    # 50 aliases of one test sshd on loopback
     python bench/hosts.py --backend ssh --hosts 20 --concurrency 16
     python bench/hosts.py --backend ansible     # ansible://fleet: 50 inventory hosts, 5 sshd
+    python bench/hosts.py --backend ansible --no-control-path   # one ssh login per command
 
 With ``--backend ansible`` the hosts are an inventory group (``ansible://fleet``) spread over
 ``--servers`` real sshd servers on loopback, each on its own port, expanded as the gate
-does (ansible-inventory); the expansion time is printed too.
+does (ansible-inventory); the expansion time is printed too. Its ansible.cfg names a
+``control_path`` (docs/fleets.md), so testinfra's ssh commands to one host share a login;
+``--no-control-path`` leaves it out, for comparison.
 
 Both runs execute the same check instances through ``runner.Runner`` (the code the gate
 uses), starting from no open connection, so each pays its connects. Printed: wall time of
@@ -87,6 +90,17 @@ def bench(hosts: list[str], target_keys: dict[str, object], args: argparse.Names
         print(f"  speed-up     {serial / concurrent:7.2f}x  (serial / concurrent)")
 
 
+def ansible_cfg(directory: Path) -> Path:
+    """The ansible.cfg docs/fleets.md recommends, with its control socket directory."""
+    (directory / "cp").mkdir()
+    path = directory / "ansible.cfg"
+    path.write_text(
+        "[ssh_connection]\ncontrol_path = %(directory)s/%%C\n\n"
+        f"[persistent_connection]\ncontrol_path_dir = {directory / 'cp'}\n"
+    )
+    return path
+
+
 def bench_ansible(args: argparse.Namespace) -> int:
     """``ansible://fleet`` over ``--servers`` sshd servers, as the gate expands it."""
     # The gate and testinfra's ansible backend find ansible-inventory on PATH.
@@ -97,6 +111,8 @@ def bench_ansible(args: argparse.Namespace) -> int:
         if len(ready) < len(servers):
             print(f"cannot bench over ssh: {next(s for s in servers if isinstance(s, str))}")
             return 1
+        if args.control_path:
+            os.environ["ANSIBLE_CONFIG"] = str(ansible_cfg(Path(tmp)))
         inventory = Path(tmp) / "inventory.ini"
         inventory.write_text(
             "[fleet]\n"
@@ -109,6 +125,7 @@ def bench_ansible(args: argparse.Namespace) -> int:
         hosts = expand_hosts(["ansible://fleet"], inventory, source="bench", key="hosts")
         print(
             f"ansible://fleet expanded to {len(hosts)} hosts in {time.perf_counter() - start:.2f}s"
+            f"; ssh control_path {'on' if args.control_path else 'off'}"
         )
         bench(list(hosts), {"ansible_inventory": inventory}, args)
     return 0
@@ -123,6 +140,12 @@ def main() -> int:
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--checks", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--control-path",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ansible: share one ssh login per host (ansible.cfg control_path)",
+    )
     args = parser.parse_args()
     if args.backend == "ansible":
         return bench_ansible(args)
