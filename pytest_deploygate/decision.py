@@ -18,7 +18,12 @@ from pytest_deploygate.baseline import (
     BaselineValue,
     change_text,
 )
-from pytest_deploygate.outcomes import NEWEST_MIGRATION, CheckRecord, Measurement
+from pytest_deploygate.outcomes import (
+    NEWEST_MIGRATION,
+    UNVERIFIED,
+    CheckRecord,
+    Measurement,
+)
 from pytest_deploygate.rules import DecisionRule
 from pytest_deploygate.samples import Held, Summary, held_for, summarize, worst
 from pytest_deploygate.units import format_value, parse_relative
@@ -190,6 +195,9 @@ class CheckDecision:
         parts = []
         if self.record.outcome in ("failed", "error") and self.record.reason:
             parts.append(self.record.reason)
+        unverified = unverified_text(self.record)
+        if unverified:
+            parts.append(unverified)
         parts.extend(f.text for f in self.fired if RANK[f.decision] > 0)
         return "; ".join(parts)
 
@@ -248,10 +256,29 @@ def decide_check(
     base = {"passed": "ok", "failed": record.on_fail, "error": record.on_error}[record.outcome]
     if base not in RANK:  # a decision we do not know is not a GO
         base = "rollback"
+    base = max(base, _unverified_level(record), key=RANK.__getitem__)
     fired = tuple(f for m in record.measurements for f in _fired(record.id, m, rules, baseline))
     fired += tuple(_unmeasured(record, rules))
     decision = max([base, *(f.decision for f in fired)], key=RANK.__getitem__)
     return CheckDecision(record, decision, fired)
+
+
+def unverified_text(record: CheckRecord) -> str:
+    """Which samples of a windowed check errored, or "" (``windows.combine``)."""
+    if record.outcome not in ("passed", "failed"):
+        return ""
+    return next((text for key, text in record.findings if key == UNVERIFIED), "")
+
+
+def _unverified_level(record: CheckRecord) -> str:
+    """A window some of whose probes errored did not verify those instants: what the
+    check passed or failed on is not all there was (latency rules read only the probes
+    that answered), so at least ``investigate``, or the check's ``on_error`` when lower
+    (an explicit ``on_error = "ok"`` says errors are expected)."""
+    if not unverified_text(record):
+        return "ok"
+    on_error = record.on_error if record.on_error in RANK else "rollback"
+    return min(on_error, UNJUDGED_DECISION, key=RANK.__getitem__)
 
 
 def _fired(

@@ -14,6 +14,9 @@ Outcome = Literal["passed", "failed", "error", "skipped"]
 Bound = Literal["max", "min", "eq"]
 # The finding of a migrations check: the newest migration the database has applied.
 NEWEST_MIGRATION = "db.newest_migration"
+# The finding of a windowed check some of whose probes errored: which samples it could not
+# take, so what it never verified (decision.py raises the check to investigate).
+UNVERIFIED = "window.unverified"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from pytest_deploygate.checks.base import CheckSpec, WindowKeys
 from pytest_deploygate.errors import ConfigError, ProbeError
 from pytest_deploygate.expect.base import Judgement
-from pytest_deploygate.outcomes import Bound, Measurement
+from pytest_deploygate.outcomes import UNVERIFIED, Bound, Measurement
 from pytest_deploygate.rules import DecisionRule
 from pytest_deploygate.samples import summarize
 from pytest_deploygate.units import format_value
@@ -167,7 +167,8 @@ def combine(
     type_name: str, judged: Sequence[tuple[float, Judgement | None, ProbeError | None]]
 ) -> Judgement:
     """Per-sample judgements -> one: every measurement with its samples, ``<type>.up``,
-    and one failure line when any sample failed or errored. Raises the first error when
+    one failure line when any sample failed or errored, and an ``UNVERIFIED`` finding
+    naming the samples that errored (never read as a pass: ``decision.py``). Raises the first error when
     every sample errored (the check could not run at all), ``ProbeError`` when there is
     no sample (the window was stopped before its first)."""
     if not judged:
@@ -206,7 +207,25 @@ def combine(
             f"failed at {len(bad)} of {len(judged)} samples {_over(judged)} "
             f"(first at {format_value(t, 's')}: {why})",
         )
-    return Judgement(failures, tuple(measurements))
+    findings = ((UNVERIFIED, _unverified(errors, len(judged))),) if errors else ()
+    return Judgement(failures, tuple(measurements), findings)
+
+
+# How many instants an unverified finding names before it says "...".
+_SHOWN_TIMES = 6
+
+
+def _unverified(errors: Sequence[tuple[float, ProbeError | None]], total: int) -> str:
+    """Which samples the window could not take, and the first reason: a window with an
+    errored probe never verified those instants, whatever the others say."""
+    first = errors[0][1]
+    times = sorted(t for t, _ in errors)
+    shown = ", ".join(format_value(t, "s") for t in times[:_SHOWN_TIMES])
+    more = ", ..." if len(times) > _SHOWN_TIMES else ""
+    return (
+        f"{len(errors)} of {total} probes errored ({first or 'no observation'}): "
+        f"not verified at {shown}{more}"
+    )
 
 
 def worst_value(samples: Sequence[tuple[float, float]], bound: Bound | None) -> float:

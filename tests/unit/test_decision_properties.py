@@ -17,8 +17,11 @@ from pytest_deploygate.decision import (
     ROLLBACK,
     GateResult,
 )
+from pytest_deploygate.errors import ProbeError
+from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.rules import DecisionRule
+from pytest_deploygate.windows import combine
 from tests.support.decisions import decide
 
 SEVERITY = {GO: 0, INVESTIGATE: 1, ROLLBACK: 2}
@@ -240,4 +243,62 @@ def test_a_sample_that_is_not_a_number_never_lowers_a_windowed_verdict(
         if r.applies_to(checks[i].id, m.name) and r.decision != "ok" and r.persistence is None
     ]
     if reads:
+        assert after.verdict != GO
+
+
+def _window_record(
+    values: list[float], errored: frozenset[int], on_fail: str, on_error: str
+) -> CheckRecord:
+    """A windowed http check whose probe at each index in ``errored`` raised, the way
+    the session records it (``windows.combine``, then outcome from failures)."""
+    judged = [
+        (
+            float(t),
+            None if t in errored else Judgement((), (Measurement("http.latency", v, "s"),)),
+            ProbeError("connection refused") if t in errored else None,
+        )
+        for t, v in enumerate(values)
+    ]
+    common = {"id": "w", "nodeid": "w", "type": "http", "phases": ("smoke",)}
+    try:
+        judgement = combine("http", judged)
+    except ProbeError as error:
+        return CheckRecord(**common, outcome="error", reason=str(error), on_error=on_error)
+    return CheckRecord(
+        **common,
+        outcome="failed" if judgement.failures else "passed",
+        measurements=judgement.measurements,
+        findings=judgement.findings,
+        on_fail=on_fail,
+        on_error=on_error,
+    )
+
+
+@PROPERTY
+@given(
+    st.lists(st.floats(min_value=0, max_value=10), min_size=1, max_size=12),
+    st.lists(time_rules, max_size=4),
+    st.sampled_from(DECISIONS),
+    st.sampled_from(("investigate", "rollback")),
+    st.data(),
+)
+def test_more_errored_samples_never_lower_a_windowed_verdict(
+    values: list[float],
+    rows: list[DecisionRule],
+    on_fail: str,
+    on_error: str,
+    data: st.DataObject,
+) -> None:
+    """An errored probe in a window is an instant not verified: the window is never GO
+    with one (unless ``on_error = "ok"``), and more of them never lower the verdict. A
+    ROLLBACK a bad sample carried may become INVESTIGATE when that very sample errors
+    instead: the gate cannot judge what it did not observe, but never passes it."""
+    indices = st.frozensets(st.integers(0, len(values) - 1))
+    fewer = data.draw(indices)
+    more = fewer | data.draw(indices)
+    before = verdict([_window_record(values, fewer, on_fail, on_error)], rows)
+    after = verdict([_window_record(values, more, on_fail, on_error)], rows)
+    floor = min(SEVERITY[before.verdict], SEVERITY[INVESTIGATE])
+    assert SEVERITY[after.verdict] >= floor, (before, after)
+    if more:
         assert after.verdict != GO
