@@ -115,7 +115,7 @@ def _manual(results: list[ItemResult]) -> list[str]:
                 lines.append(f"{_quote(result.item)}\n#   covered: {finding.reason}")
             if isinstance(finding, Manual) and finding.text and result.status != "manual":
                 lines.append(
-                    f"# line {finding_line(result.item)}: {mask(_clip(finding.text))!r}\n"
+                    f"# line {finding_line(result.item)}: {_clip(mask(finding.text))!r}\n"
                     f"#   manual: {finding.reason}"
                 )
     if not lines:
@@ -140,7 +140,7 @@ def _quote(item: Item, evidence: str = "") -> str:
     command = evidence or (item.commands[0].text if item.commands else "")
     if command and command not in text:
         text = f"{text} `{command}`"
-    return f"# line {item.line} ({_clip(where, 60)}): {mask(_clip(text))!r}"
+    return f"# line {item.line} ({_clip(mask(where), 60)}): {_clip(mask(text))!r}"
 
 
 def _clip(text: str, width: int = _QUOTE_WIDTH) -> str:
