@@ -168,9 +168,9 @@ def combine(
 ) -> Judgement:
     """Per-sample judgements -> one: every measurement with its samples, ``<type>.up``,
     one failure line when any sample failed or errored, and an ``UNVERIFIED`` finding
-    naming the samples that errored (never read as a pass: ``decision.py``). Raises the first error when
-    every sample errored (the check could not run at all), ``ProbeError`` when there is
-    no sample (the window was stopped before its first)."""
+    naming the samples that errored (never read as a pass: ``decision.py``). Raises the
+    first error when every sample errored (the check could not run at all),
+    ``ProbeError`` when there is no sample (the window was stopped before its first)."""
     if not judged:
         raise ProbeError("the window was stopped before its first sample")
     errors = [(t, e) for t, j, e in judged if e is not None or j is None]

@@ -46,9 +46,7 @@ def test_errored_probes_in_a_window_are_never_a_go(
     result.stdout.fnmatch_lines(["*probes errored*not verified at*"])
 
 
-def test_an_explicit_on_error_ok_is_respected(
-    pytester: pytest.Pytester, service: Scripted
-) -> None:
+def test_an_explicit_on_error_ok_is_respected(pytester: pytest.Pytester, service: Scripted) -> None:
     write_gate(pytester, service.url, stalled("stall", service, on_error="ok"))
     result = pytester.runpytest("--target=staging", "--verdict-json=v.json")
     assert result.ret == 0, result.stdout.str()
