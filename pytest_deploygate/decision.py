@@ -143,6 +143,11 @@ class FiredRule:
             limit += f" ({self.relative_limit})"
         persistence = self.rule.persistence
         if persistence is not None and self.held is not None:
+            if self.unjudged and persistence.could_fire(self.held):
+                return (
+                    f"{m.name} could not be judged against {where} ({limit} "
+                    f"{persistence.describe()}): {_unseen_text(self.held)}: {self.decision}"
+                )
             if self.unjudged:
                 over = format_value(self.held.covered, "s")
                 return (
@@ -180,6 +185,17 @@ class FiredRule:
         if self.rule.relative:
             return RELATIVE_SUMMARY
         return "max" if self.rule.is_above else "min"
+
+
+def _unseen_text(held: Held) -> str:
+    """``no samples from 100s to 585s``: the stretches a row could not see."""
+    parts = [
+        f"at {format_value(a, 's')}"
+        if a == b
+        else f"from {format_value(a, 's')} to {format_value(b, 's')}"
+        for a, b in held.unseen
+    ]
+    return "no samples " + ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -257,7 +273,12 @@ def decide_check(
     if base not in RANK:  # a decision we do not know is not a GO
         base = "rollback"
     base = max(base, _unverified_level(record), key=RANK.__getitem__)
-    fired = tuple(f for m in record.measurements for f in _fired(record.id, m, rules, baseline))
+    schedule = sample_times(record)
+    fired = tuple(
+        f
+        for m in record.measurements
+        for f in _fired(record.id, m, rules, baseline, unsampled(m, schedule))
+    )
     fired += tuple(_unmeasured(record, rules))
     decision = max([base, *(f.decision for f in fired)], key=RANK.__getitem__)
     return CheckDecision(record, decision, fired)
@@ -281,15 +302,42 @@ def _unverified_level(record: CheckRecord) -> str:
     return min(on_error, UNJUDGED_DECISION, key=RANK.__getitem__)
 
 
+def sample_times(record: CheckRecord) -> tuple[float, ...]:
+    """Every instant the check's window probed at: each measurement's samples together
+    (``<type>.up`` has one per probe, errored or not)."""
+    return tuple(sorted({t for m in record.measurements for t, _ in m.samples}))
+
+
+def unsampled(m: Measurement, schedule: Sequence[float]) -> tuple[float, ...]:
+    """The instants the window probed at where ``m`` has no sample (its probe errored),
+    but the first: a counter's increase starts at the second scrape, and covers the
+    time since the first."""
+    if not m.samples:
+        return ()
+    taken = {t for t, _ in m.samples}
+    return tuple(t for t in schedule[1:] if t not in taken)
+
+
 def _fired(
-    check_id: str, m: Measurement, rules: Sequence[DecisionRule], baseline: Baseline
+    check_id: str,
+    m: Measurement,
+    rules: Sequence[DecisionRule],
+    baseline: Baseline,
+    unknown: Sequence[float] = (),
 ) -> Iterable[FiredRule]:
     for index, rule in enumerate(rules):
         if rule.applies_to(check_id, m.name):
             fired = (
-                judge_relative(index, rule, m, baseline.lookup(check_id, m.name), baseline.source)
+                judge_relative(
+                    index,
+                    rule,
+                    m,
+                    baseline.lookup(check_id, m.name),
+                    baseline.source,
+                    unknown,
+                )
                 if rule.relative
-                else judge_rule(index, rule, m)
+                else judge_rule(index, rule, m, unknown)
             )
             if fired is not None:
                 yield fired
@@ -316,13 +364,16 @@ NOT_MEASURED = (
 )
 
 
-def judge_rule(index: int, rule: DecisionRule, m: Measurement) -> FiredRule | None:
+def judge_rule(
+    index: int, rule: DecisionRule, m: Measurement, unknown: Sequence[float] = ()
+) -> FiredRule | None:
     """Whether one row fires on one measurement, and how.
 
     A row without ``for`` compares one number: the measurement's value when it was taken
     once, else the row's ``summary`` of the samples (default: the worst sample, so one
     bad sample fires it). A row with ``for`` or ``consecutive`` looks at every sample; a
-    measurement taken once is one sample at 0s.
+    measurement taken once is one sample at 0s. ``unknown``: instants the window probed
+    at where ``m`` has no sample (``held_for``).
     """
     threshold = rule.threshold_in(m.unit)
     if threshold is None:
@@ -331,7 +382,7 @@ def judge_rule(index: int, rule: DecisionRule, m: Measurement) -> FiredRule | No
         if rule.persistence is not None or rule.summary is not None:
             return FiredRule(index, rule, m, threshold, unread=_other_side(rule, m))
         return _judge(index, rule, m, threshold, on_side(rule, m))  # the worst: the spread's
-    return _judge(index, rule, m, threshold, summary_value(rule, m))
+    return _judge(index, rule, m, threshold, summary_value(rule, m), unknown=unknown)
 
 
 def _other_side(rule: DecisionRule, m: Measurement) -> str:
@@ -358,8 +409,12 @@ def _judge(
     value: float,
     baseline: float | None = None,
     source: str = "",
+    unknown: Sequence[float] = (),
 ) -> FiredRule | None:
-    """One row against ``threshold``: ``value`` without ``for``, else every sample."""
+    """One row against ``threshold``: ``value`` without ``for``, else every sample. A
+    ``for`` row fires when its condition is proven to hold across ``for``; it could not
+    be judged (``investigate``) when it could have held had the unsampled instants been
+    bad, or when the samples span less than ``for``."""
     persistence = rule.persistence
     if persistence is None:
         crossed = rule.crossed(value, threshold)
@@ -368,10 +423,12 @@ def _judge(
             if crossed
             else None
         )
-    held = held_for(m.samples or ((0.0, on_side(rule, m)),), lambda v: rule.crossed(v, threshold))
+    held = held_for(
+        m.samples or ((0.0, on_side(rule, m)),), lambda v: rule.crossed(v, threshold), unknown
+    )
     if persistence.fires(held):
         return FiredRule(index, rule, m, threshold, held=held, baseline=baseline, source=source)
-    if not persistence.judgeable(held):
+    if not persistence.judgeable(held) or persistence.could_fire(held):
         return FiredRule(
             index, rule, m, threshold, held=held, unjudged=True, baseline=baseline, source=source
         )
@@ -398,7 +455,12 @@ def on_side(rule: DecisionRule, m: Measurement) -> float:
 
 
 def judge_relative(
-    index: int, rule: DecisionRule, m: Measurement, found: BaselineValue | str, source: str
+    index: int,
+    rule: DecisionRule,
+    m: Measurement,
+    found: BaselineValue | str,
+    source: str,
+    unknown: Sequence[float] = (),
 ) -> FiredRule | None:
     """A relative row: its threshold is the baseline's value moved by the row's share.
 
@@ -429,7 +491,7 @@ def judge_relative(
     if not math.isfinite(limit):  # 1.7e308 + 20%: nothing would ever be above it
         return unjudged(f"{m.name} in {source} gives a limit that is not a finite number")
     value = summarize(m.samples, how) if m.samples else m.value
-    return _judge(index, rule, m, limit, value, base, source)
+    return _judge(index, rule, m, limit, value, base, source, unknown)
 
 
 def _taken(samples: tuple[tuple[float, float], ...]) -> str:

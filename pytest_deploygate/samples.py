@@ -71,38 +71,96 @@ class Held:
     ``span`` is the longest run of consecutive samples at which the condition held, as
     (start, end) seconds (None when it never held); ``count`` the number of samples in
     that run; ``covered`` the seconds from the first sample to the last.
+
+    ``possible`` and ``possible_count`` are the same with every instant the measurement
+    was not sampled (``unknown``: its probe errored) counted as one where the condition
+    could have held; ``unseen`` the stretches of such instants inside that run, as
+    (first, last) seconds. A run that is possible but not proven could not be judged.
     """
 
     span: tuple[float, float] | None
     count: int
     covered: float
     samples: int
+    possible: tuple[float, float] | None = None
+    possible_count: int = 0
+    unseen: tuple[tuple[float, float], ...] = ()
 
     @property
     def held_s(self) -> float:
         return 0.0 if self.span is None else self.span[1] - self.span[0]
 
+    @property
+    def possible_s(self) -> float:
+        return 0.0 if self.possible is None else self.possible[1] - self.possible[0]
 
-def held_for(samples: Sequence[Sample], condition: Callable[[float], bool]) -> Held:
+
+# A point of the timeline: seconds, and whether the condition held there (None: unknown).
+_Point = tuple[float, bool | None]
+
+
+def held_for(
+    samples: Sequence[Sample], condition: Callable[[float], bool], unknown: Sequence[float] = ()
+) -> Held:
     """The longest run of consecutive samples (in time order) at which ``condition``
     holds. A sample that is not a finite number counts as holding: it is never within
     bounds. The run's span is the time from its first sample to its last, as with
-    Prometheus' ``for``: a condition seen at 0s, 60s, 120s, 180s held for 3 minutes."""
+    Prometheus' ``for``: a condition seen at 0s, 60s, 120s, 180s held for 3 minutes.
+
+    ``unknown`` are instants at which the measurement should have been sampled and was
+    not (its probe errored): they break a proven run, and count as holding in the
+    ``possible`` one, so a stretch nobody saw never passes as one that was fine."""
     series = ordered(samples)
+    known = {t for t, _ in series}
+    timeline: list[_Point] = sorted(
+        [(t, not finite(v) or condition(v)) for t, v in series]
+        + [(t, None) for t in set(unknown) - known]
+    )
+    proven, proven_count = _longest(timeline, lambda held: held is True)
+    possible, possible_count = _longest(timeline, lambda held: held is not False)
+    covered = series[-1][0] - series[0][0] if series else 0.0
+    unseen = _unseen(timeline, possible)
+    return Held(proven, proven_count, covered, len(series), possible, possible_count, unseen)
+
+
+def _longest(
+    timeline: Sequence[_Point], holds: Callable[[bool | None], bool]
+) -> tuple[tuple[float, float] | None, int]:
+    """The longest run of consecutive points that ``holds`` (by time, then by count)."""
     best: tuple[float, float] | None = None
     best_count = 0
     start: float | None = None
     count = 0
-    for t, value in series:
-        if not finite(value) or condition(value):
+    for t, held in timeline:
+        if holds(held):
             start = t if start is None else start
             count += 1
             if best is None or (t - start, count) > (best[1] - best[0], best_count):
                 best, best_count = (start, t), count
         else:
             start, count = None, 0
-    covered = series[-1][0] - series[0][0] if series else 0.0
-    return Held(best, best_count, covered, len(series))
+    return best, best_count
+
+
+def _unseen(
+    timeline: Sequence[_Point], span: tuple[float, float] | None
+) -> tuple[tuple[float, float], ...]:
+    """The stretches of unknown points inside ``span``, as (first, last) seconds."""
+    if span is None:
+        return ()
+    stretches: list[tuple[float, float]] = []
+    first: float | None = None
+    last = 0.0
+    for t, held in timeline:
+        if span[0] <= t <= span[1] and held is None:
+            first, last = (t if first is None else first), t
+            continue
+        if first is not None:
+            stretches.append((first, last))
+            first = None
+    if first is not None:
+        stretches.append((first, last))
+    return tuple(stretches)
 
 
 @dataclass(frozen=True)
@@ -127,6 +185,15 @@ class Persistence:
         if self.for_s is not None:
             return held.held_s >= self.for_s
         return held.count >= (self.consecutive or 1)
+
+    def could_fire(self, held: Held) -> bool:
+        """The condition could have held across ``for`` (``consecutive`` samples) had
+        the instants nobody sampled been bad: the row could not be judged."""
+        if held.possible is None or not held.unseen:
+            return False
+        if self.for_s is not None:
+            return held.possible_s >= self.for_s
+        return held.possible_count >= (self.consecutive or 1)
 
     def describe(self) -> str:
         if self.for_s is not None:

@@ -78,7 +78,8 @@ def judge_prometheus_window(
         if errors
         else ()
     )
-    return Judgement(failures, (*judged.measurements, *up.measurements))
+    # up's findings name the scrapes that errored (windows.combine): never verified.
+    return Judgement(failures, (*judged.measurements, *up.measurements), up.findings)
 
 
 def judge_scrapes(spec: PrometheusCheck, scrapes: Sequence[Scrape]) -> Judgement:

@@ -225,3 +225,51 @@ def test_a_span_shorter_than_for_never_fires_it(
         assert fired is None or fired.unjudged
     else:
         assert fired is not None and fired.decision == "rollback"
+
+
+def _scraped(
+    rates: list[tuple[float, float]], every: float, until: float, on_error: str = "ok"
+) -> CheckRecord:
+    """A prometheus window scraped every ``every`` s up to ``until``: the error rate where
+    given, an errored scrape (``prometheus.up`` 0, no rate) elsewhere."""
+    times = [i * every for i in range(int(until / every) + 1)]
+    rated = {t for t, _ in rates}
+    up = tuple((t, 1.0 if t in rated else 0.0) for t in times)
+    return CheckRecord(
+        id="errors",
+        nodeid="n",
+        type="prometheus",
+        phases=("postdeploy",),
+        outcome="passed",
+        measurements=(rate(rates), Measurement("prometheus.up", 0.0, "", 1.0, "min", up)),
+        on_error=on_error,
+    )
+
+
+def test_a_for_row_across_errored_scrapes_could_not_be_judged() -> None:
+    """Bad from 0 to 90 s, every scrape failing from 105 to 585 s, one good at 600 s: the
+    rate may have stayed above 5% for 5 minutes; it was read as judged and fine."""
+    bad = [(t * 15.0, 0.2) for t in range(7)]
+    record = _scraped([*bad, (600.0, 0.0)], 15.0, 600.0)
+    decided_ = decide_check(record, [rule(**{"for": "5m"})])
+    assert decided_.decision == "investigate"
+    assert "no samples from 1m 45s to 9m 45s" in decided_.reason, decided_.reason
+
+
+def test_a_for_row_proven_across_the_window_still_fires_at_its_level() -> None:
+    steady = [(t * 15.0, 0.2) for t in range(41)]
+    assert decide_check(_scraped(steady, 15.0, 600.0), [rule(**{"for": "5m"})]).decision == (
+        "rollback"
+    )
+    fine = [(t * 15.0, 0.01) for t in range(41)]
+    assert decide_check(_scraped(fine, 15.0, 600.0), [rule(**{"for": "5m"})]).decision == "ok"
+
+
+def test_an_errored_sample_breaks_a_consecutive_chain_into_could_not_be_judged() -> None:
+    """bad, bad, (errored), bad, fine: three in a row were never seen, but could have been."""
+    record = _scraped([(0.0, 0.2), (1.0, 0.2), (3.0, 0.2), (4.0, 0.0)], 1.0, 4.0)
+    decided_ = decide_check(record, [rule(consecutive=3)])
+    assert decided_.decision == "investigate"
+    assert "no samples at 2.00s" in decided_.reason, decided_.reason
+    fine = _scraped([(0.0, 0.0), (1.0, 0.0), (3.0, 0.0), (4.0, 0.0)], 1.0, 4.0)
+    assert decide_check(fine, [rule(consecutive=3)]).decision == "ok"
