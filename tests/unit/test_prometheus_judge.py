@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pytest_deploygate.checks.prometheus import PrometheusCheck, Scrape
-from pytest_deploygate.expect.prometheus import judge_scrapes, unit_of
+from pytest_deploygate.checks.prometheus import PrometheusCheck, PrometheusObservation, Scrape
+from pytest_deploygate.errors import ProbeError
+from pytest_deploygate.expect.prometheus import judge_prometheus_window, judge_scrapes, unit_of
 from pytest_deploygate.exposition import kind_of, parse
-from pytest_deploygate.outcomes import Measurement
+from pytest_deploygate.outcomes import UNVERIFIED, Measurement
+from pytest_deploygate.windows import Taken
 
 MB = 1_000_000
 
@@ -377,3 +379,15 @@ def test_the_cpu_share_recipes_of_the_docs() -> None:
 )
 def test_the_unit_comes_from_the_metrics_name(metric: str, per_second: bool, unit: str) -> None:
     assert unit_of(metric, per_second) == unit
+
+
+def test_a_window_with_a_failed_scrape_says_which_instants_it_never_verified() -> None:
+    taken = [
+        Taken(0.0, PrometheusObservation("u", (memory(0.0, 1e8),))),
+        Taken(1.0, None, ProbeError("connection refused")),
+        Taken(2.0, PrometheusObservation("u", (memory(2.0, 1e8),))),
+    ]
+    judged = judge_prometheus_window(check(**MEMORY_CAP), None, taken)  # type: ignore[arg-type]
+    (finding,) = judged.findings
+    assert finding[0] == UNVERIFIED
+    assert "1 of 3 probes errored (connection refused): not verified at 1.00s" in finding[1]
