@@ -234,6 +234,9 @@ class GateResult:
     # last-known-good record): the deployed version and a hash of the effective config.
     expected_version: str | None = None
     config_hash: str = ""
+    # The reports of this run that could not be written, as (flag, path, why): the run
+    # then exits 3, and ``exit_code`` says so in the verdict file too.
+    unwritten: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def migrations_version(self) -> str | None:

@@ -329,6 +329,8 @@ class GatePlugin:
         self.reports = reports
         self.save_baseline = save_baseline
         self._verdict_error = ""
+        # (flag, path, why) of every report that could not be written.
+        self._unwritten: list[tuple[str, str, str]] = []
         self._record_factory: Callable[..., logging.LogRecord] | None = None
         # Misused deploygate_suite markers, reported together once collection is done.
         self._bad_suites: list[str] = []
@@ -526,11 +528,6 @@ class GatePlugin:
         option = session.config.option
         checked = not (option.setuponly or option.setupplan)
         result = self.gate.finish(int(session.exitstatus), markexpr, checked=checked)
-        if self.verdict_file is not None:
-            self._write(self.verdict_file, "the verdict file", result)
-        # The last-known-good record moves only on GO: any other verdict keeps the old one.
-        if self.save_baseline is not None and result.verdict == GO:
-            self._write(self.save_baseline, "the baseline record", result)
         try:
             return (yield)
         except OSError as exc:
@@ -538,25 +535,54 @@ class GatePlugin:
             # exit 3, not a traceback after a banner that said GO.
             remove_partial(self.reports)
             written = ", ".join(f"{flag} {path}" for flag, path in self.reports.items())
-            self._verdict_error = (
-                f"deploygate: could not write the reports ({written or 'a report'}): "
-                f"{_why(exc)}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
+            self._failed(
+                f"could not write the reports ({written or 'a report'}): {_why(exc)}",
+                tuple((flag, str(path), _why(exc)) for flag, path in self.reports.items()),
+                result,
             )
             return None
         finally:
+            # The verdict file last, so it tells the exit code the run ends with: a report
+            # that could not be written makes it 3 there too, not GO with exit code 0.
+            self._write_records(result)
             self._write_banner(session)
             # The one place the exit status is decided: a CI step that cannot read the
             # verdict file must not go on as if it had one.
             session.exitstatus = EXIT_INTERNAL if self._verdict_error else result.exit_code
 
-    def _write(self, path: Path, what: str, result: GateResult) -> None:
+    def _write_records(self, result: GateResult) -> None:
+        """The baseline record (on GO only: any other verdict keeps the old one), then
+        the verdict file, each saying which report could not be written, if one could not."""
+        if self.save_baseline is not None and result.verdict == GO:
+            self._write(self.save_baseline, "--save-baseline", "the baseline record", result)
+        if self.verdict_file is not None:
+            self._write(self.verdict_file, "--verdict-json", "the verdict file", result)
+
+    def _write(self, path: Path, flag: str, what: str, result: GateResult) -> None:
+        if self._unwritten:
+            result = dataclasses.replace(
+                result, exit_code=EXIT_INTERNAL, unwritten=tuple(self._unwritten)
+            )
         try:
             write_verdict(path, result, self.gate.mask)
         except (OSError, ValueError) as exc:
-            self._verdict_error = (
-                f"deploygate: could not write {what} {path}: "
-                f"{_why(exc)}; exit code {EXIT_INTERNAL} instead of {result.exit_code}"
+            self._failed(
+                f"could not write {what} {path}: {_why(exc)}",
+                ((flag, str(path), _why(exc)),),
+                result,
             )
+
+    def _failed(
+        self, message: str, unwritten: tuple[tuple[str, str, str], ...], result: GateResult
+    ) -> None:
+        """A report could not be written: exit code 3, said in the terminal and in the
+        verdict file (if that one can still be written)."""
+        self._unwritten.extend(unwritten)
+        line = (
+            f"deploygate: {message}; exit code {EXIT_INTERNAL} instead of "
+            f"{self.gate.result.exit_code if self.gate.result else result.exit_code}"
+        )
+        self._verdict_error = f"{self._verdict_error}\n{line}" if self._verdict_error else line
 
     def _write_banner(self, session: pytest.Session) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -39,6 +39,9 @@ def verdict_document(result: GateResult) -> dict[str, Any]:
             "migrations_version": result.migrations_version,
         },
         "checks": [_check(c) for c in result.checks],
+        "unwritten_reports": [
+            {"report": flag, "path": path, "error": why} for flag, path, why in result.unwritten
+        ],
     }
 
 

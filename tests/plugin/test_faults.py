@@ -200,3 +200,20 @@ def test_a_report_that_cannot_be_written_at_the_end_is_exit_3_in_one_line(
         "device; exit code 3 instead of 0"
     ) in text
     assert Path("/dev/full").exists()  # a device is never removed as a stale report
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a full disk)")
+def test_the_verdict_file_tells_the_exit_code_a_report_that_failed_to_write_gave(
+    pytester: pytest.Pytester, recorder: Recorder
+) -> None:
+    """The checks said GO but the JUnit report could not be written: the run exits 3, and
+    the verdict file says 3 too (it said exit_code 0, and a CI step reading it went on)."""
+    check = '[[checks]]\nid = "health"\ntype = "http"\nphases = ["smoke"]\npath = "/health"\n'
+    write_gate(pytester, recorder.url, check)
+    result = pytester.runpytest_subprocess(*GATE, "--junitxml=/dev/full", "--verdict-json=v.json")
+    assert result.ret == 3, result.stdout.str()
+    doc = verdict(pytester, "v.json")
+    assert (doc["verdict"], doc["exit_code"]) == ("GO", 3)
+    (unwritten,) = doc["unwritten_reports"]
+    assert (unwritten["report"], unwritten["path"]) == ("--junitxml", "/dev/full")
+    assert "No space left" in unwritten["error"]
