@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugin.helpers import toml_value, write_gate
+from tests.plugin.helpers import toml_value, verdict, write_gate
 from tests.support.recordserver import Recorder, recording_server
 
 GATE = ("--target=staging", "-p", "no:cacheprovider", "--verdict-json=verdict.json")
