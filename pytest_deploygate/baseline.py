@@ -47,6 +47,9 @@ class Baseline:
     values: Mapping[tuple[str, str], BaselineValue] = field(default_factory=dict)
     checks: frozenset[str] = frozenset()
     about: str = ""  # which run it was: "GO run finished 2026-11-30T07:12:09Z, version 3f2a9c1"
+    # Checks of the baseline run that did not pass (id -> outcome): a GO may hold one that
+    # failed under on_fail = "ok"; its values are what was wrong, not a baseline.
+    unpassed: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         """One line for the terminal header: what relative rules compare with."""
@@ -62,6 +65,11 @@ class Baseline:
         found = self.values.get((check_id, name))
         if found is not None:
             return found
+        if check_id in self.unpassed:
+            return (
+                f"check {check_id!r} in {self.source} did not pass there (outcome "
+                f"{self.unpassed[check_id]}): its values are not a baseline"
+            )
         if check_id not in self.checks:
             return f"{self.source} has no check {check_id!r}"
         return f"check {check_id!r} in {self.source} has no measurement {name!r}"
@@ -98,10 +106,10 @@ def parse_baseline(data: bytes | str, shown: str, target: str) -> Baseline:
     if problem:
         return Baseline(shown, problem)
     try:
-        values, checks = _values(doc["checks"])
+        values, checks, unpassed = _values(doc["checks"])
     except _Malformed as exc:
         return Baseline(shown, f"{shown} is not a verdict file ({exc})")
-    return Baseline(shown, "", values, checks, _about(doc))
+    return Baseline(shown, "", values, checks, _about(doc), unpassed)
 
 
 def _about(doc: dict[str, Any]) -> str:
@@ -140,18 +148,25 @@ class _Malformed(Exception):
 
 def _values(
     checks: list[Any],
-) -> tuple[dict[tuple[str, str], BaselineValue], frozenset[str]]:
+) -> tuple[dict[tuple[str, str], BaselineValue], frozenset[str], dict[str, str]]:
+    """The values of every check that passed, the ids of all, and the outcome of each
+    check that did not pass (its values are left out)."""
     values: dict[tuple[str, str], BaselineValue] = {}
     ids: set[str] = set()
+    unpassed: dict[str, str] = {}
     for i, check in enumerate(checks):
         check_id = _field(check, "id", str, f"checks[{i}]")
         measurements = _field(check, "measurements", list, f"checks[{i}]")
         ids.add(check_id)
+        outcome = check.get("outcome", "passed")
+        if outcome != "passed":
+            unpassed.setdefault(check_id, str(outcome))
+            continue
         for j, m in enumerate(measurements):
             where = f"checks[{i}].measurements[{j}]"
             name = _field(m, "name", str, where)
             values.setdefault((check_id, name), _value(m, where))
-    return values, frozenset(ids)
+    return values, frozenset(ids), unpassed
 
 
 def _value(m: dict[str, Any], where: str) -> BaselineValue:

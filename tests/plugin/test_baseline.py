@@ -301,3 +301,29 @@ def test_a_window_is_compared_with_the_same_summary_of_the_last_good_window(
     (row,) = by_id(verdict(pytester, "v.json"))["api-window"]["rules"]
     assert row["summary"] == "mean"
     assert (row["value"], row["baseline"]["value"]) == (pytest.approx(1.5), pytest.approx(1.0))
+
+
+def test_a_check_that_failed_in_the_go_run_is_no_baseline(
+    pytester: pytest.Pytester, service: str
+) -> None:
+    """The GO run's api check failed its own max_latency under on_fail = "ok": the slow
+    answer it recorded is what was wrong, so a relative row on it has no baseline (it
+    compared with it, and a deploy as slow as that passed)."""
+    lenient = http_check("api", "/slow?s=${API_DELAY}", timeout="15s", max_latency="100ms")
+    lenient += 'on_fail = "ok"\n'
+    write_gate(pytester, service, lenient, extra=ABSOLUTE)
+    saved = pytester.runpytest("--target=staging", "--save-baseline=lkg.json")
+    assert saved.ret == 0, saved.stdout.str()
+    assert by_id(json.loads((pytester.path / "lkg.json").read_text()))["api"]["outcome"] == "failed"
+
+    write_gate(
+        pytester,
+        service,
+        http_check("api", "/slow?s=${API_DELAY}", timeout="15s"),
+        extra=ABSOLUTE + RELATIVE,
+    )
+    result = pytester.runpytest("--target=staging", "--baseline=lkg.json", "--verdict-json=v.json")
+    assert result.ret == 10, result.stdout.str()
+    (row,) = relative_rows(verdict(pytester, "v.json"))
+    assert row["decision"] == "investigate"
+    assert "did not pass there (outcome failed)" in row["baseline"]["problem"]

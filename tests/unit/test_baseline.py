@@ -438,3 +438,18 @@ def test_a_baseline_whose_limit_is_not_a_finite_number_is_no_baseline(share: str
     assert decided.decision == "investigate"
     assert "no baseline" in decided.fired[0].text
     assert "not a finite number" in decided.fired[0].text
+
+
+def test_the_values_of_a_check_that_did_not_pass_are_no_baseline() -> None:
+    failed = {
+        "id": "health",
+        "outcome": "failed",
+        "measurements": [{"name": "http.latency", "value": 9.0, "unit": "s"}],
+    }
+    found = parsed(doc(checks=[failed])).lookup("health", "http.latency")
+    assert found == (
+        "check 'health' in lkg.json did not pass there (outcome failed): its values are not a "
+        "baseline"
+    )
+    passed = {**failed, "outcome": "passed"}
+    assert parsed(doc(checks=[passed])).lookup("health", "http.latency") == BaselineValue(9.0, "s")
