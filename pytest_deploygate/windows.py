@@ -207,25 +207,30 @@ def combine(
             f"failed at {len(bad)} of {len(judged)} samples {_over(judged)} "
             f"(first at {format_value(t, 's')}: {why})",
         )
-    findings = ((UNVERIFIED, _unverified(errors, len(judged))),) if errors else ()
-    return Judgement(failures, tuple(measurements), findings)
+    return Judgement(failures, tuple(measurements), unverified_finding(errors, len(judged)))
 
 
 # How many instants an unverified finding names before it says "...".
 _SHOWN_TIMES = 6
 
 
-def _unverified(errors: Sequence[tuple[float, ProbeError | None]], total: int) -> str:
-    """Which samples the window could not take, and the first reason: a window with an
-    errored probe never verified those instants, whatever the others say."""
+def unverified_finding(
+    errors: Sequence[tuple[float, ProbeError | None]], total: int
+) -> tuple[tuple[str, str], ...]:
+    """The ``UNVERIFIED`` finding of a window whose probes at ``errors`` (seconds, error)
+    errored, of ``total`` probes; none when none did. Which samples the window could not
+    take, and the first reason: it never verified those instants, whatever the others say."""
+    if not errors:
+        return ()
     first = errors[0][1]
     times = sorted(t for t, _ in errors)
     shown = ", ".join(format_value(t, "s") for t in times[:_SHOWN_TIMES])
     more = ", ..." if len(times) > _SHOWN_TIMES else ""
-    return (
+    text = (
         f"{len(errors)} of {total} probes errored ({first or 'no observation'}): "
         f"not verified at {shown}{more}"
     )
+    return ((UNVERIFIED, text),)
 
 
 def worst_value(samples: Sequence[tuple[float, float]], bound: Bound | None) -> float:

@@ -19,7 +19,7 @@ from pytest_deploygate.expect.base import Judgement, snippet
 from pytest_deploygate.masking import scrub_text
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_size, format_value, plural
-from pytest_deploygate.windows import Taken
+from pytest_deploygate.windows import Taken, unverified_finding
 
 MATCHES = "logs.matches"
 LINES = "logs.lines"
@@ -53,7 +53,9 @@ def judge_logs_window(
     up = tuple(sorted([(t, 1.0) for t, _ in read] + [(t, 0.0) for t, _ in errors]))
     worst = min(v for _, v in up)
     measurements = (*judgement.measurements, Measurement("logs.up", worst, "", 1.0, "min", up))
-    return Judgement(judgement.failures, measurements, judgement.findings)
+    # The samples that could not read never verified their instants (decision.py).
+    findings = judgement.findings + unverified_finding(errors, len(taken))
+    return Judgement(judgement.failures, measurements, findings)
 
 
 def _judged(

@@ -13,6 +13,7 @@ from pytest_deploygate.checks.host import HostObservation
 from pytest_deploygate.checks.logs import LOCAL_HOST, LogsCheck, LogsObservation, logs_instances
 from pytest_deploygate.errors import ProbeAuthError, ProbeError
 from pytest_deploygate.expect.logs import judge_logs, judge_logs_window
+from pytest_deploygate.outcomes import UNVERIFIED
 from pytest_deploygate.windows import Taken
 
 FILE = "/var/log/app.log"
@@ -145,3 +146,13 @@ def test_without_hosts_it_reads_on_the_gates_machine() -> None:
     assert logs_instances(spec(hosts=["ssh://b"]), Target(hosts=("ssh://a", "ssh://b"))) == (
         "ssh://b",
     )
+
+
+def test_a_sample_that_could_not_read_is_an_instant_not_verified() -> None:
+    judgement = judge_logs_window(
+        spec(),
+        Target(),
+        window((0.0, seen(started=True)), (30.0, ProbeError("ssh: timed out")), (60.0, seen(2))),
+    )
+    findings = dict(judgement.findings)
+    assert findings[UNVERIFIED] == "1 of 3 probes errored (ssh: timed out): not verified at 30.00s"
