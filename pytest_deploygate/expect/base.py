@@ -22,6 +22,12 @@ class Judgement:
         return not self.failures
 
 
+def as_written(pattern: str) -> str:
+    """A regular expression quoted as the config wrote it (a TOML literal string): ``repr``
+    would double its backslashes, which is not what anyone typed."""
+    return f"'{pattern}'"
+
+
 def snippet(text: str, limit: int = 200) -> str:
     """A one-line excerpt of text from the target, for a failure reason."""
     flat = " ".join(text.split())

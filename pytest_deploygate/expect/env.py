@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.env import EnvCheck, EnvKeys, EnvObservation, NameSeen
-from pytest_deploygate.expect.base import Judgement
+from pytest_deploygate.expect.base import Judgement, as_written
 from pytest_deploygate.outcomes import Measurement
 
 
@@ -43,7 +43,8 @@ def env_failures(
     if empty:
         failures.append(f"set but empty{where}: " + ", ".join(empty))
     for name in mismatched:
-        failures.append(f"{name} does not match {spec.patterns[name]!r} (value not shown)")
+        pattern = as_written(spec.patterns[name])
+        failures.append(f"{name} does not match {pattern} (value not shown)")
     unmatched = unmatched_names(spec, named, where)
     failures.extend(unmatched)
     return failures, len({*missing, *empty, *mismatched}) + len(unmatched)
@@ -61,11 +62,11 @@ def unmatched_names(spec: EnvKeys, named: Sequence[NameSeen], where: str = "") -
         empty = [seen.name for seen in found if seen.empty]
         also = f" (set but empty: {', '.join(empty)})" if empty else ""
         if not good:
-            failures.append(f"no variable matching {pattern!r} is set{where}{also}")
+            failures.append(f"no variable matching {as_written(pattern)} is set{where}{also}")
             continue
         plural = len(good) > 1
         failures.append(
-            f"only {len(good)} variable{'s' if plural else ''} matching {pattern!r} "
+            f"only {len(good)} variable{'s' if plural else ''} matching {as_written(pattern)} "
             f"{'are' if plural else 'is'} set{where} ({', '.join(good)}), "
             f"need {spec.min_matching}{also}"
         )

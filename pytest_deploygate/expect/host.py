@@ -37,7 +37,7 @@ from pytest_deploygate.checks.host import (
     SocketObservation,
     version_tuple,
 )
-from pytest_deploygate.expect.base import Judgement, snippet, tail_snippet
+from pytest_deploygate.expect.base import Judgement, as_written, snippet, tail_snippet
 from pytest_deploygate.expect.env import env_failures
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_duration, format_value
@@ -91,7 +91,8 @@ def judge_service(spec: ServiceCheck, target: Target, obs: ServiceObservation) -
 
 
 def judge_process(spec: ProcessCheck, target: Target, obs: ProcessObservation) -> Result:
-    label = spec.name if spec.name is not None else f"matching {spec.pattern!r}"
+    # The model holds exactly one of name and pattern.
+    label = spec.name if spec.name is not None else f"matching {as_written(spec.pattern or '')}"
     who = f" of user {spec.user}" if spec.user else ""
     count = len(obs.processes)
     failures = []
@@ -204,7 +205,8 @@ def judge_command(spec: CommandCheck, target: Target, obs: CommandObservation) -
         )
     if spec.expect_output is not None and not re.search(spec.expect_output, obs.stdout):
         failures.append(
-            f"output does not match {spec.expect_output!r}: {snippet(obs.stdout, 160) or '(empty)'}"
+            f"output does not match {as_written(spec.expect_output)}: "
+            f"{snippet(obs.stdout, 160) or '(empty)'}"
         )
     return failures, []
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.http import HttpCheck, HttpObservation
-from pytest_deploygate.expect.base import snippet, subset_mismatch
+from pytest_deploygate.expect.base import as_written, snippet, subset_mismatch
 from pytest_deploygate.expect.http_bounds import bound_failures
 from pytest_deploygate.expect.jsonpath import MISSING, as_text, lookup
 from pytest_deploygate.outcomes import Measurement
@@ -34,7 +34,8 @@ def body_failures(
         if needle not in obs.body:
             failures.append(f"body does not contain {needle!r}: {_body(obs)}")
     if spec.body_matches is not None and not re.search(spec.body_matches, obs.body):
-        failures.append(f"body does not match body_matches {spec.body_matches!r}: {_body(obs)}")
+        pattern = as_written(spec.body_matches)
+        failures.append(f"body does not match body_matches {pattern}: {_body(obs)}")
 
     if obs.truncated and (_needs_json(spec) or spec.max_body_length is not None):
         # Only the start of the body was read: its length and its JSON are unknown, and a
@@ -107,7 +108,7 @@ def _path_failures(spec: HttpCheck, data: Any) -> list[str]:
             failures.append(f"JSON path {path} not found: {why}")
         elif not re.search(pattern, as_text(value)):
             shown = snippet(as_text(value), 80)
-            failures.append(f"JSON {path} is {shown!r}, does not match {pattern!r}")
+            failures.append(f"JSON {path} is {shown!r}, does not match {as_written(pattern)}")
     return failures
 
 

@@ -15,7 +15,7 @@ from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.host import HostObservation
 from pytest_deploygate.checks.logs import LogsCheck, LogsObservation
 from pytest_deploygate.errors import ProbeError
-from pytest_deploygate.expect.base import Judgement, snippet
+from pytest_deploygate.expect.base import Judgement, as_written, snippet
 from pytest_deploygate.masking import scrub_text
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_size, format_value, plural
@@ -79,7 +79,7 @@ def _judged(
     failures: list[str] = []
     if running_matches > spec.max_matches:
         failures.append(
-            f"{plural(running_matches, 'line')} matching {spec.pattern!r} in {source} "
+            f"{plural(running_matches, 'line')} matching {as_written(spec.pattern)} in {source} "
             f"{_since(spec, read)} (max_matches {spec.max_matches}): {shown}"
         )
     failures.extend(_unsound(spec, read, errors, total))

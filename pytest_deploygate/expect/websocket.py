@@ -7,7 +7,7 @@ import re
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.websocket import WebSocketCheck, WebSocketObservation
-from pytest_deploygate.expect.base import Judgement, snippet, subset_mismatch
+from pytest_deploygate.expect.base import Judgement, as_written, snippet, subset_mismatch
 from pytest_deploygate.outcomes import Measurement
 from pytest_deploygate.units import format_value
 
@@ -62,7 +62,7 @@ def _reply_failures(spec: WebSocketCheck, reply: str) -> list[str]:
                 failures.append(f"reply JSON {mismatch}")
     if spec.expect_match is not None and not re.search(spec.expect_match, reply):
         failures.append(
-            f"reply does not match expect_match {spec.expect_match!r}: "
+            f"reply does not match expect_match {as_written(spec.expect_match)}: "
             f"{snippet(reply, 120) or '(empty)'}"
         )
     return failures

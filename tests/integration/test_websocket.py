@@ -89,7 +89,7 @@ def test_a_wrong_json_reply_fails_naming_the_path(ws_base: str) -> None:
 def test_a_text_reply_matches_a_regex(ws_base: str) -> None:
     assert failures(run(url=f"{ws_base}/text", send="hi", expect_match="^po+ng$")) == ()
     done = run(url=f"{ws_base}/text", send="hi", expect_match=r"^\d+$")
-    assert failures(done) == (r"reply does not match expect_match '^\\d+$': pong",)
+    assert failures(done) == (r"reply does not match expect_match '^\d+$': pong",)
 
 
 def test_a_reply_that_is_not_json_where_json_is_expected_fails(ws_base: str) -> None:

@@ -156,3 +156,11 @@ def test_a_sample_that_could_not_read_is_an_instant_not_verified() -> None:
     )
     findings = dict(judgement.findings)
     assert findings[UNVERIFIED] == "1 of 3 probes errored (ssh: timed out): not verified at 30.00s"
+
+
+def test_the_pattern_reads_as_the_config_wrote_it() -> None:
+    # repr() would show '\\bERROR\\b': not what the user typed, confusing at 2 a.m.
+    judgement = judge_logs_window(
+        spec(pattern=r"\bERROR\b"), Target(), window((0.0, seen()), (5.0, seen(1, 1, "ERROR x")))
+    )
+    assert judgement.failures[0].startswith(r"1 line matching '\bERROR\b' in ")
