@@ -206,10 +206,16 @@ class _State:
             self.write_log(LOG_ERROR)
 
     def write_log(self, text: str) -> None:
-        if self.log is None:
-            return
-        with self._log_lock, self.log.open("a", encoding="utf-8") as log:
-            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
+        append_log(self.log, self._log_lock, text)
+
+
+def append_log(path: Path | None, lock: threading.Lock, text: str) -> None:
+    """One timestamped line, whole (the lock: a logs check must never read half a line
+    from two answers written at once); nothing when the service keeps no log."""
+    if path is None:
+        return
+    with lock, path.open("a", encoding="utf-8") as log:
+        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
 
 
 class LoopbackServer(ThreadingHTTPServer):

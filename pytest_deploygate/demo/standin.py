@@ -38,6 +38,7 @@ from pytest_deploygate.demo.service import (
     LoopbackServer,
     ServedLoops,
     TLSLoopbackServer,
+    append_log,
 )
 
 if TYPE_CHECKING:
@@ -77,10 +78,7 @@ class _State:
     first_request: threading.Event = field(default_factory=threading.Event)
 
     def write_log(self, text: str) -> None:
-        if self.log is None:
-            return
-        with self._log_lock, self.log.open("a", encoding="utf-8") as log:
-            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
+        append_log(self.log, self._log_lock, text)
 
     def __post_init__(self) -> None:
         self._log_lock = threading.Lock()
