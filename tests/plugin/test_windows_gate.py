@@ -81,8 +81,7 @@ def test_a_short_burst_is_investigate_and_a_sustained_failure_rolls_back(
             {"window": "0s"},
             "",
             (),
-            "checks[0] (id 'health').window: must be longer than 0s: a zero window watches "
-            "nothing",
+            "checks[0] (id 'health').window: must be longer than 0s: a zero window watches nothing",
             id="zero-window",
         ),
         pytest.param(
