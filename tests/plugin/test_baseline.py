@@ -327,3 +327,49 @@ def test_a_check_that_failed_in_the_go_run_is_no_baseline(
     (row,) = relative_rows(verdict(pytester, "v.json"))
     assert row["decision"] == "investigate"
     assert "did not pass there (outcome failed)" in row["baseline"]["problem"]
+
+
+def test_a_check_whose_keys_changed_since_the_record_is_not_compared(
+    pytester: pytest.Pytester, service: str
+) -> None:
+    """The record's api check asked /slow; this config's asks /health: its latency is
+    another endpoint's, and comparing the two would pass a deploy on the wrong figure."""
+    slow = "/slow?s=${API_DELAY}"
+    write_gate(
+        pytester,
+        service,
+        http_check("api", slow, timeout="15s"),
+        http_check("other", slow, timeout="15s"),
+        extra=ABSOLUTE,
+    )
+    assert pytester.runpytest("--target=staging", "--save-baseline=lkg.json").ret == 0
+    saved = by_id(json.loads((pytester.path / "lkg.json").read_text()))
+    assert saved["api"]["config_hash"].startswith("sha256:")
+    write_gate(
+        pytester,
+        service,
+        http_check("api", "/health", timeout="15s"),
+        # What it is called and how it is judged is not what it measures: still compared.
+        http_check("other", slow, timeout="20s", description="renamed", max_latency="9s"),
+        extra=ABSOLUTE + RELATIVE + RELATIVE.replace('"api"', '"other"'),
+    )
+    result = pytester.runpytest("--target=staging", "--baseline=lkg.json", "--verdict-json=v.json")
+    assert result.ret == 10, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "deploygate: baseline lkg.json (*): relative rules compare with its values; 1 of "
+            "its checks measured otherwise there (their keys changed since: api): their "
+            "relative rules investigate",
+            "*INVESTIGATE*api*no baseline: check 'api' changed since lkg.json*",
+        ]
+    )
+    doc = verdict(pytester, "v.json")
+    jsonschema.validate(doc, SCHEMA)
+    (row,) = relative_rows(doc)
+    assert row["decision"] == "investigate" and row["baseline"]["value"] is None
+    assert "changed since" in row["baseline"]["problem"]
+    checks = by_id(doc)
+    # Without a baseline value its relative row would have fired at investigate.
+    assert checks["other"]["decision"] == "ok"
+    assert checks["other"]["config_hash"] == saved["other"]["config_hash"]
+    assert checks["api"]["config_hash"] != saved["api"]["config_hash"]
