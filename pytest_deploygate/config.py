@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
@@ -616,22 +617,31 @@ _NOT_MEASURING = frozenset(
     {"description", "phases", "on_fail", "on_error", "timeout", "wait", "wait_interval"}
 )
 _BOUND = re.compile(r"^(min|max)(_.*)?$|^expect_")
+_ADDRESS = re.compile(r"^(url|dsn|.*_url)$")
 
 
 def check_hash(written: Mapping[str, Any], mask: Masker) -> str:
     """``sha256:...`` of what a declared check measures: its table as the file wrote it
     (``${VAR}``s unresolved: a variable's value is the deploy's, like the version it
     carries), but the keys that only judge, retry or describe (``_NOT_MEASURING``, bounds),
-    secrets masked. A baseline value whose check hashed otherwise measured something else."""
+    and a URL's scheme, host and port (where the service runs is the target's, as its
+    ``base_url`` is), secrets masked. A baseline value whose check hashed otherwise
+    measured something else."""
     keys = {k: v for k, v in written.items() if k not in _NOT_MEASURING}
-    return _digest(_without_bounds(keys), mask)
+    return _digest(_measuring(keys), mask)
 
 
-def _without_bounds(value: Any) -> Any:
+def _measuring(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
-        return {k: _without_bounds(v) for k, v in value.items() if not _BOUND.match(str(k))}
+        return {k: _measuring(v, str(k)) for k, v in value.items() if not _BOUND.match(str(k))}
     if isinstance(value, list):
-        return [_without_bounds(v) for v in value]
+        return [_measuring(v) for v in value]
+    if isinstance(value, str) and "://" in value and _ADDRESS.match(key):
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # "http://[${HOST}]/": hashed as written
+            return value
+        return parts.path + (f"?{parts.query}" if parts.query else "")
     return value
 
 

@@ -31,6 +31,7 @@ from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, Resources, classify, is_network_error
 from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.registry import BY_NAME
+from pytest_deploygate.rule_coverage import compared
 from pytest_deploygate.runner import CheckInstance, Runner
 from pytest_deploygate.units import format_value
 
@@ -77,7 +78,7 @@ class GateSession:
         # Read once at the start (--baseline); relative rules compare with it, but not with
         # the values of a check that measured something else there (its keys changed).
         self.baseline = (
-            baseline.comparing({i: self._check_hash(i) for i in self._specs})
+            baseline.comparing({i: self._check_hash(i) for i in compared(config)})
             if baseline.hashes
             else baseline
         )

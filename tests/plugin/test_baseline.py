@@ -264,6 +264,30 @@ def test_the_demo_record_carries_what_a_rollback_needs(
     assert migrations["findings"] == {"db.newest_migration": "003_order_status"}
 
 
+def test_the_docs_demo_commands_compare_with_the_saved_record(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/baselines.md: save on the demo, then a slower deploy against it. Each demo run
+    serves on new ports: the orders check is the same check, its values compared."""
+    from pytest_deploygate.demo.database import ENGINE_ENV
+
+    monkeypatch.setenv(ENGINE_ENV, "sqlite")
+    saved = pytester.runpytest("--target=demo", "-m", "smoke", "--save-baseline=lkg.json")
+    assert saved.ret == 0, saved.stdout.str()
+    result = pytester.runpytest(
+        "--target=demo",
+        "-m",
+        "smoke",
+        "--demo-fault=slower",
+        "--baseline=lkg.json",
+        "--verdict-json=v.json",
+    )
+    assert result.ret == 10, result.stdout.str()
+    assert "changed since" not in result.stdout.str()
+    (row,) = [r for r in by_id(verdict(pytester, "v.json"))["orders"]["rules"] if "baseline" in r]
+    assert row["baseline"]["file"] == "lkg.json" and row["baseline"]["problem"] is None
+
+
 WINDOWED = """
 import os
 import pytest

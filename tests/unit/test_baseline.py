@@ -497,6 +497,10 @@ def test_a_check_hashes_what_it_measures_not_how_it_is_judged() -> None:
     )
     for measured in ({"path": "/orders"}, {"method": "POST"}, {"window": "5m"}):
         assert _check_hash(**measured) != same, measured
+    # Where the service runs is the target's (as base_url is): a URL's origin is not hashed.
+    moved = _check_hash(url="http://127.0.0.1:41001/api/orders?x=1")
+    assert moved == _check_hash(url="https://green.example.com/api/orders?x=1")
+    assert moved != _check_hash(url="http://127.0.0.1:41001/api/orders?x=2")
 
 
 def hashed(check_id: str, recorded: str) -> dict[str, Any]:
