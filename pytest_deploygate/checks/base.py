@@ -169,6 +169,18 @@ class WindowKeys(Model):
     interval: Duration | None = None
     initial_delay: Duration | None = None
 
+    @field_validator("window")
+    @classmethod
+    def _watches(cls, value: float | None) -> float | None:
+        # Read as "no window", a zero window would run the check once, unwatched, under
+        # a config that says it is watched.
+        if value is not None and value <= 0:
+            raise ValueError(
+                'must be longer than 0s: a zero window watches nothing; write e.g. window = "5m", '
+                "or remove window to check once"
+            )
+        return value
+
     @model_validator(mode="after")
     def _fits_the_window(self) -> WindowKeys:
         if self.interval is not None and self.interval <= 0:
