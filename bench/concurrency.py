@@ -5,7 +5,8 @@ made by:
 
     hand-written pytest + requests tests, serial and -n 4
     deploygate (200 declared http checks), serial, -n 2 and -n 4
-    a bare thread pool in this process (as many threads as the gate's default concurrency)
+    a bare thread pool in a fresh process, importing requests first as the gate does
+    (as many threads as the gate's default concurrency)
 
 then start-up alone (the gate's --collect-only, and a bare ``pytest --collect-only`` in an
 empty directory), a bare pytest with one empty test, serial, -n 2 and -n 4 (what xdist
@@ -39,12 +40,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from statistics import median
 
-import requests
 from runenv import RUN_ENV, describe
 
 from pytest_deploygate.names import DEFAULT_CONCURRENCY
@@ -153,29 +152,38 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+# The same requests from a thread pool in a fresh process, importing requests first as the
+# gate's first http probe does: one new connection each, or one shared session's pool.
+POOL = """
+import sys, time
+from concurrent.futures import ThreadPoolExecutor
+start = time.perf_counter()
+import requests
+base, count, workers, shared = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+session = requests.Session()
+session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=workers))
+get = session.get if shared else requests.get
+
+def one(i):
+    assert get(f"{base}/endpoint/{i}", timeout=5).json()["status"] == "healthy"
+
+with ThreadPoolExecutor(workers) as pool:
+    list(pool.map(one, range(count)))
+print(time.perf_counter() - start)
+"""
 
 
 def bare_pool(base: str, count: int, session: bool) -> tuple[float, float]:
-    """The same requests from a thread pool: one new connection each, or one shared
-    session's pooled connections."""
-    shared = requests.Session()
-    shared.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=DEFAULT_CONCURRENCY))
-    get: Callable[..., requests.Response] = shared.get if session else requests.get
-
-    def one(i: int) -> None:
-        response = get(f"{base}/endpoint/{i}", timeout=5)
-        assert response.json()["status"] == "healthy"
-
-    cpu = _own_cpu()
-    start = time.perf_counter()
-    with ThreadPoolExecutor(DEFAULT_CONCURRENCY) as pool:
-        list(pool.map(one, range(count)))
-    elapsed = time.perf_counter() - start
-    shared.close()
-    return elapsed, _own_cpu() - cpu
+    """Seconds the pool process took from importing requests to its last answer, and the
+    CPU time of the whole process (its interpreter start included)."""
+    args = [base, str(count), str(DEFAULT_CONCURRENCY), "1" if session else "0"]
+    cpu = _children_cpu()
+    done = subprocess.run(
+        [sys.executable, "-c", POOL, *args], env=RUN_ENV, capture_output=True, text=True
+    )
+    if done.returncode:
+        sys.exit(f"the bare pool failed:\n{done.stderr[-3000:]}")
+    return float(done.stdout), _children_cpu() - cpu
 
 
 def main() -> int:
