@@ -25,7 +25,7 @@ from pytest_deploygate.checks.base import CheckSpec, Model, Target
 from pytest_deploygate.checks.validators import LENIENT
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.masking import Masker, masked
-from pytest_deploygate.registry import BY_NAME, CHECK_SPECS, CheckType
+from pytest_deploygate.registry import BY_NAME, CheckType
 from pytest_deploygate.rules import DecisionRule
 
 if sys.version_info >= (3, 11):
@@ -161,7 +161,7 @@ def load(
     checks = loader.checks(data.get("checks", ()))
     for index, spec in enumerate(checks):
         loader.refuse_unsound(spec, f"checks[{index}] (id {spec.id!r})")
-    loader.needed_target_keys(checks, resolved)
+    loader.fits_the_target(checks, resolved)
     rules = loader.rules(data.get("decision", {}))
     secret_names = top.secrets
     return GateConfig(
@@ -294,9 +294,9 @@ class _Loader:
                 raise self.error(key, "each [[checks]] entry must be a table.")
             label = f"{key} (id {table['id']!r})" if isinstance(table.get("id"), str) else key
             type_name = table.get("type")
-            if type_name not in CHECK_SPECS:
-                known = ", ".join(sorted(CHECK_SPECS))
-                near = _nearest(str(type_name), CHECK_SPECS)
+            if not isinstance(type_name, str) or type_name not in BY_NAME:
+                known = ", ".join(sorted(BY_NAME))
+                near = _nearest(str(type_name), BY_NAME)
                 hint = f" Did you mean {near!r}?" if near else ""
                 what = "has no 'type'" if type_name is None else f"unknown type {type_name!r}"
                 raise self.error(
@@ -316,10 +316,16 @@ class _Loader:
             specs.append(spec)
         return tuple(specs)
 
-    def needed_target_keys(self, checks: Sequence[CheckSpec], target: Target) -> None:
-        """A check type that cannot run without a target key (promql: prometheus_server)
-        is refused here, before anything runs, not as an error in the middle of a run."""
+    def fits_the_target(self, checks: Sequence[CheckSpec], target: Target) -> None:
+        """A check that cannot run on this target (promql without prometheus_server, a
+        relative log file on a remote host) is refused here, before anything runs, not as
+        an error in the middle of a run."""
         for index, spec in enumerate(checks):
+            unfit = spec.unfit_for(target)
+            if unfit is not None:
+                raise self.error(
+                    f"checks[{index}] (id {spec.id!r}).{unfit.key}", unfit.problem, fix=unfit.fix
+                )
             for key in spec.needed_target_keys():
                 if getattr(target, key) is None:
                     raise self.error(

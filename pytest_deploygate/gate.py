@@ -243,11 +243,20 @@ def _observe(config: pytest.Config) -> float | None:
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except ValueError as exc:
         raise ConfigError(
             str(exc) + ".", source="--observe", fix="write e.g. --observe 5m."
         ) from None
+    if seconds <= 0:
+        # Read as "no --observe", it would turn every window off while the run was asked
+        # to watch.
+        raise ConfigError(
+            f"must be longer than 0s, got {value!r}: a zero observation watches nothing.",
+            source="--observe",
+            fix="write e.g. --observe 5m, or leave --observe out to check once.",
+        )
+    return seconds
 
 
 def _concurrency(config: pytest.Config, gate_config: GateConfig) -> int:
@@ -417,7 +426,7 @@ class GatePlugin:
         if marker is None:
             return
         type_name = marker.args[0] if len(marker.args) == 1 else None
-        if type_name not in BY_NAME:
+        if not isinstance(type_name, str) or type_name not in BY_NAME:
             # A UsageError raised here would become a collection error with a traceback.
             given = ", ".join(repr(a) for a in marker.args) or "no argument"
             self._bad_suites.append(f"{metafunc.definition.nodeid} ({given})")
