@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from statistics import median
 
-from concurrency import declared
+from concurrency import declared, slow_server
 from runenv import RUN_ENV, describe
 
 # pytest in this process, then its own CPU (the controller's) and its children's (the
@@ -49,22 +49,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    concurrency = Path(__file__).with_name("concurrency.py")
-    server = subprocess.Popen(
-        [sys.executable, str(concurrency), "--serve", "--delay", "0"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+    with slow_server(0.0) as base:
         print(f"environment: {describe()}", flush=True)
         runs = measure(base, args)
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=10)
     report(runs, args)
     return 0
 
