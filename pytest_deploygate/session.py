@@ -8,14 +8,14 @@ import datetime as dt
 import difflib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 
 from pytest_deploygate.baseline import NONE_GIVEN, Baseline
 from pytest_deploygate.checks.base import DECISIONS, Target
-from pytest_deploygate.config import GateConfig, config_hash
+from pytest_deploygate.config import GateConfig, check_hash, config_hash
 from pytest_deploygate.decision import (
     CheckDecision,
     GateResult,
@@ -31,6 +31,7 @@ from pytest_deploygate.outcomes import CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, Resources, classify, is_network_error
 from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.registry import BY_NAME
+from pytest_deploygate.rule_coverage import compared
 from pytest_deploygate.runner import CheckInstance, Runner
 from pytest_deploygate.units import format_value
 
@@ -74,10 +75,17 @@ class GateSession:
         abort_on_rollback: bool = False,
     ) -> None:
         self.config = config
-        # Read once at the start (--baseline); relative rules compare with it.
-        self.baseline = baseline
         self.target: Target = config.target
         self.mask = masker
+        self._specs = {spec.id: index for index, spec in enumerate(config.checks)}
+        self._hashes: dict[str, str] = {}
+        # Read once at the start (--baseline); relative rules compare with it, but not with
+        # the values of a check that measured something else there (its keys changed).
+        self.baseline = (
+            baseline.comparing({i: self._check_hash(i) for i in compared(config)})
+            if baseline.hashes
+            else baseline
+        )
         self.is_worker = is_worker
         # The session's host connections (ssh masters, paramiko clients): shared by its
         # checks and the ``host`` fixture, closed with the session (``close``).
@@ -254,10 +262,24 @@ class GateSession:
 
     def _finish_check(self, nodeid: str) -> CheckDecision:
         pending = self._pending.pop(nodeid)
-        record = build_record(nodeid, pending.parts, pending.duration)
-        decision = decide_check(record, self.config.rules, self.baseline)
+        decision = self._decide(build_record(nodeid, pending.parts, pending.duration))
         self._decisions[nodeid] = decision
         return decision
+
+    def _decide(self, record: CheckRecord) -> CheckDecision:
+        """The record's decision; a declared check's record carries its config hash
+        (compared with the baseline's, and kept in the verdict file for the next run)."""
+        check_id = record.id.split("@", 1)[0]
+        index = self._specs.get(check_id)
+        if index is not None and self.config.checks[index].type == record.type:
+            record = replace(record, config_hash=self._check_hash(check_id))
+        return decide_check(record, self.config.rules, self.baseline)
+
+    def _check_hash(self, check_id: str) -> str:
+        if check_id not in self._hashes:
+            written = self.config.written[self._specs[check_id]]
+            self._hashes[check_id] = check_hash(written, self.mask)
+        return self._hashes[check_id]
 
     def collection_failed(self, report: pytest.CollectReport) -> None:
         """A file or class that could not be collected: its checks were never seen, so the
@@ -276,7 +298,7 @@ class GateSession:
             "when": "setup",
         }
         self._expected.setdefault(nodeid, part)
-        self._decisions[nodeid] = decide_check(build_record(nodeid, [part], 0.0), self.config.rules)
+        self._decisions[nodeid] = self._decide(build_record(nodeid, [part], 0.0))
 
     def decision_for(self, nodeid: str) -> CheckDecision | None:
         return self._decisions.get(nodeid)
@@ -318,9 +340,7 @@ class GateSession:
                     else "no result arrived for this check (the run stopped early or a worker died)"
                 )
                 part = {**meta, "phase_outcome": "error", "reason": reason, "error_kind": "missing"}
-                self._decisions[nodeid] = decide_check(
-                    build_record(nodeid, [part], 0.0), self.config.rules, self.baseline
-                )
+                self._decisions[nodeid] = self._decide(build_record(nodeid, [part], 0.0))
         # Collection order, not the order results arrived in: the same with and without xdist.
         order = {nodeid: index for index, nodeid in enumerate(self._expected)}
         checks = tuple(

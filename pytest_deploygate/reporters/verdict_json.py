@@ -59,6 +59,7 @@ def _check(check: CheckDecision) -> dict[str, Any]:
         "measurements": [_measurement(m) for m in record.measurements],
         "rules": [_rule(f) for f in check.fired],
         "findings": dict(record.findings),
+        "config_hash": record.config_hash or None,
     }
 
 
