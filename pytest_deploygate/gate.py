@@ -362,6 +362,7 @@ class GatePlugin:
         self.verdict_file = verdict_file
         self.reports = reports
         self.save_baseline = save_baseline
+        self._notes: list[str] = []
         self._verdict_error = ""
         # (flag, path, why) of every report that could not be written.
         self._unwritten: list[tuple[str, str, str]] = []
@@ -562,6 +563,7 @@ class GatePlugin:
         option = session.config.option
         checked = not (option.setuponly or option.setupplan)
         result = self.gate.finish(int(session.exitstatus), markexpr, checked=checked)
+        self._notes = _notes(self.gate, result, markexpr, self.save_baseline)
         try:
             return (yield)
         except OSError as exc:
@@ -631,8 +633,28 @@ class GatePlugin:
                 reporter.write_line(self.gate.mask(line.text), **style)
         for warning in self.gate.warnings:
             reporter.write_line(f"deploygate: {warning}", yellow=True)
+        for note in self._notes:
+            reporter.write_line(f"deploygate: {note}")
         if self._verdict_error:
             reporter.write_line(self._verdict_error, red=True, bold=True)
+
+
+def _notes(gate: GateSession, result: GateResult, markexpr: str, saved: Path | None) -> list[str]:
+    """What a newcomer would otherwise wonder about after the banner: why -m ran nothing,
+    and whether --save-baseline wrote its record."""
+    notes = []
+    if markexpr and not result.checks and gate.config.checks:
+        phases = sorted({phase for spec in gate.config.checks for phase in spec.phases})
+        notes.append(
+            f"-m {markexpr!r} selected none of the declared checks; their phases: "
+            f"{', '.join(phases)}"
+        )
+    if saved is not None and result.verdict != GO:
+        notes.append(
+            f"--save-baseline: {saved.name} not written: the verdict is {result.verdict}, and "
+            "only a GO run is a baseline (an earlier record there stays as it was)"
+        )
+    return notes
 
 
 def _why(exc: Exception) -> str:

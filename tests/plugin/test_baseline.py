@@ -113,6 +113,9 @@ def test_a_run_that_is_not_go_leaves_the_previous_record_untouched(
     assert result.ret == 10
     assert record.read_bytes() == before
     assert not list(record.parent.glob("*.tmp"))
+    result.stdout.fnmatch_lines(
+        ["deploygate: --save-baseline: last-good.json not written: the verdict is INVESTIGATE*"]
+    )
 
 
 def test_a_go_run_replaces_the_record(pytester: pytest.Pytester, service: str) -> None:

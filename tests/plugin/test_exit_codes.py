@@ -72,7 +72,13 @@ def test_nothing_selected_is_incomplete_with_exit_5(
     write_gate(pytester, http_base, http_check("health", "/health"))
     result = run(pytester, "-m", "postdeploy")
     assert result.ret == 5
-    result.stdout.fnmatch_lines(["*VERDICT: INCOMPLETE*", "*No check ran*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*VERDICT: INCOMPLETE*",
+            "*No check ran*",
+            "deploygate: -m 'postdeploy' selected none of the declared checks; their phases: smoke",
+        ]
+    )
     assert verdict(pytester)["verdict"] == "INCOMPLETE"
 
 
