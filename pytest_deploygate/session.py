@@ -161,6 +161,13 @@ class GateSession:
         self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
     ) -> None:
         """Attach the check's facts to its report as builtins, and mask what it shows."""
+        if report.when == "call" and report.passed and declared_check(item) is None:
+            beyond = beyond_threshold(item.stash.get(MEASUREMENTS_KEY, []))
+            if beyond:
+                # The team's test recorded a value outside the threshold it gave it and
+                # passed anyway: it did not pass (pytest's outcome too, so reports agree).
+                report.outcome = "failed"
+                report.longrepr = beyond
         outcome, reason, kind = self._classify(call, report)
         facts = check_meta(item)
         facts.update(phase_outcome=outcome, reason=self.mask(reason), error_kind=kind)
@@ -416,6 +423,20 @@ def marker_problem(item: pytest.Item) -> str | None:
         if key == "id" and not (isinstance(value, str) and _CHECK_ID.match(value)):
             return f"{where}: id={value!r} must be made of letters, digits, '-', '_' and '.'."
     return None
+
+
+def beyond_threshold(measured: list[Measurement]) -> str:
+    """Why a team test's measurements say it did not pass, or "": the first one outside
+    the threshold it was recorded with."""
+    for m in measured:
+        if m.broken and m.threshold is not None:
+            bound = m.bound or "max"
+            side = {"max": "above", "min": "below"}.get(bound, "not equal to")
+            return (
+                f"{m.name} {format_value(m.value, m.unit)} is {side} its threshold "
+                f"({bound} {format_value(m.threshold, m.unit)})"
+            )
+    return ""
 
 
 def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> CheckRecord:

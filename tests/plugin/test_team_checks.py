@@ -195,3 +195,52 @@ def test_bounded(measure):
     assert "mem.bytes is Infinity, not a finite number" in checks["test_bounded"]["reason"]
     schema = json.loads((Path(__file__).parents[2] / "docs" / "verdict.schema.json").read_text())
     jsonschema.validate(doc, schema)
+
+
+def test_a_measurement_beyond_the_threshold_it_was_recorded_with_fails_the_check(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    """``measure(..., threshold=...)`` says what the check held the value to: a test that
+    records a value beyond it and asserts nothing more did not pass (it read GO)."""
+    team_gate(
+        pytester,
+        http_base,
+        """
+@pytest.mark.smoke
+def test_latency(measure):
+    measure("orders.latency", 0.9, "s", threshold=0.5)
+
+@pytest.mark.smoke
+def test_free(measure):
+    measure("disk.free", 2e9, "bytes", threshold=5e9, bound="min")
+
+@pytest.mark.smoke
+@pytest.mark.deploygate(on_fail="investigate")
+def test_own_message(measure):
+    length = 900
+    measure("answer.length", length, "count", threshold=500)
+    assert length < 500, f"answer is {length} characters"
+
+@pytest.mark.smoke
+def test_within(measure):
+    measure("queue.length", 3, "count", threshold=3)
+""",
+    )
+    result = pytester.runpytest(
+        "--target=staging", "--verdict-json=verdict.json", "--junitxml=j.xml"
+    )
+    assert result.ret == 1
+    checks = {c["nodeid"].rsplit("::", 1)[1]: c for c in verdict(pytester)["checks"]}
+    latency, free = checks["test_latency"], checks["test_free"]
+    assert (latency["outcome"], latency["decision"]) == ("failed", "rollback")
+    assert "orders.latency 900ms is above its threshold (max 500ms)" in latency["reason"]
+    assert (free["outcome"], free["decision"]) == ("failed", "rollback")
+    assert "disk.free 2 GB is below its threshold (min 5 GB)" in free["reason"]
+    # The test's own assertion, when it has one, still says why.
+    own = checks["test_own_message"]
+    assert (own["outcome"], own["decision"]) == ("failed", "investigate")
+    assert "answer is 900 characters" in own["reason"]
+    assert (checks["test_within"]["outcome"], checks["test_within"]["decision"]) == ("passed", "ok")
+    # pytest's own outcome agrees: the terminal and JUnit say failed too.
+    result.assert_outcomes(passed=1, failed=3)
+    assert (pytester.path / "j.xml").read_text().count("<failure") == 3
