@@ -111,6 +111,10 @@ class LogsCheck(OnHosts, WindowKeys):
         return self.window is not None or observe is not None
 
 
+# Lines read, lines that matched, the first matched lines.
+Counted = tuple[int, int, tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class LogsObservation:
     """What one sample read: the lines written since the previous sample (or, for the
@@ -121,6 +125,9 @@ class LogsObservation:
     previous sample; lines written to it after that sample's read were not seen.
     ``unread_bytes``: bytes past this sample's read limit (``max_read``), left for the
     next sample; ``more_unread``: the journal had more than that (its size is unknown).
+    ``unfinished``: the file's last line as read, still without its newline, counted as
+    (lines, matches, examples) like the others: the next sample reads it again, whole, so
+    only the window's last sample counts it (a process that died mid-line never ends it).
     """
 
     source: str
@@ -131,6 +138,7 @@ class LogsObservation:
     restarted: str = ""
     unread_bytes: int = 0
     more_unread: bool = False
+    unfinished: Counted = (0, 0, ())
 
     @property
     def behind(self) -> bool:
