@@ -6,7 +6,8 @@ of JSON lines ``{"unit": "bot.service", "t": EPOCH, "msg": "..."}`` (a test appe
 it while the gate runs); an entry's cursor is its line number. They understand what the
 ``logs`` probe asks: ``journalctl --no-pager -o json [-n N] -u UNIT
 [--after-cursor=C | --since=@EPOCH] [--all]`` (with journalctl's own JSON: a MESSAGE over
-4096 bytes is null without ``--all``, one given twice an array) and ``systemctl show -p LoadState --value -- UNIT``.
+4096 bytes is null without ``--all``, one given twice an array) and
+``systemctl show -p LoadState --value -- UNIT``.
 ``-n`` (the gate taking its starting point) creates ``<journal>.started``;
 ``DG_FAKE_UNITS`` lists the units systemd knows; ``DG_FAKE_JOURNAL_DENIED=1`` answers as
 journalctl does to a user outside the systemd-journal group.
