@@ -27,7 +27,7 @@ from pytest_deploygate.errors import ProbeError, one_line
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES, suite_nodeid
-from pytest_deploygate.outcomes import CheckRecord, Measurement
+from pytest_deploygate.outcomes import KNOWN_FAILURE, CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, Resources, classify, is_network_error
 from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.registry import BY_NAME
@@ -190,6 +190,8 @@ class GateSession:
     ) -> tuple[str, str, str]:
         if report.passed:
             return "passed", "", ""
+        if report.skipped and hasattr(report, "wasxfail"):
+            return _xfailed(call, str(report.wasxfail))
         if report.skipped:
             longrepr = report.longrepr
             reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr or "")
@@ -330,6 +332,24 @@ class GateSession:
             config_hash=config_hash(self.config, self.mask),
         )
         return self.result
+
+
+def _xfailed(call: pytest.CallInfo[None], why: str) -> tuple[str, str, str]:
+    """An xfail marker (or ``pytest.xfail``) turned a check that did not pass into a skip:
+    to the gate it is a known failure (``failed``, at most ``investigate``: KNOWN_FAILURE),
+    not a check left out. An exception other than a failed assertion under it is an error:
+    xfail speaks of what the test asserts, not of a target that could not be reached."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if exc is not None and not isinstance(exc, (AssertionError, pytest.fail.Exception)):
+        mapped = classify(exc)
+        return "error", str(mapped), mapped.kind
+    known = (
+        f"expected to fail (xfail: {why.removeprefix('reason: ')})"
+        if why
+        else "expected to fail (xfail)"
+    )
+    message = "" if isinstance(exc, pytest.xfail.Exception) or exc is None else one_line(str(exc))
+    return "failed", f"{known}: {message}" if message else known, KNOWN_FAILURE
 
 
 class MaskedRepr:

@@ -244,3 +244,62 @@ def test_within(measure):
     # pytest's own outcome agrees: the terminal and JUnit say failed too.
     result.assert_outcomes(passed=1, failed=3)
     assert (pytester.path / "j.xml").read_text().count("<failure") == 3
+
+
+XFAILS = """
+@pytest.mark.smoke
+@pytest.mark.xfail(reason="upstream bug 123")
+def test_known_bug(http):
+    assert http.get("/status/500").status_code == 200, "orders answer 500"
+
+@pytest.mark.smoke
+@pytest.mark.deploygate(on_fail="ok")
+@pytest.mark.xfail(reason="accepted")
+def test_accepted():
+    assert False, "accepted failure"
+
+@pytest.mark.smoke
+def test_imperative():
+    pytest.xfail("not fixed yet")
+
+@pytest.mark.smoke
+@pytest.mark.xfail(reason="flaky")
+def test_unreachable(http):
+    http.get("http://127.0.0.1:{port}/health")
+
+@pytest.mark.smoke
+@pytest.mark.xfail(reason="fixed since")
+def test_fixed_since(http):
+    assert http.get("/health").status_code == 200
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_an_xfailed_team_check_is_a_known_failure_never_a_skip(
+    pytester: pytest.Pytester, http_base: str, workers: list[str]
+) -> None:
+    """An xfail marker hid a failing check as "skipped" (no decision: GO). A known failure
+    is investigate at most (on_fail = "ok" accepts it); an error under xfail (the target
+    could not be reached) is an error."""
+    team_gate(pytester, http_base, XFAILS.replace("{port}", str(closed_port())))
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json", *workers)
+    assert result.ret == 1
+    checks = {c["nodeid"].rsplit("::", 1)[1]: c for c in verdict(pytester)["checks"]}
+    decided = {name: (c["outcome"], c["decision"]) for name, c in checks.items()}
+    assert decided == {
+        "test_known_bug": ("failed", "investigate"),
+        "test_accepted": ("failed", "ok"),
+        "test_imperative": ("failed", "investigate"),
+        "test_unreachable": ("error", "rollback"),
+        "test_fixed_since": ("passed", "ok"),
+    }
+    assert checks["test_known_bug"]["reason"] == (
+        "expected to fail (xfail: upstream bug 123): orders answer 500"
+    )
+    assert checks["test_imperative"]["reason"] == "expected to fail (xfail: not fixed yet)"
+    assert "connection refused" in checks["test_unreachable"]["reason"]
+    # Without the xfails' errors, known failures alone are INVESTIGATE, never GO.
+    result = pytester.runpytest(
+        "--target=staging", "--verdict-json=verdict.json", "-k", "not unreachable", *workers
+    )
+    assert result.ret == 10
