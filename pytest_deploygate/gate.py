@@ -12,6 +12,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Generator
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
             )
     gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=os.environ)
     gate_config = _with_fleets(config, gate_config)
+    _refuse_paths_without_tests(config.getini("python_files"), gate_config)
     check_windows(gate_config.checks, gate_config.rules, _observe(config), source)
     warnings = [] if is_xdist_worker(config) else _dead_rules(config, gate_config, source)
     masker = _masker(gate_config, data)
@@ -201,6 +203,33 @@ def _dead_rules(config: pytest.Config, gate_config: GateConfig, source: str) -> 
         "only a team check can fire it; check its spelling"
         for index, rule in dead
     ]
+
+
+# Files in a paths directory that are not meant to hold checks.
+_NOT_CHECKS = ("__init__.py", "conftest.py")
+
+
+def _refuse_paths_without_tests(python_files: list[str], gate_config: GateConfig) -> None:
+    """A ``paths`` directory none of whose files pytest collects (``smoke_checks.py``
+    under the default ``test_*.py``) would add no check, and the gate would say GO on the
+    declared ones alone: a config error. A file given by name is always collected."""
+    for index, path in enumerate(gate_config.paths):
+        if not path.is_dir():
+            continue
+        names = [name for _, _, files in os.walk(path) for name in files]
+        if any(fnmatch(name, pattern) for name in names for pattern in python_files):
+            continue
+        modules = sorted(n for n in names if n.endswith(".py") and n not in _NOT_CHECKS)
+        example = modules[0] if modules else ""
+        not_one = f"; {example} is not one" if example else ""
+        raise ConfigError(
+            f"{os.path.relpath(path, gate_config.base_dir)!r} holds no file pytest collects "
+            f"(python_files: {' '.join(python_files)}{not_one}).",
+            source=gate_config.source,
+            key=f"paths[{index}]",
+            fix="name the check files test_*.py, or set python_files in the pytest "
+            "configuration to match them.",
+        )
 
 
 def _with_fleets(config: pytest.Config, gate_config: GateConfig) -> GateConfig:

@@ -448,3 +448,23 @@ def test_a_ratio_above_the_whole_is_a_config_error(pytester: pytest.Pytester) ->
     )
     text = usage_error(pytester, "--target=staging")
     assert "max_ratio: expected a ratio from 0% to 100%, got '150%'" in text
+
+
+def test_a_paths_directory_without_a_file_pytest_collects_is_a_config_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """Team checks in ``smoke_checks.py`` are not collected under pytest's default
+    python_files: the gate ran the declared checks alone and said GO."""
+    pytester.makefile(".toml", deploygate='paths = ["checks"]\n' + BASE)
+    checks = pytester.mkpydir("checks")
+    checks.joinpath("smoke_checks.py").write_text(
+        "import pytest\n\n@pytest.mark.smoke\ndef test_orders():\n    assert False\n"
+    )
+    text = usage_error(pytester, "--target=staging")
+    assert (
+        "deploygate.toml: paths[0]: 'checks' holds no file pytest collects "
+        "(python_files: test_*.py *_test.py; smoke_checks.py is not one)"
+    ) in text
+    # Told which files hold tests, pytest collects them: the check runs (and fails).
+    pytester.makeini("[pytest]\npython_files = *_checks.py\n")
+    assert pytester.runpytest("--target=staging", "-p", "no:cacheprovider").ret == 1
