@@ -17,6 +17,7 @@ from pytest_deploygate.baseline import NONE_GIVEN, Baseline
 from pytest_deploygate.checks.base import DECISIONS, Target
 from pytest_deploygate.config import GateConfig, config_hash
 from pytest_deploygate.decision import (
+    RANK,
     CheckDecision,
     GateResult,
     certain_rollback,
@@ -97,7 +98,9 @@ class GateSession:
         self.header_lines: list[str] = []
         # Said under the verdict banner: rule rows that only a team check could fire.
         self.warnings: list[str] = []
-        self._pending: dict[str, _Pending] = {}
+        # Keyed by (node id, the xdist worker that ran it): under ``--dist each`` every
+        # worker runs every check, and their phases arrive interleaved.
+        self._pending: dict[tuple[str, str], _Pending] = {}
         self._expected: dict[str, dict[str, Any]] = {}
         self._decisions: dict[str, CheckDecision] = {}
 
@@ -221,7 +224,8 @@ class GateSession:
     # -- where the run is controlled ---------------------------------------------------
 
     def on_report(self, report: pytest.TestReport) -> None:
-        pending = self._pending.setdefault(report.nodeid, _Pending())
+        key = (report.nodeid, _worker_of(report))
+        pending = self._pending.setdefault(key, _Pending())
         facts = getattr(report, "deploygate", None)
         if facts is None:
             # pytest-xdist reports a crashed worker with a report of its own making.
@@ -238,17 +242,22 @@ class GateSession:
         pending.parts.append({**facts, "when": report.when})
         pending.duration += report.duration
         if report.when in ("teardown", "???"):
-            decision = self._finish_check(report.nodeid)
+            decision = self._finish_check(key)
             report.user_properties.extend(
                 (self.mask(name), self.mask(value))
                 for name, value in junit_properties(decision, self.mask)
             )
 
-    def _finish_check(self, nodeid: str) -> CheckDecision:
-        pending = self._pending.pop(nodeid)
+    def _finish_check(self, key: tuple[str, str]) -> CheckDecision:
+        nodeid = key[0]
+        pending = self._pending.pop(key)
         record = build_record(nodeid, pending.parts, pending.duration)
         decision = decide_check(record, self.config.rules, self.baseline)
-        self._decisions[nodeid] = decision
+        # A check run more than once (every worker under --dist each) is decided by its
+        # worst run: a later pass never hides an earlier failure.
+        earlier = self._decisions.get(nodeid)
+        if earlier is None or _rank(decision) >= _rank(earlier):
+            self._decisions[nodeid] = decision
         return decision
 
     def collection_failed(self, report: pytest.CollectReport) -> None:
@@ -283,7 +292,7 @@ class GateSession:
             self._pending.clear()
             self._expected.clear()
             self._decisions.clear()
-        for nodeid, pending in list(self._pending.items()):
+        for key, pending in list(self._pending.items()):
             # Its teardown never came: the run stopped while this check ran. Whatever its
             # earlier phases said, it did not finish, so it did not pass.
             reason = (
@@ -291,7 +300,7 @@ class GateSession:
                 if pytest_exit == 2
                 else "no complete result (the run stopped while this check ran)"
             )
-            meta = pending.parts[0] if pending.parts else self._expected.get(nodeid, {})
+            meta = pending.parts[0] if pending.parts else self._expected.get(key[0], {})
             pending.parts.append(
                 {
                     **meta,
@@ -301,7 +310,7 @@ class GateSession:
                     "error_kind": "missing",
                 }
             )
-            self._finish_check(nodeid)
+            self._finish_check(key)
         for nodeid, meta in self._expected.items():
             if nodeid not in self._decisions:
                 reason = (
@@ -380,6 +389,17 @@ class _Crash:
     path: str
     lineno: int
     message: str
+
+
+def _worker_of(report: pytest.TestReport) -> str:
+    """The xdist worker a report came from ("" without xdist)."""
+    node = getattr(report, "node", None)
+    return str(getattr(getattr(node, "gateway", None), "id", "") or "")
+
+
+def _rank(decision: CheckDecision) -> int:
+    """How bad a decision is; a skipped run (no decision) is the least."""
+    return -1 if decision.decision is None else RANK[decision.decision]
 
 
 def declared_check(item: pytest.Item) -> CheckInstance | None:
