@@ -43,6 +43,7 @@ from pytest_deploygate.distribute import (
     uses_shares,
     worker_share,
 )
+from pytest_deploygate.environment import CHANGES_KEY, started_environ, startup_changes
 from pytest_deploygate.errors import ConfigError, one_line
 from pytest_deploygate.inventory import expand_hosts
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
@@ -176,6 +177,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
             config.getoption("deploygate_abort_on_rollback")
             or config.getini("deploygate_abort_on_rollback")
         ),
+        environ=started_environ(config),
     )
     gate.header_lines = [masker(line) for line in lines]
     gate.warnings = [masker(line) for line in warnings]
@@ -678,6 +680,8 @@ class XdistPlugin:
         """Each of the workers xdist starts first gets a share of the declared checks; a
         worker that replaces a crashed one gets none."""
         node.workerinput[HOSTS_KEY] = list(self.gate.target.hosts)
+        # It inherits the environment as this process's conftest.py files left it.
+        node.workerinput[CHANGES_KEY] = startup_changes(self.gate.resources.environ, os.environ)
         workers = int(node.workerinput["workercount"])
         if self.shares and self._shares_given < workers:
             node.workerinput[SHARE_KEY] = self._shares_given

@@ -8,6 +8,7 @@ import datetime as dt
 import difflib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,7 @@ class GateSession:
         is_worker: bool,
         baseline: Baseline = NONE_GIVEN,
         abort_on_rollback: bool = False,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
         # Read once at the start (--baseline); relative rules compare with it.
@@ -79,8 +81,9 @@ class GateSession:
         # The session's host connections (ssh masters, paramiko clients): shared by its
         # checks and the ``host`` fixture, closed with the session (``close``).
         self.hosts = HostPool()
-        # Pooled HTTP sessions and database connections, and the environment as it was now.
-        self.resources = Resources(os.environ)
+        # Pooled HTTP sessions and database connections, and the environment the gate was
+        # started with (``environment.started_environ``), else as it is now.
+        self.resources = Resources(os.environ if environ is None else environ)
         self.ctx = ProbeContext(
             base_dir=config.base_dir, observe=observe, hosts=self.hosts, resources=self.resources
         )

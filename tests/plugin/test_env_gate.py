@@ -47,3 +47,35 @@ def test_no_variable_matching_the_pattern_is_rollback_naming_it(
     )
     text = result.stdout.str() + (pytester.path / "verdict.json").read_text()
     assert "value-never-shown" not in text
+
+
+TEST_DEFAULTS = """
+import os
+
+# Defaults for the repository's unit tests, set when pytest loads this conftest.py.
+os.environ.setdefault("DGP_JWT_SECRET", "test-secret")
+os.environ.setdefault("DGP_OLLAMA_HOST", "http://localhost:11434")
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_variables_a_conftest_sets_for_the_unit_tests_are_not_the_machines(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
+) -> None:
+    """A repository's conftest.py giving its unit tests default variables made the env check
+    pass on a machine that has none of them (GO): the check reads the environment the gate
+    was started with."""
+    monkeypatch.delenv("DGP_JWT_SECRET", raising=False)
+    monkeypatch.delenv("DGP_OLLAMA_HOST", raising=False)
+    pytester.makefile(".toml", deploygate=GATE)
+    pytester.makeconftest(TEST_DEFAULTS)
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json", *workers)
+    assert result.ret == 1, result.stdout.str()
+    reason = verdict(pytester)["checks"][0]["reason"]
+    assert "not set: DGP_JWT_SECRET" in reason
+    assert "no variable matching '^DGP_OLLAMA_' is set" in reason
+    # Set where the gate runs, they count (the conftest's setdefault leaves them be).
+    monkeypatch.setenv("DGP_JWT_SECRET", "jwt-value-never-shown")
+    monkeypatch.setenv("DGP_OLLAMA_HOST", "http://ollama:11434")
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json", *workers)
+    assert result.ret == 0, result.stdout.str()
