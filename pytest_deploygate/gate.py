@@ -133,7 +133,27 @@ def _baseline(config: pytest.Config, target: str, demo: Path | None = None) -> B
     return read_baseline(config.invocation_params.dir / value, value, target)
 
 
+# pytest's options that pick which tests run from the results of the previous run.
+_RERUN_OPTIONS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
+
+
+def _refuse_reruns(config: pytest.Config) -> None:
+    """``--lf`` after a ROLLBACK runs only the checks that failed, and their GO would read
+    as the deployment's; ``--sw`` leaves out the checks before the last failure. A gate
+    runs the checks it is asked for, never those a cache file picks."""
+    for dest, flag in _RERUN_OPTIONS:
+        if getattr(config.option, dest, False):
+            raise ConfigError(
+                f"{flag} would pick checks from the results of the previous run (in "
+                ".pytest_cache), and the verdict would cover only those.",
+                source=flag,
+                fix="run the gate without it; to rerun chosen checks, name them with -k "
+                "(the verdict then covers those alone).",
+            )
+
+
 def _build_gate(config: pytest.Config, name: str) -> GateSession:
+    _refuse_reruns(config)
     invocation = config.invocation_params.dir
     path = find_config(setting(config, "deploygate_config"), invocation, config.rootpath)
     data: dict[str, Any] | None = read_file(path, display_path(path, invocation)) if path else None

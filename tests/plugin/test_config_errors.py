@@ -468,3 +468,23 @@ def test_a_paths_directory_without_a_file_pytest_collects_is_a_config_error(
     # Told which files hold tests, pytest collects them: the check runs (and fails).
     pytester.makeini("[pytest]\npython_files = *_checks.py\n")
     assert pytester.runpytest("--target=staging", "-p", "no:cacheprovider").ret == 1
+
+
+@pytest.mark.parametrize("flag", ["--lf", "--last-failed", "--sw", "--stepwise-skip"])
+def test_reruns_picked_from_the_previous_runs_results_are_refused(
+    pytester: pytest.Pytester, http_base: str, flag: str
+) -> None:
+    """``--lf`` after a ROLLBACK ran only the check that had failed and said GO for the
+    deployment; ``--sw`` skips the checks before the last failure. A verdict covers the
+    checks a run was asked for, not those a cache file picked."""
+    failing = CHECK.replace("/health", "/status/500")
+    pytester.makefile(
+        ".toml",
+        deploygate=BASE.replace("http://127.0.0.1:9", http_base)
+        + failing
+        + CHECK.replace('"health"', '"root"').replace("/health", "/health"),
+    )
+    assert pytester.runpytest("--target=staging").ret == 1
+    text = usage_error(pytester, "--target=staging", flag)
+    assert "pick checks from the results of the previous run" in text
+    assert "-k" in text
