@@ -210,7 +210,8 @@ class CheckDecision:
     @property
     def reason(self) -> str:
         parts = []
-        if self.record.outcome in ("failed", "error") and self.record.reason:
+        # A skipped check's reason says why it did not run (pytest.skip's, importorskip's).
+        if self.record.outcome in ("failed", "error", "skipped") and self.record.reason:
             parts.append(self.record.reason)
         unverified = unverified_text(self.record)
         if unverified:

@@ -563,6 +563,8 @@ class GatePlugin:
         # Under xdist the controller gets the workers' failed collections here too.
         if report.failed and not self.gate.is_worker:
             self.gate.collection_failed(report)
+        elif report.skipped and not self.gate.is_worker:
+            self.gate.collection_skipped(report)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_sessionfinish(

@@ -282,6 +282,24 @@ class GateSession:
         self._expected.setdefault(nodeid, part)
         self._decisions[nodeid] = decide_check(build_record(nodeid, [part], 0.0), self.config.rules)
 
+    def collection_skipped(self, report: pytest.CollectReport) -> None:
+        """A file skipped as a whole (``pytest.importorskip`` at its top): its checks did
+        not run. A skipped check (no decision, as SPEC says of skips), so that the counts
+        and the verdict file show it instead of leaving it out."""
+        nodeid = report.nodeid or "(collection)"
+        longrepr = report.longrepr
+        why = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr or "")
+        part = {
+            "id": nodeid,
+            "type": CUSTOM_TYPE,
+            "phases": [],
+            "phase_outcome": "skipped",
+            "reason": self.mask(f"{why.removeprefix('Skipped: ')} (the checks in it did not run)"),
+            "when": "setup",
+        }
+        self._expected.setdefault(nodeid, part)
+        self._decisions[nodeid] = decide_check(build_record(nodeid, [part], 0.0), self.config.rules)
+
     def decision_for(self, nodeid: str) -> CheckDecision | None:
         return self._decisions.get(nodeid)
 

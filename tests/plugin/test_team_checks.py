@@ -303,3 +303,26 @@ def test_an_xfailed_team_check_is_a_known_failure_never_a_skip(
         "--target=staging", "--verdict-json=verdict.json", "-k", "not unreachable", *workers
     )
     assert result.ret == 10
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_check_file_skipped_as_a_whole_is_counted_as_skipped(
+    pytester: pytest.Pytester, http_base: str, workers: list[str]
+) -> None:
+    """``pytest.importorskip`` at the top of a check file skips every check in it: they
+    vanished from the verdict (0 skipped, GO on the others); now the file is a skipped
+    check with pytest's reason, never a decision of its own."""
+    team_gate(pytester, http_base, "\n@pytest.mark.smoke\ndef test_runs():\n    pass\n")
+    pytester.path.joinpath("checks", "test_cache.py").write_text(
+        "import pytest\n\nredis = pytest.importorskip('no_such_redis_client')\n\n"
+        "@pytest.mark.smoke\ndef test_cache():\n    assert redis.ping()\n"
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json", *workers)
+    assert result.ret == 0
+    doc = verdict(pytester)
+    assert doc["counts"]["skipped"] == 1
+    skipped = next(c for c in doc["checks"] if c["outcome"] == "skipped")
+    assert skipped["nodeid"] == "checks/test_cache.py"
+    assert "could not import 'no_such_redis_client'" in skipped["reason"]
+    assert skipped["decision"] is None
+    result.stdout.fnmatch_lines(["*2 checks (1 ok, 0 investigate, 0 rollback, 1 skipped)*"])
