@@ -50,6 +50,8 @@ class Baseline:
     # Checks of the baseline run that did not pass (id -> outcome): a GO may hold one that
     # failed under on_fail = "ok"; its values are what was wrong, not a baseline.
     unpassed: Mapping[str, str] = field(default_factory=dict)
+    # What each check measured in the baseline run (id -> its config_hash), when recorded.
+    hashes: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         """One line for the terminal header: what relative rules compare with."""
@@ -58,10 +60,17 @@ class Baseline:
         about = f" ({self.about})" if self.about else ""
         return f"baseline {self.source}{about}: relative rules compare with its values"
 
-    def lookup(self, check_id: str, name: str) -> BaselineValue | str:
-        """The baseline's value of ``name`` in check ``check_id``, or why there is none."""
+    def lookup(self, check_id: str, name: str, config_hash: str = "") -> BaselineValue | str:
+        """The baseline's value of ``name`` in check ``check_id`` (configured as
+        ``config_hash`` in this run, when known), or why there is none."""
         if self.problem:
             return self.problem
+        recorded = self.hashes.get(check_id, "")
+        if config_hash and recorded and recorded != config_hash:
+            return (
+                f"check {check_id!r} is configured differently than in {self.source} (its "
+                "config_hash changed): its values are not a baseline"
+            )
         found = self.values.get((check_id, name))
         if found is not None:
             return found
@@ -109,7 +118,17 @@ def parse_baseline(data: bytes | str, shown: str, target: str) -> Baseline:
         values, checks, unpassed = _values(doc["checks"])
     except _Malformed as exc:
         return Baseline(shown, f"{shown} is not a verdict file ({exc})")
-    return Baseline(shown, "", values, checks, _about(doc), unpassed)
+    return Baseline(shown, "", values, checks, _about(doc), unpassed, _hashes(doc["checks"]))
+
+
+def _hashes(checks: list[Any]) -> dict[str, str]:
+    """Each check's config_hash, where the record has one (older records do not)."""
+    found: dict[str, str] = {}
+    for check in checks:
+        value = check.get("config_hash") if isinstance(check, dict) else None
+        if isinstance(value, str) and value and isinstance(check.get("id"), str):
+            found.setdefault(check["id"], value)
+    return found
 
 
 def _about(doc: dict[str, Any]) -> str:

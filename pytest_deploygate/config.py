@@ -68,6 +68,8 @@ class GateConfig:
     concurrency: int | None = None
     secret_names: tuple[str, ...] = ()
     secrets: frozenset[str] = field(default_factory=frozenset)
+    # Each check's table as the file wrote it (before ${VAR}), by id: what check_hash reads.
+    check_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def checks_of(self, type_name: str) -> tuple[CheckSpec, ...]:
         return tuple(c for c in self.checks if c.type == type_name)
@@ -174,6 +176,9 @@ def load(
         concurrency=top.concurrency,
         secret_names=secret_names,
         secrets=frozenset(loader.secrets(secret_names)),
+        check_tables={
+            spec.id: raw for spec, raw in zip(checks, data.get("checks", ()), strict=True)
+        },
     )
 
 
@@ -598,4 +603,21 @@ def config_hash(config: GateConfig, mask: Masker) -> str:
         "rules": [r.model_dump(mode="json") for r in config.rules],
     }
     text = json.dumps(masked(effective, mask), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+# Keys that say how a check's result weighs or reads, not what it measures: changing them
+# keeps the check's baseline (check_hash).
+_NOT_MEASURED = ("description", "on_fail", "on_error", "phases")
+
+
+def check_hash(table: Mapping[str, Any], window: float | None) -> str:
+    """``sha256:...`` of what one check measures: its table as written (``${VAR}`` left as
+    written, so a rotated token or another host name does not change it) without the keys
+    that only decide or describe it, and the length of its window in this run (``--observe``
+    included). A baseline value of a check whose hash differs measured something else."""
+    measured = {key: value for key, value in table.items() if key not in _NOT_MEASURED}
+    text = json.dumps(
+        {"check": measured, "window": window}, sort_keys=True, separators=(",", ":"), default=str
+    )
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -4,6 +4,7 @@ calls the decision engine once at the end."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import os
@@ -16,7 +17,7 @@ import pytest
 
 from pytest_deploygate.baseline import NONE_GIVEN, Baseline
 from pytest_deploygate.checks.base import DECISIONS, Target
-from pytest_deploygate.config import GateConfig, config_hash
+from pytest_deploygate.config import GateConfig, check_hash, config_hash
 from pytest_deploygate.decision import (
     RANK,
     CheckDecision,
@@ -35,6 +36,7 @@ from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Runner
 from pytest_deploygate.units import format_value
+from pytest_deploygate.windows import window_plan
 
 MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
 # A declared check probes ahead of its test item: its own duration is the probe's, not
@@ -106,6 +108,7 @@ class GateSession:
         self._pending: dict[tuple[str, str], _Pending] = {}
         self._expected: dict[str, dict[str, Any]] = {}
         self._decisions: dict[str, CheckDecision] = {}
+        self._check_hashes: dict[str, str] | None = None
 
     def close(self) -> None:
         """Stop probing and close every connection the session opened."""
@@ -254,7 +257,7 @@ class GateSession:
     def _finish_check(self, key: tuple[str, str]) -> CheckDecision:
         nodeid = key[0]
         pending = self._pending.pop(key)
-        record = build_record(nodeid, pending.parts, pending.duration)
+        record = self._hashed(build_record(nodeid, pending.parts, pending.duration))
         decision = decide_check(record, self.config.rules, self.baseline)
         # A check run more than once (every worker under --dist each) is decided by its
         # worst run: a later pass never hides an earlier failure.
@@ -262,6 +265,20 @@ class GateSession:
         if earlier is None or _rank(decision) >= _rank(earlier):
             self._decisions[nodeid] = decision
         return decision
+
+    def _hashed(self, record: CheckRecord) -> CheckRecord:
+        """The record with what its declared check measures (``config.check_hash``), so a
+        baseline recorded under another config is not compared with it."""
+        if self._check_hashes is None:
+            self._check_hashes = {
+                nodeid: check_hash(
+                    self.config.check_tables.get(instance.spec.id, {}),
+                    _window_length(instance, self.ctx.observe),
+                )
+                for nodeid, instance in self.declared_instances().items()
+            }
+        found = self._check_hashes.get(record.nodeid, "")
+        return dataclasses.replace(record, config_hash=found) if found else record
 
     def collection_failed(self, report: pytest.CollectReport) -> None:
         """A file or class that could not be collected: its checks were never seen, so the
@@ -341,7 +358,9 @@ class GateSession:
                 )
                 part = {**meta, "phase_outcome": "error", "reason": reason, "error_kind": "missing"}
                 self._decisions[nodeid] = decide_check(
-                    build_record(nodeid, [part], 0.0), self.config.rules, self.baseline
+                    self._hashed(build_record(nodeid, [part], 0.0)),
+                    self.config.rules,
+                    self.baseline,
                 )
         # Collection order, not the order results arrived in: the same with and without xdist.
         order = {nodeid: index for index, nodeid in enumerate(self._expected)}
@@ -410,6 +429,11 @@ class _Crash:
     path: str
     lineno: int
     message: str
+
+
+def _window_length(instance: CheckInstance, observe: float | None) -> float | None:
+    plan = window_plan(instance.spec, observe)
+    return None if plan is None else plan.window
 
 
 def _worker_of(report: pytest.TestReport) -> str:

@@ -327,3 +327,35 @@ def test_a_check_that_failed_in_the_go_run_is_no_baseline(
     (row,) = relative_rows(verdict(pytester, "v.json"))
     assert row["decision"] == "investigate"
     assert "did not pass there (outcome failed)" in row["baseline"]["problem"]
+
+
+def test_a_check_that_probes_something_else_now_is_not_compared_with_its_old_values(
+    pytester: pytest.Pytester, service: str
+) -> None:
+    """The baseline's ``api`` probed /slow (0.5 s); the config now points ``api`` at another
+    endpoint: comparing with the old values would let a regression hide under them. What
+    only decides or describes a check (on_fail, description, phases) keeps its baseline."""
+    save_good_record(pytester, service)
+    config = pytester.path / "deploygate.toml"
+    config.write_text(
+        config.read_text()
+        .replace(
+            'id = "api"\n', 'id = "api"\ndescription = "orders API"\non_fail = "investigate"\n'
+        )
+        .replace('phases = ["smoke"]', 'phases = ["smoke", "postdeploy"]')
+        + "\n"
+        + RELATIVE
+    )
+    result = pytester.runpytest("--target=staging", "--baseline=lkg/last-good.json")
+    assert result.ret == 0, result.stdout.str()
+    config.write_text(config.read_text().replace("/slow?s=${API_DELAY}", "/health"))
+    result = pytester.runpytest(
+        "--target=staging", "--baseline=lkg/last-good.json", "--verdict-json=v.json"
+    )
+    assert result.ret == 10, result.stdout.str()
+    (row,) = relative_rows(verdict(pytester, "v.json"))
+    assert row["baseline"]["problem"] == (
+        "no baseline: check 'api' is configured differently than in lkg/last-good.json "
+        "(its config_hash changed): its values are not a baseline"
+    )
+    jsonschema.validate(verdict(pytester, "v.json"), SCHEMA)

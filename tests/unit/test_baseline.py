@@ -453,3 +453,32 @@ def test_the_values_of_a_check_that_did_not_pass_are_no_baseline() -> None:
     )
     passed = {**failed, "outcome": "passed"}
     assert parsed(doc(checks=[passed])).lookup("health", "http.latency") == BaselineValue(9.0, "s")
+
+
+def test_a_check_configured_differently_since_the_baseline_is_no_baseline() -> None:
+    """The same check id probing another endpoint (or over another window) is not the same
+    measurement: its old values would hide a regression (or raise a false alarm)."""
+    document = doc()
+    document["checks"][0]["config_hash"] = "sha256:old"
+    baseline = parsed(document)
+    assert baseline.lookup("health", "http.latency", "sha256:old") == BaselineValue(1.1, "s")
+    problem = baseline.lookup("health", "http.latency", "sha256:new")
+    assert problem == (
+        "check 'health' is configured differently than in lkg.json (its config_hash "
+        "changed): its values are not a baseline"
+    )
+    # A record written before per-check hashes (or a team check, which has none) compares.
+    assert parsed(doc()).lookup("health", "http.latency", "sha256:new") == BaselineValue(1.1, "s")
+    assert baseline.lookup("health", "http.latency") == BaselineValue(1.1, "s")
+
+
+def test_a_checks_hash_is_what_it_measures() -> None:
+    from pytest_deploygate.config import check_hash
+
+    table = {"id": "api", "type": "http", "phases": ["smoke"], "path": "/orders"}
+    same = check_hash(table, None)
+    assert same.startswith("sha256:")
+    decided = {**table, "on_fail": "ok", "description": "x", "phases": ["postdeploy"]}
+    assert check_hash(decided, None) == same
+    assert check_hash({**table, "path": "/health"}, None) != same
+    assert check_hash(table, 60.0) != check_hash(table, 600.0)
