@@ -163,7 +163,7 @@ def load(
     checks = loader.checks(data.get("checks", ()))
     for index, spec in enumerate(checks):
         loader.refuse_unsound(spec, f"checks[{index}] (id {spec.id!r})")
-    loader.needed_target_keys(checks, resolved)
+    loader.fits_the_target(checks, resolved)
     rules = loader.rules(data.get("decision", {}))
     secret_names = top.secrets
     return GateConfig(
@@ -321,10 +321,16 @@ class _Loader:
             specs.append(spec)
         return tuple(specs)
 
-    def needed_target_keys(self, checks: Sequence[CheckSpec], target: Target) -> None:
-        """A check type that cannot run without a target key (promql: prometheus_server)
-        is refused here, before anything runs, not as an error in the middle of a run."""
+    def fits_the_target(self, checks: Sequence[CheckSpec], target: Target) -> None:
+        """A check that cannot run on this target (promql without prometheus_server, a
+        relative log file on a remote host) is refused here, before anything runs, not as
+        an error in the middle of a run."""
         for index, spec in enumerate(checks):
+            unfit = spec.unfit_for(target)
+            if unfit is not None:
+                raise self.error(
+                    f"checks[{index}] (id {spec.id!r}).{unfit.key}", unfit.problem, fix=unfit.fix
+                )
             for key in spec.needed_target_keys():
                 if getattr(target, key) is None:
                     raise self.error(

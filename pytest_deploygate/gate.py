@@ -287,11 +287,20 @@ def _observe(config: pytest.Config) -> float | None:
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except ValueError as exc:
         raise ConfigError(
             str(exc) + ".", source="--observe", fix="write e.g. --observe 5m."
         ) from None
+    if seconds <= 0:
+        # Read as "no --observe", it would turn every window off while the run was asked
+        # to watch.
+        raise ConfigError(
+            f"must be longer than 0s, got {value!r}: a zero observation watches nothing.",
+            source="--observe",
+            fix="write e.g. --observe 5m, or leave --observe out to check once.",
+        )
+    return seconds
 
 
 def _concurrency(config: pytest.Config, gate_config: GateConfig) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -121,6 +121,15 @@ class Target(Model):
         return value
 
 
+class Unfit(NamedTuple):
+    """Why a check cannot run on the selected target, found when the config loads: the
+    check's key at fault, what is wrong, and the fix."""
+
+    key: str
+    problem: str
+    fix: str
+
+
 class CheckSpec(Model):
     """Keys every check type has; a check type adds its own by subclassing."""
 
@@ -142,6 +151,11 @@ class CheckSpec(Model):
         """The target keys this check cannot run without (``TARGET_KEYS``, unless the
         check's own keys make one unneeded)."""
         return self.TARGET_KEYS
+
+    def unfit_for(self, target: Target) -> Unfit | None:
+        """What makes this check unable to run on ``target`` whatever the target answers
+        (a path that means nothing on its hosts), or None."""
+        return None
 
     def secret_values(self) -> tuple[str, ...]:
         """Values of the check's own keys that no output may show (a password)."""
@@ -168,6 +182,18 @@ class WindowKeys(Model):
     window: Duration | None = None
     interval: Duration | None = None
     initial_delay: Duration | None = None
+
+    @field_validator("window")
+    @classmethod
+    def _watches(cls, value: float | None) -> float | None:
+        # Read as "no window", a zero window would run the check once, unwatched, under
+        # a config that says it is watched.
+        if value is not None and value <= 0:
+            raise ValueError(
+                'must be longer than 0s: a zero window watches nothing; write e.g. window = "5m", '
+                "or remove window to check once"
+            )
+        return value
 
     @model_validator(mode="after")
     def _fits_the_window(self) -> WindowKeys:

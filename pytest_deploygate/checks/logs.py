@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 from typing_extensions import Self
 
-from pytest_deploygate.checks.base import Duration, Size, Target, WindowKeys
+from pytest_deploygate.checks.base import Duration, Size, Target, Unfit, WindowKeys
 from pytest_deploygate.checks.host import NO_HOSTS, OnHosts
 from pytest_deploygate.checks.validators import check_regex
 
@@ -106,6 +106,20 @@ class LogsCheck(OnHosts, WindowKeys):
     def since_start(self) -> bool:
         return self.since == SINCE_START
 
+    def unfit_for(self, target: Target) -> Unfit | None:
+        if self.file is None or is_absolute_on_host(self.file):
+            return None
+        remote = [h for h in logs_instances(self, target) if h not in (LOCAL_HOST, NO_HOSTS)]
+        if not remote:
+            return None
+        return Unfit(
+            "file",
+            f"{self.file!r} is relative, and the check reads it on {remote[0]}"
+            + (f" (and {len(remote) - 1} more)" if len(remote) > 1 else "")
+            + ": there it would depend on the login's directory.",
+            fix='give the absolute path on the host, e.g. file = "/var/log/app.log".',
+        )
+
     def watches(self, observe: float | None) -> bool:
         """Whether this run samples the check over a window (its own or --observe)."""
         return self.window is not None or observe is not None
@@ -151,6 +165,11 @@ def logs_instances(spec: LogsCheck, target: Target) -> tuple[str, ...]:
     if not target.hosts and not spec.hosts:
         return (LOCAL_HOST,)
     return spec.host_instances(target)
+
+
+def is_absolute_on_host(path: str) -> bool:
+    """A path that means the same file whoever logs in (not ``~`` nor relative)."""
+    return path.startswith("/")
 
 
 def where_logs(spec: LogsCheck, target: Target, ctx: ProbeContext) -> str:

@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.logs import EXAMPLES_KEPT, LOCAL_HOST, LogsCheck, LogsObservation
+from pytest_deploygate.checks.logs import (
+    EXAMPLES_KEPT,
+    LOCAL_HOST,
+    LogsCheck,
+    LogsObservation,
+    is_absolute_on_host,
+)
 from pytest_deploygate.errors import ProbeAuthError, ProbeError, ProbeProtocolError, one_line
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.probes.host import on_host_with_context, run
@@ -119,7 +125,7 @@ probe_logs = on_host_with_context(read_logs)
 def _file_path(path: str, ctx: ProbeContext) -> str:
     """An absolute path as written; a relative one is relative to the config's directory,
     on the gate's own machine only (on another host it would depend on the login)."""
-    if path.startswith("/"):
+    if is_absolute_on_host(path):
         return path
     if ctx.instance == LOCAL_HOST:
         return str(ctx.path(path))

@@ -175,6 +175,51 @@ def test_a_bad_pattern_is_a_config_error_naming_the_key(pytester: pytest.Pyteste
     )
 
 
+@pytest.mark.parametrize(
+    ("hosts", "narrowed", "expected"),
+    [
+        pytest.param(["ssh://web-1"], (), "on ssh://web-1: there", id="ssh"),
+        pytest.param(
+            ["local://", "ssh://web-1", "ansible://db"],
+            (),
+            "on ssh://web-1 (and 1 more): there",
+            id="mixed",
+        ),
+        pytest.param(["local://", "ssh://web-1"], ("ssh://*",), "on ssh://web-1: there", id="glob"),
+    ],
+)
+def test_a_relative_file_on_a_remote_host_is_a_config_error(
+    pytester: pytest.Pytester, hosts: list[str], narrowed: tuple[str, ...], expected: str
+) -> None:
+    keys: dict[str, Any] = {"hosts": list(narrowed)} if narrowed else {}
+    gate(
+        pytester,
+        logs_check("app-errors", file="logs/app.log", **keys, **WINDOW),
+        target=f"hosts = {toml_value(hosts)}\n",
+    )
+    result = run(pytester)
+    assert result.ret == 4
+    text = result.stderr.str()
+    assert "Traceback" not in text
+    assert "deploygate.toml: checks[0] (id 'app-errors').file: 'logs/app.log' is relative" in text
+    assert expected in text
+    assert 'Fix: give the absolute path on the host, e.g. file = "/var/log/app.log".' in text
+
+
+def test_a_relative_file_on_the_gate_machine_is_read_next_to_the_config(
+    pytester: pytest.Pytester,
+) -> None:
+    (pytester.path / "logs").mkdir()
+    log_file(pytester, "logs/app.log")
+    gate(
+        pytester,
+        logs_check("app-errors", file="logs/app.log", hosts=["local://"], **WINDOW),
+        target='hosts = ["local://", "ssh://web-1"]\n',
+    )
+    result = run(pytester)
+    assert result.ret == 0, result.stdout.str()
+
+
 def test_a_file_over_ssh_is_read_on_the_host(pytester: pytest.Pytester, sshd: SshServer) -> None:
     path = log_file(pytester)
     host = f"ssh://{sshd.alias(20)}"

@@ -78,6 +78,20 @@ def test_a_short_burst_is_investigate_and_a_sustained_failure_rolls_back(
             id="interval-longer-than-window",
         ),
         pytest.param(
+            {"window": "0s"},
+            "",
+            (),
+            "checks[0] (id 'health').window: must be longer than 0s: a zero window watches nothing",
+            id="zero-window",
+        ),
+        pytest.param(
+            {"window": "10s"},
+            "",
+            ("--observe=0s",),
+            "--observe: must be longer than 0s, got '0s': a zero observation watches nothing",
+            id="zero-observe",
+        ),
+        pytest.param(
             {"window": "10s", "wait": "30s"},
             "",
             (),

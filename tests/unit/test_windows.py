@@ -99,6 +99,18 @@ def test_windows_placed_on_one_period_overlap() -> None:
     assert period.progress() is not None and not period.active
 
 
+def test_an_initial_delay_longer_than_the_window_moves_it_and_keeps_its_length() -> None:
+    """initial_delay moves a window's start; it never shortens what the window watches,
+    so a delay as long as the window or longer is not refused."""
+    period = ObservationPeriod()
+    plan = WindowPlan.of(0.2, 0.1, initial_delay=0.4)
+    started = time.monotonic()
+    taken = period.start_window("c", plan, time.monotonic, lambda t: t).result(timeout=30)
+    assert taken[0].observation - started >= 0.4
+    assert taken[-1].t - taken[0].t >= plan.window
+    assert len(taken) == len(plan.offsets()) == 3
+
+
 def test_a_probe_error_is_a_sample_and_sampling_goes_on() -> None:
     period = ObservationPeriod()
     calls = iter([ProbeConnectionError("refused"), 1, 2])
