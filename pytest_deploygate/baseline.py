@@ -65,13 +65,13 @@ class Baseline:
         ``config_hash`` in this run, when known), or why there is none."""
         if self.problem:
             return self.problem
+        found = self.values.get((check_id, name))
         recorded = self.hashes.get(check_id, "")
-        if config_hash and recorded and recorded != config_hash:
+        if found is not None and config_hash and recorded and recorded != config_hash:
             return (
                 f"check {check_id!r} is configured differently than in {self.source} (its "
                 "config_hash changed): its values are not a baseline"
             )
-        found = self.values.get((check_id, name))
         if found is not None:
             return found
         if check_id in self.unpassed:

@@ -612,17 +612,23 @@ def config_hash(config: GateConfig, mask: Masker) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-# Keys that say how a check's result weighs or reads, not what it measures: changing them
-# keeps the check's baseline (check_hash).
-_NOT_MEASURED = ("description", "on_fail", "on_error", "phases")
+# Keys that say how a check's result is judged, weighs or reads, not what it measures:
+# changing them (tuning a max_latency) keeps the check's baseline (check_hash).
+_NOT_MEASURED = ("description", "on_fail", "on_error", "phases", "timeout")
+_JUDGING_PREFIXES = ("max_", "min_", "expect_")
 
 
 def check_hash(table: Mapping[str, Any], window: float | None) -> str:
     """``sha256:...`` of what one check measures: its table as written (``${VAR}`` left as
     written, so a rotated token or another host name does not change it) without the keys
-    that only decide or describe it, and the length of its window in this run (``--observe``
-    included). A baseline value of a check whose hash differs measured something else."""
-    measured = {key: value for key, value in table.items() if key not in _NOT_MEASURED}
+    that only judge, decide or describe it (``max_*``, ``min_*``, ``expect_*``, ``timeout``,
+    ``on_fail`` ...), and the length of its window in this run (``--observe`` included). A
+    baseline value of a check whose hash differs measured something else."""
+    measured = {
+        key: value
+        for key, value in table.items()
+        if key not in _NOT_MEASURED and not key.startswith(_JUDGING_PREFIXES)
+    }
     text = json.dumps(
         {"check": measured, "window": window}, sort_keys=True, separators=(",", ":"), default=str
     )

@@ -478,7 +478,15 @@ def test_a_checks_hash_is_what_it_measures() -> None:
     table = {"id": "api", "type": "http", "phases": ["smoke"], "path": "/orders"}
     same = check_hash(table, None)
     assert same.startswith("sha256:")
-    decided = {**table, "on_fail": "ok", "description": "x", "phases": ["postdeploy"]}
+    decided = {
+        **table,
+        "on_fail": "ok",
+        "description": "x",
+        "phases": ["postdeploy"],
+        "max_latency": "2s",
+        "expect_status": 204,
+        "timeout": "5s",
+    }
     assert check_hash(decided, None) == same
     assert check_hash({**table, "path": "/health"}, None) != same
     assert check_hash(table, 60.0) != check_hash(table, 600.0)
