@@ -108,6 +108,8 @@ class GateSession:
         self._pending: dict[tuple[str, str], _Pending] = {}
         self._expected: dict[str, dict[str, Any]] = {}
         self._decisions: dict[str, CheckDecision] = {}
+        # Node id -> xdist worker -> the decision of its last run there.
+        self._runs: dict[str, dict[str, CheckDecision]] = {}
         self._check_hashes: dict[str, str] | None = None
 
     def close(self) -> None:
@@ -259,11 +261,12 @@ class GateSession:
         pending = self._pending.pop(key)
         record = self._hashed(build_record(nodeid, pending.parts, pending.duration))
         decision = decide_check(record, self.config.rules, self.baseline)
-        # A check run more than once (every worker under --dist each) is decided by its
-        # worst run: a later pass never hides an earlier failure.
-        earlier = self._decisions.get(nodeid)
-        if earlier is None or _rank(decision) >= _rank(earlier):
-            self._decisions[nodeid] = decision
+        # Every worker runs every check under --dist each: the check is decided by its
+        # worst worker, so a pass that arrives last never hides a failure on another. On
+        # one worker the last run stands (pytest's own outcome after a rerun).
+        runs = self._runs.setdefault(nodeid, {})
+        runs[key[1]] = decision
+        self._decisions[nodeid] = max(runs.values(), key=_rank)
         return decision
 
     def _hashed(self, record: CheckRecord) -> CheckRecord:
