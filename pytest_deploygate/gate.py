@@ -179,7 +179,10 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
                 source="--demo-fault",
                 fix="remove it, or run with --target demo.",
             )
-    gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=os.environ)
+    # ${VAR} from the environment the gate was started with: a default that a conftest.py
+    # gives the unit tests (their own database) is not where the deployment is.
+    environ = started_environ(config)
+    gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=environ)
     gate_config = _with_fleets(config, gate_config)
     _refuse_paths_without_tests(config.getini("python_files"), gate_config)
     check_windows(gate_config.checks, gate_config.rules, _observe(config), source)
@@ -197,7 +200,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
             config.getoption("deploygate_abort_on_rollback")
             or config.getini("deploygate_abort_on_rollback")
         ),
-        environ=started_environ(config),
+        environ=environ,
     )
     gate.header_lines = [masker(line) for line in lines]
     gate.warnings = [masker(line) for line in warnings]
@@ -236,14 +239,11 @@ def _refuse_paths_without_tests(python_files: list[str], gate_config: GateConfig
     under the default ``test_*.py``) would add no check, and the gate would say GO on the
     declared ones alone: a config error. A file given by name is always collected."""
     for index, path in enumerate(gate_config.paths):
-        if not path.is_dir():
+        seen = _files_until_collected(path, python_files) if path.is_dir() else None
+        if seen is None:
             continue
-        names = [name for _, _, files in os.walk(path) for name in files]
-        if any(fnmatch(name, pattern) for name in names for pattern in python_files):
-            continue
-        modules = sorted(n for n in names if n.endswith(".py") and n not in _NOT_CHECKS)
-        example = modules[0] if modules else ""
-        not_one = f"; {example} is not one" if example else ""
+        modules = sorted(n for n in seen if n.endswith(".py") and n not in _NOT_CHECKS)
+        not_one = f"; {modules[0]} is not one" if modules else ""
         raise ConfigError(
             f"{os.path.relpath(path, gate_config.base_dir)!r} holds no file pytest collects "
             f"(python_files: {' '.join(python_files)}{not_one}).",
@@ -252,6 +252,17 @@ def _refuse_paths_without_tests(python_files: list[str], gate_config: GateConfig
             fix="name the check files test_*.py, or set python_files in the pytest "
             "configuration to match them.",
         )
+
+
+def _files_until_collected(directory: Path, python_files: list[str]) -> list[str] | None:
+    """The names of the files under ``directory``, or None as soon as one is a file pytest
+    collects (a paths entry of "." may hold a whole virtualenv)."""
+    seen: list[str] = []
+    for _, _, files in os.walk(directory):
+        if any(fnmatch(name, pattern) for name in files for pattern in python_files):
+            return None
+        seen.extend(files)
+    return seen
 
 
 def _with_fleets(config: pytest.Config, gate_config: GateConfig) -> GateConfig:

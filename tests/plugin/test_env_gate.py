@@ -79,3 +79,23 @@ def test_variables_a_conftest_sets_for_the_unit_tests_are_not_the_machines(
     monkeypatch.setenv("DGP_OLLAMA_HOST", "http://ollama:11434")
     result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json", *workers)
     assert result.ret == 0, result.stdout.str()
+
+
+def test_a_config_variable_a_conftest_sets_for_the_unit_tests_is_not_set_for_the_gate(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, http_base: str
+) -> None:
+    """``database_url = "${DATABASE_URL}"`` with the variable missing where the gate runs, and
+    a conftest.py defaulting it to the unit tests' database: the gate checked that database
+    and said GO. A ``${VAR}`` comes from the environment the gate was started with."""
+    monkeypatch.delenv("DGP_BASE_URL", raising=False)
+    pytester.makefile(
+        ".toml",
+        deploygate='[targets.staging]\nbase_url = "${DGP_BASE_URL}"\n\n'
+        '[[checks]]\nid = "health"\ntype = "http"\nphases = ["smoke"]\npath = "/health"\n',
+    )
+    pytester.makeconftest(f"import os\nos.environ.setdefault('DGP_BASE_URL', '{http_base}')\n")
+    result = pytester.runpytest("--target=staging")
+    assert result.ret == 4, result.stdout.str()
+    assert "environment variable DGP_BASE_URL is not set" in result.stderr.str()
+    monkeypatch.setenv("DGP_BASE_URL", http_base)
+    assert pytester.runpytest("--target=staging").ret == 0
