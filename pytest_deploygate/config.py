@@ -25,7 +25,7 @@ from pytest_deploygate.checks.base import CheckSpec, Model, Target
 from pytest_deploygate.checks.validators import LENIENT
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.masking import Masker, masked
-from pytest_deploygate.registry import BY_NAME, CHECK_SPECS, CheckType
+from pytest_deploygate.registry import BY_NAME, CheckType
 from pytest_deploygate.rules import DecisionRule
 
 if sys.version_info >= (3, 11):
@@ -299,9 +299,9 @@ class _Loader:
                 raise self.error(key, "each [[checks]] entry must be a table.")
             label = f"{key} (id {table['id']!r})" if isinstance(table.get("id"), str) else key
             type_name = table.get("type")
-            if type_name not in CHECK_SPECS:
-                known = ", ".join(sorted(CHECK_SPECS))
-                near = _nearest(str(type_name), CHECK_SPECS)
+            if not isinstance(type_name, str) or type_name not in BY_NAME:
+                known = ", ".join(sorted(BY_NAME))
+                near = _nearest(str(type_name), BY_NAME)
                 hint = f" Did you mean {near!r}?" if near else ""
                 what = "has no 'type'" if type_name is None else f"unknown type {type_name!r}"
                 raise self.error(

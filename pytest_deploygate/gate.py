@@ -479,7 +479,7 @@ class GatePlugin:
         if marker is None:
             return
         type_name = marker.args[0] if len(marker.args) == 1 else None
-        if type_name not in BY_NAME:
+        if not isinstance(type_name, str) or type_name not in BY_NAME:
             # A UsageError raised here would become a collection error with a traceback.
             given = ", ".join(repr(a) for a in marker.args) or "no argument"
             self._bad_suites.append(f"{metafunc.definition.nodeid} ({given})")

@@ -28,8 +28,7 @@ from typing import Any
 import pytest
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.host import NO_HOSTS, display_host
-from pytest_deploygate.probes.host import resolve_host
+from pytest_deploygate.hostnames import NO_HOSTS, display_host, resolve_host
 from pytest_deploygate.probes.hostconn import HostSettings
 from pytest_deploygate.stash import GATE_KEY
 

@@ -1,134 +1,45 @@
-"""Every declared check type, in one list: ``CHECK_TYPES``.
+"""Every declared check type, in one index: ``BY_NAME`` (``all_types()`` lists them all).
 
 Each entry is a :class:`CheckType` record, generic over the type's spec model ``S`` and
 observation ``O``: mypy checks that the probe returns what the judge takes. The config
-loader (``CHECK_SPECS``), the JSON Schema (schema.py), the collected suites (gate.py) and
-the runner all read this list; nothing else names the check types.
+loader, the JSON Schema (schema.py), the collected suites (gate.py) and the runner all
+read this index; nothing else names the check types.
 
-Probes are loaded when their type is first run, through one small, typed loader per
-type: a gate whose config only has http checks never imports psycopg, websockets or
-paramiko. Judges (expect/) are pure and light, so they are imported here directly.
+A record is built, and its spec, judge and probe modules imported, only when its type is
+first used: a gate whose config only has http checks imports neither the models of the
+other types nor psycopg, websockets or paramiko (each xdist worker pays every import
+again). The probe, which brings the client library, is loaded later still: when its type
+first runs, through one small, typed loader per type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union
 
 from pydantic import Field, TypeAdapter
 
-from pytest_deploygate.checks.backup import BackupCheck, BackupObservation, backup_deadline
 from pytest_deploygate.checks.base import CheckSpec, Target
-from pytest_deploygate.checks.env import EnvCheck, EnvObservation
-from pytest_deploygate.checks.host import (
-    AbsentCheck,
-    CommandCheck,
-    DiskCheck,
-    FileCheck,
-    GitCheck,
-    HostCheck,
-    HostEnvCheck,
-    PackageCheck,
-    ProcessCheck,
-    RuntimeCheck,
-    ServiceCheck,
-    SocketCheck,
-    host_deadline,
-    host_instances,
-    host_where,
-)
-from pytest_deploygate.checks.http import HttpCheck, HttpObservation, where_http
-from pytest_deploygate.checks.load import LoadCheck, LoadObservation, load_deadline, where_load
-from pytest_deploygate.checks.logs import LogsCheck, logs_instances, where_logs
-from pytest_deploygate.checks.postgres import (
-    PgConnections,
-    PgForeignKeys,
-    PgMigrations,
-    PgPrimaryKeys,
-    PgPrivileges,
-    PgQuery,
-    PgReachable,
-    PgRls,
-    PgRowCounts,
-    PgSchema,
-    PgVersion,
-    PostgresCheck,
-    QueryKeys,
-    postgres_deadline,
-)
-from pytest_deploygate.checks.prometheus import (
-    PrometheusCheck,
-    PrometheusObservation,
-    where_prometheus,
-)
-from pytest_deploygate.checks.promql import PromqlCheck, PromqlObservation, where_promql
-from pytest_deploygate.checks.redis import (
-    RedisCheck,
-    RedisObservation,
-    redis_measurements,
-    where_redis,
-)
-from pytest_deploygate.checks.sqlite import (
-    SqliteCheck,
-    SqliteIntegrity,
-    SqliteMigrations,
-    SqliteQuery,
-    SqliteRowCounts,
-    SqliteSchema,
-)
-from pytest_deploygate.checks.tcp import TcpCheck, TcpObservation, where_tcp
-from pytest_deploygate.checks.tls import TlsCheck, TlsObservation, where_tls
-from pytest_deploygate.checks.websocket import (
-    WebSocketCheck,
-    WebSocketObservation,
-    where_websocket,
-)
-from pytest_deploygate.expect.backup import judge_backup
-from pytest_deploygate.expect.base import Judgement
-from pytest_deploygate.expect.env import judge_env
-from pytest_deploygate.expect.host import (
-    judge_absent,
-    judge_command,
-    judge_disk,
-    judge_file,
-    judge_git,
-    judge_package,
-    judge_process,
-    judge_runtime,
-    judge_service,
-    judge_socket,
-    on_host,
-)
-from pytest_deploygate.expect.host import judge_env as judge_host_env
-from pytest_deploygate.expect.http import judge_http
-from pytest_deploygate.expect.load import judge_load
-from pytest_deploygate.expect.logs import LogsSample, judge_logs, judge_logs_window
-from pytest_deploygate.expect.migrations import judge_migrations_check
-from pytest_deploygate.expect.postgres import (
-    judge_connections,
-    judge_foreign_keys,
-    judge_primary_keys,
-    judge_privileges,
-    judge_query,
-    judge_reachable,
-    judge_rls,
-    judge_row_counts,
-    judge_schema,
-    judge_version,
-)
-from pytest_deploygate.expect.prometheus import judge_prometheus, judge_prometheus_window
-from pytest_deploygate.expect.promql import judge_promql
-from pytest_deploygate.expect.redis import judge_redis
-from pytest_deploygate.expect.sqlite import judge_integrity
-from pytest_deploygate.expect.tcp import judge_tcp
-from pytest_deploygate.expect.tls import judge_tls
-from pytest_deploygate.expect.websocket import judge_websocket
-from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.windows import Taken, by_sample
 
-if TYPE_CHECKING:  # the probes' modules are imported by the loaders, on first use
+if TYPE_CHECKING:  # each type's modules are imported by its loader below, on first use
+    from pytest_deploygate.checks.backup import BackupCheck, BackupObservation
+    from pytest_deploygate.checks.env import EnvCheck, EnvObservation
+    from pytest_deploygate.checks.http import HttpCheck, HttpObservation
+    from pytest_deploygate.checks.load import LoadCheck, LoadObservation
+    from pytest_deploygate.checks.logs import LogsCheck
+    from pytest_deploygate.checks.prometheus import PrometheusCheck, PrometheusObservation
+    from pytest_deploygate.checks.promql import PromqlCheck, PromqlObservation
+    from pytest_deploygate.checks.redis import RedisCheck, RedisObservation
+    from pytest_deploygate.checks.tcp import TcpCheck, TcpObservation
+    from pytest_deploygate.checks.tls import TlsCheck, TlsObservation
+    from pytest_deploygate.checks.websocket import WebSocketCheck, WebSocketObservation
+    from pytest_deploygate.expect.base import Judgement
+    from pytest_deploygate.expect.logs import LogsSample
+    from pytest_deploygate.probes.base import ProbeContext
     from pytest_deploygate.probes.host import HostProbes
     from pytest_deploygate.probes.postgres import PostgresProbes
     from pytest_deploygate.probes.sqlite import SqliteProbes
@@ -236,6 +147,8 @@ def named(*names: str) -> Callable[[Any], Sequence[str]]:
 
 def database_measures(spec: Any) -> Sequence[str]:
     """``db.*``, and a query's own ``measurement`` and its ``_latency``."""
+    from pytest_deploygate.checks.postgres import QueryKeys  # loaded with any database type
+
     if isinstance(spec, QueryKeys):
         return ("db.*", spec.measurement, f"{spec.measurement}_latency")
     return ("db.*",)
@@ -384,59 +297,79 @@ def _redis() -> Callable[[RedisCheck, Target, ProbeContext], RedisObservation]:
     return probe_redis
 
 
-# -- sub-kinds: records of the same shape, chosen by a table's ``check`` ----------------
-# Tuples not annotated, for the same reason as CHECK_TYPES below.
+# -- the records, one loader per type ------------------------------------------------------
+# Each imports its type's spec and judge modules and builds its record. The record is built
+# in a local variable, not in the return statement: without a type context mypy infers its
+# S and O from its own arguments, and rejects a probe whose observation the judge does not
+# take.
 
-_HOST_CHECKS = (
-    CheckType(ServiceCheck, lambda: _host().service, on_host(judge_service)),
-    CheckType(ProcessCheck, lambda: _host().process, on_host(judge_process)),
-    CheckType(SocketCheck, lambda: _host().socket, on_host(judge_socket)),
-    CheckType(DiskCheck, lambda: _host().disk, on_host(judge_disk)),
-    CheckType(FileCheck, lambda: _host().file, on_host(judge_file)),
-    CheckType(AbsentCheck, lambda: _host().absent, on_host(judge_absent)),
-    CheckType(CommandCheck, lambda: _host().command, on_host(judge_command)),
-    CheckType(PackageCheck, lambda: _host().package, on_host(judge_package)),
-    CheckType(RuntimeCheck, lambda: _host().runtime, on_host(judge_runtime)),
-    CheckType(HostEnvCheck, lambda: _host().env, on_host(judge_host_env)),
-    CheckType(GitCheck, lambda: _host().git, on_host(judge_git)),
-)
-_POSTGRES_CHECKS = (
-    CheckType(PgReachable, lambda: _postgres().reachable, judge_reachable),
-    CheckType(PgVersion, lambda: _postgres().version, judge_version),
-    CheckType(PgConnections, lambda: _postgres().connections, judge_connections),
-    CheckType(PgMigrations, lambda: _postgres().migrations, judge_migrations_check),
-    CheckType(PgPrimaryKeys, lambda: _postgres().primary_keys, judge_primary_keys),
-    CheckType(PgForeignKeys, lambda: _postgres().foreign_keys, judge_foreign_keys),
-    CheckType(PgRls, lambda: _postgres().rls, judge_rls),
-    CheckType(PgSchema, lambda: _postgres().schema, judge_schema),
-    CheckType(PgRowCounts, lambda: _postgres().row_counts, judge_row_counts),
-    CheckType(PgPrivileges, lambda: _postgres().privileges, judge_privileges),
-    CheckType(PgQuery, lambda: _postgres().query, judge_query),
-)
-_SQLITE_CHECKS = (
-    CheckType(SqliteIntegrity, lambda: _sqlite().integrity, judge_integrity),
-    CheckType(SqliteSchema, lambda: _sqlite().schema, judge_schema),
-    CheckType(SqliteRowCounts, lambda: _sqlite().row_counts, judge_row_counts),
-    CheckType(SqliteMigrations, lambda: _sqlite().migrations, judge_migrations_check),
-    CheckType(SqliteQuery, lambda: _sqlite().query, judge_query),
-)
 
-# -- the registry: one line per check type -----------------------------------------------
+def _http_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.http import HttpCheck, where_http
+    from pytest_deploygate.expect.http import judge_http
 
-# Not annotated: each record's S and O are inferred from its own arguments, so mypy
-# rejects a probe whose observation is not what the judge takes.
-CHECK_TYPES = (
-    CheckType(
-        HttpCheck,
-        _http,
-        judge_http,
-        where=where_http,
-        measures=http_measures,
-    ),
-    CheckType(EnvCheck, _env, judge_env, measures=named("env.missing")),
-    family(
+    record = CheckType(HttpCheck, _http, judge_http, where=where_http, measures=http_measures)
+    return record
+
+
+def _env_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.env import EnvCheck
+    from pytest_deploygate.expect.env import judge_env
+
+    record = CheckType(EnvCheck, _env, judge_env, measures=named("env.missing"))
+    return record
+
+
+def _host_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.host import (
+        AbsentCheck,
+        CommandCheck,
+        DiskCheck,
+        FileCheck,
+        GitCheck,
         HostCheck,
-        _HOST_CHECKS,
+        HostEnvCheck,
+        PackageCheck,
+        ProcessCheck,
+        RuntimeCheck,
+        ServiceCheck,
+        SocketCheck,
+        host_deadline,
+        host_instances,
+        host_where,
+    )
+    from pytest_deploygate.expect.host import (
+        judge_absent,
+        judge_command,
+        judge_disk,
+        judge_env,
+        judge_file,
+        judge_git,
+        judge_package,
+        judge_process,
+        judge_runtime,
+        judge_service,
+        judge_socket,
+        on_host,
+    )
+
+    # Sub-kinds: records of the same shape, chosen by a table's ``check``.
+    subkinds = (
+        CheckType(ServiceCheck, lambda: _host().service, on_host(judge_service)),
+        CheckType(ProcessCheck, lambda: _host().process, on_host(judge_process)),
+        CheckType(SocketCheck, lambda: _host().socket, on_host(judge_socket)),
+        CheckType(DiskCheck, lambda: _host().disk, on_host(judge_disk)),
+        CheckType(FileCheck, lambda: _host().file, on_host(judge_file)),
+        CheckType(AbsentCheck, lambda: _host().absent, on_host(judge_absent)),
+        CheckType(CommandCheck, lambda: _host().command, on_host(judge_command)),
+        CheckType(PackageCheck, lambda: _host().package, on_host(judge_package)),
+        CheckType(RuntimeCheck, lambda: _host().runtime, on_host(judge_runtime)),
+        CheckType(HostEnvCheck, lambda: _host().env, on_host(judge_env)),
+        CheckType(GitCheck, lambda: _host().git, on_host(judge_git)),
+    )
+    return family(
+        HostCheck,
+        subkinds,
         deadline=host_deadline,
         where=host_where,
         instances=host_instances,
@@ -451,9 +384,16 @@ CHECK_TYPES = (
             "host.git_dirty",
             "host.git_unpushed",
         ),
-    ),
+    )
+
+
+def _logs_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.host import host_deadline
+    from pytest_deploygate.checks.logs import LogsCheck, logs_instances, where_logs
+    from pytest_deploygate.expect.logs import judge_logs, judge_logs_window
+
     # Read on the target's hosts like host checks; counts lines written while it watches.
-    CheckType(
+    record = CheckType(
         LogsCheck,
         _logs,
         judge_logs,
@@ -462,18 +402,99 @@ CHECK_TYPES = (
         logs_instances,
         window_judge=judge_logs_window,
         measures=named("logs.matches", "logs.lines"),
-    ),
-    family(PostgresCheck, _POSTGRES_CHECKS, deadline=postgres_deadline, measures=database_measures),
-    family(SqliteCheck, _SQLITE_CHECKS, measures=database_measures),
-    CheckType(
+    )
+    return record
+
+
+def _postgres_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.postgres import (
+        PgConnections,
+        PgForeignKeys,
+        PgMigrations,
+        PgPrimaryKeys,
+        PgPrivileges,
+        PgQuery,
+        PgReachable,
+        PgRls,
+        PgRowCounts,
+        PgSchema,
+        PgVersion,
+        PostgresCheck,
+        postgres_deadline,
+    )
+    from pytest_deploygate.expect.migrations import judge_migrations_check
+    from pytest_deploygate.expect.postgres import (
+        judge_connections,
+        judge_foreign_keys,
+        judge_primary_keys,
+        judge_privileges,
+        judge_query,
+        judge_reachable,
+        judge_rls,
+        judge_row_counts,
+        judge_schema,
+        judge_version,
+    )
+
+    subkinds = (
+        CheckType(PgReachable, lambda: _postgres().reachable, judge_reachable),
+        CheckType(PgVersion, lambda: _postgres().version, judge_version),
+        CheckType(PgConnections, lambda: _postgres().connections, judge_connections),
+        CheckType(PgMigrations, lambda: _postgres().migrations, judge_migrations_check),
+        CheckType(PgPrimaryKeys, lambda: _postgres().primary_keys, judge_primary_keys),
+        CheckType(PgForeignKeys, lambda: _postgres().foreign_keys, judge_foreign_keys),
+        CheckType(PgRls, lambda: _postgres().rls, judge_rls),
+        CheckType(PgSchema, lambda: _postgres().schema, judge_schema),
+        CheckType(PgRowCounts, lambda: _postgres().row_counts, judge_row_counts),
+        CheckType(PgPrivileges, lambda: _postgres().privileges, judge_privileges),
+        CheckType(PgQuery, lambda: _postgres().query, judge_query),
+    )
+    return family(PostgresCheck, subkinds, deadline=postgres_deadline, measures=database_measures)
+
+
+def _sqlite_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.sqlite import (
+        SqliteCheck,
+        SqliteIntegrity,
+        SqliteMigrations,
+        SqliteQuery,
+        SqliteRowCounts,
+        SqliteSchema,
+    )
+    from pytest_deploygate.expect.migrations import judge_migrations_check
+    from pytest_deploygate.expect.postgres import judge_query, judge_row_counts, judge_schema
+    from pytest_deploygate.expect.sqlite import judge_integrity
+
+    subkinds = (
+        CheckType(SqliteIntegrity, lambda: _sqlite().integrity, judge_integrity),
+        CheckType(SqliteSchema, lambda: _sqlite().schema, judge_schema),
+        CheckType(SqliteRowCounts, lambda: _sqlite().row_counts, judge_row_counts),
+        CheckType(SqliteMigrations, lambda: _sqlite().migrations, judge_migrations_check),
+        CheckType(SqliteQuery, lambda: _sqlite().query, judge_query),
+    )
+    return family(SqliteCheck, subkinds, measures=database_measures)
+
+
+def _backup_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.backup import BackupCheck, backup_deadline
+    from pytest_deploygate.expect.backup import judge_backup
+
+    record = CheckType(
         BackupCheck,
         _backup,
         judge_backup,
         backup_deadline,
         measures=named("backup.age", "backup.size", "backup.tables", "backup.restored_tables"),
-    ),
+    )
+    return record
+
+
+def _load_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.load import LoadCheck, load_deadline, where_load
+    from pytest_deploygate.expect.load import judge_load
+
     # Exclusive: its traffic would show up in every latency measured at the same time.
-    CheckType(
+    record = CheckType(
         LoadCheck,
         _load,
         judge_load,
@@ -488,10 +509,19 @@ CHECK_TYPES = (
             "load.latency_p99",
             "load.rps",
         ),
-    ),
-    # Over a window every check of this list samples on the run's observation period, in
-    # threads of its own, while the others run; a load check waits for every window to end.
-    CheckType(
+    )
+    return record
+
+
+# Over a window every check of the types below samples on the run's observation period, in
+# threads of its own, while the others run; a load check waits for every window to end.
+
+
+def _prometheus_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.prometheus import PrometheusCheck, where_prometheus
+    from pytest_deploygate.expect.prometheus import judge_prometheus, judge_prometheus_window
+
+    record = CheckType(
         PrometheusCheck,
         _prometheus,
         judge_prometheus,
@@ -499,36 +529,137 @@ CHECK_TYPES = (
         window_judge=judge_prometheus_window,
         measures=prometheus_measures,
         expects=prometheus_measures,
-    ),
-    CheckType(
+    )
+    return record
+
+
+def _promql_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.promql import PromqlCheck, where_promql
+    from pytest_deploygate.expect.promql import judge_promql
+
+    record = CheckType(
         PromqlCheck,
         _promql,
         judge_promql,
         where=where_promql,
         measures=promql_measures,
         expects=promql_measures,
-    ),
-    CheckType(
+    )
+    return record
+
+
+def _websocket_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.websocket import WebSocketCheck, where_websocket
+    from pytest_deploygate.expect.websocket import judge_websocket
+
+    record = CheckType(
         WebSocketCheck,
         _websocket,
         judge_websocket,
         where=where_websocket,
         measures=named("websocket.connect_latency", "websocket.reply_latency"),
-    ),
-    CheckType(TlsCheck, _tls, judge_tls, where=where_tls, measures=named("tls.days_left")),
-    CheckType(TcpCheck, _tcp, judge_tcp, where=where_tcp, measures=named("tcp.connect_latency")),
-    CheckType(
+    )
+    return record
+
+
+def _tls_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.tls import TlsCheck, where_tls
+    from pytest_deploygate.expect.tls import judge_tls
+
+    record = CheckType(TlsCheck, _tls, judge_tls, where=where_tls, measures=named("tls.days_left"))
+    return record
+
+
+def _tcp_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.tcp import TcpCheck, where_tcp
+    from pytest_deploygate.expect.tcp import judge_tcp
+
+    record = CheckType(
+        TcpCheck, _tcp, judge_tcp, where=where_tcp, measures=named("tcp.connect_latency")
+    )
+    return record
+
+
+def _redis_type() -> CheckType[Any, Any]:
+    from pytest_deploygate.checks.redis import RedisCheck, redis_measurements, where_redis
+    from pytest_deploygate.expect.redis import judge_redis
+
+    record = CheckType(
         RedisCheck,
         _redis,
         judge_redis,
         where=where_redis,
         measures=redis_measurements,
         expects=redis_measurements,
-    ),
+    )
+    return record
+
+
+# -- the index: one line per check type ---------------------------------------------------
+
+
+class Registry(Mapping[str, CheckType[Any, Any]]):
+    """Check type name -> its record, built on first lookup. Knowing whether a name is a
+    type, and listing the names, imports nothing."""
+
+    def __init__(self, loaders: Mapping[str, Callable[[], CheckType[Any, Any]]]) -> None:
+        self._loaders = dict(loaders)
+        self._records: dict[str, CheckType[Any, Any]] = {}
+        # Probe threads look types up too: one record per type, whoever asks first.
+        self._lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> CheckType[Any, Any]:
+        record = self._records.get(name)
+        if record is not None:
+            return record
+        loader = self._loaders[name]
+        with self._lock:
+            if name not in self._records:
+                self._records[name] = loader()
+            return self._records[name]
+
+    def __setitem__(self, name: str, record: CheckType[Any, Any]) -> None:
+        """Replace a known type's record (tests stand in a probe with monkeypatch.setitem)."""
+        if name not in self._loaders:
+            raise KeyError(name)
+        with self._lock:
+            self._records[name] = record
+
+    def __contains__(self, name: object) -> bool:  # Mapping's own would build the record
+        return name in self._loaders
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+    def built(self) -> tuple[str, ...]:
+        """The types whose records (and modules) have been loaded so far."""
+        return tuple(self._records)
+
+
+BY_NAME = Registry(
+    {
+        "http": _http_type,
+        "env": _env_type,
+        "host": _host_type,
+        "logs": _logs_type,
+        "postgres": _postgres_type,
+        "sqlite": _sqlite_type,
+        "backup": _backup_type,
+        "load": _load_type,
+        "prometheus": _prometheus_type,
+        "promql": _promql_type,
+        "websocket": _websocket_type,
+        "tls": _tls_type,
+        "tcp": _tcp_type,
+        "redis": _redis_type,
+    }
 )
+"""Check type name -> its record (its ``type = "..."``; tests check that the two agree)."""
 
-BY_NAME: dict[str, CheckType[Any, Any]] = {t.name: t for t in CHECK_TYPES}
-"""Check type name -> its record."""
 
-CHECK_SPECS: dict[str, type[CheckSpec]] = {t.name: t.spec for t in CHECK_TYPES}
-"""The config loader validates each ``[[checks]]`` table with the model of its ``type``."""
+def all_types() -> tuple[CheckType[Any, Any], ...]:
+    """Every type's record, in the index's order; imports every type's spec and judge."""
+    return tuple(BY_NAME.values())

@@ -13,13 +13,13 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from pytest_deploygate.config import ConfigFile
-from pytest_deploygate.registry import CHECK_TYPES, tagged_union
+from pytest_deploygate.registry import all_types, tagged_union
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
 
 def config_schema() -> dict[str, Any]:
-    check = tagged_union([kind.model for kind in CHECK_TYPES], "type")
+    check = tagged_union([kind.model for kind in all_types()], "type")
     checks_schema = TypeAdapter(list[check]).json_schema(by_alias=True)  # type: ignore[valid-type]
     schema = ConfigFile.model_json_schema(by_alias=True)
     defs = {**schema.pop("$defs", {}), **checks_schema.pop("$defs", {})}

@@ -43,7 +43,11 @@ MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
 # the item's (which is mostly waiting for the result).
 PROBE_DURATION_KEY = pytest.StashKey[float]()
 FINDINGS_KEY = pytest.StashKey[dict[str, str]]()
+# What an item's reports have carried of its results so far (see GateSession.annotate).
+_SENT_KEY = pytest.StashKey[tuple[int, tuple[tuple[str, str], ...], float | None]]()
 CUSTOM_TYPE = "custom"
+# The keys of a check's facts that describe it rather than its run (check_meta).
+META_KEYS = ("id", "type", "phases", "on_fail", "on_error", "description", "expects")
 _PHASE_ORDER = ("setup", "call", "teardown")
 
 
@@ -171,7 +175,15 @@ class GateSession:
     def annotate(
         self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
     ) -> None:
-        """Attach the check's facts to its report as builtins, and mask what it shows."""
+        """Attach the phase's facts to its report as builtins, and mask what it shows.
+
+        Under xdist every report travels from a worker to the controller, which pays for
+        each: a report carries only what the controller cannot know yet. What a check is
+        (``META_KEYS``) the controller reads from the config for declared checks, so only a
+        team test's setup report carries it (``on_report`` adds it to the later ones); the
+        measurements and findings ride on the first report after they were taken, and
+        again only if they grew.
+        """
         if report.when == "call" and report.passed and declared_check(item) is None:
             beyond = beyond_threshold(item.stash.get(MEASUREMENTS_KEY, []))
             if beyond:
@@ -180,16 +192,15 @@ class GateSession:
                 report.outcome = "failed"
                 report.longrepr = beyond
         outcome, reason, kind = self._classify(call, report)
-        facts = check_meta(item)
-        facts.update(phase_outcome=outcome, reason=self.mask(reason), error_kind=kind)
+        facts: dict[str, Any] = {
+            "phase_outcome": outcome,
+            "reason": self.mask(reason),
+            "error_kind": kind,
+        }
+        if self.is_worker and report.when == "setup" and declared_check(item) is None:
+            facts.update(check_meta(item))
         if report.when != "setup":
-            measured = item.stash.get(MEASUREMENTS_KEY, [])
-            facts["measurements"] = [m.to_dict() for m in measured]
-            found: dict[str, str] = item.stash.get(FINDINGS_KEY, {})
-            if found:
-                facts["findings"] = found
-            if PROBE_DURATION_KEY in item.stash:
-                facts["duration_s"] = item.stash[PROBE_DURATION_KEY]
+            facts.update(_new_results(item))
         report.deploygate = facts  # type: ignore[attr-defined]
         exc = call.excinfo.value if call.excinfo is not None else None
         if exc is not None and (isinstance(exc, ProbeError) or is_network_error(exc)):
@@ -232,13 +243,12 @@ class GateSession:
     # -- where the run is controlled ---------------------------------------------------
 
     def on_report(self, report: pytest.TestReport) -> None:
-        key = (report.nodeid, _worker_of(report))
-        pending = self._pending.setdefault(key, _Pending())
+        run = (report.nodeid, _worker_of(report))
+        pending = self._pending.setdefault(run, _Pending())
         facts = getattr(report, "deploygate", None)
         if facts is None:
             # pytest-xdist reports a crashed worker with a report of its own making.
             facts = {
-                **self._expected.get(report.nodeid, {}),
                 "phase_outcome": "error",
                 "reason": self.mask(
                     "no result: the process running this check crashed ("
@@ -247,10 +257,17 @@ class GateSession:
                 ),
                 "error_kind": "crash",
             }
+        learned = {key: facts[key] for key in META_KEYS if key in facts}
+        if learned:  # a team test's metadata, from its worker
+            self._expected[report.nodeid] = {**self._expected.get(report.nodeid, {}), **learned}
+        # What the check is, from the config or its first report, with what this phase did:
+        # the whole facts, for the reporters here, whichever report carried which part.
+        facts = {**self._expected.get(report.nodeid, {}), **facts}
+        report.deploygate = facts  # type: ignore[attr-defined]
         pending.parts.append({**facts, "when": report.when})
         pending.duration += report.duration
         if report.when in ("teardown", "???"):
-            decision = self._finish_check(key)
+            decision = self._finish_check(run)
             report.user_properties.extend(
                 (self.mask(name), self.mask(value))
                 for name, value in junit_properties(decision, self.mask)
@@ -455,6 +472,25 @@ def declared_check(item: pytest.Item) -> CheckInstance | None:
     callspec = getattr(item, "callspec", None)
     instance = callspec.params.get("deploygate_check") if callspec is not None else None
     return instance if isinstance(instance, CheckInstance) else None
+
+
+def _new_results(item: pytest.Item) -> dict[str, Any]:
+    """The item's measurements, findings and probe duration, if its earlier reports did
+    not carry them as they are now (a fixture may still measure while tearing down; the
+    last measurements sent are the ones that count, see ``build_record``)."""
+    measured = item.stash.get(MEASUREMENTS_KEY, [])
+    found = item.stash.get(FINDINGS_KEY, {})
+    probed = item.stash.get(PROBE_DURATION_KEY, None)
+    now = (len(measured), tuple(found.items()), probed)
+    if item.stash.get(_SENT_KEY, (0, (), None)) == now:
+        return {}
+    item.stash[_SENT_KEY] = now
+    results: dict[str, Any] = {"measurements": [m.to_dict() for m in measured]}
+    if found:
+        results["findings"] = dict(found)
+    if probed is not None:
+        results["duration_s"] = probed
+    return results
 
 
 def instance_meta(instance: CheckInstance) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pytest
 # run would mix fresh modules with stale package attributes (``from http import
 # cookiejar`` finds the old one) and isinstance checks inside requests would fail.
 import pytest_deploygate.gate  # noqa: F401
-from pytest_deploygate.registry import CHECK_TYPES
+from pytest_deploygate.registry import all_types
 from tests.support.httpserver import http_server, silent_server
 from tests.support.prometheus import prometheus_server
 from tests.support.redis import redis_auth, redis_plain
@@ -25,7 +25,7 @@ __all__ = ["prometheus_server", "redis_auth", "redis_plain"]
 
 # Probes are imported when their check type first runs; the same reason applies to the
 # client libraries they bring (psycopg, websockets ...): loaded here, once.
-for _check_type in CHECK_TYPES:
+for _check_type in all_types():
     for _kind in _check_type.subkinds or (_check_type,):
         _kind.load_probe()
 

@@ -25,24 +25,10 @@ from typing_extensions import Self
 from pytest_deploygate.checks.base import CheckSpec, Duration, Ratio, Size, Target
 from pytest_deploygate.checks.env import EnvKeys, NameSeen
 from pytest_deploygate.checks.validators import check_regex
-from pytest_deploygate.masking import scrub_url
+from pytest_deploygate.hostnames import NO_HOSTS, display_host
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
     from pytest_deploygate.probes.base import ProbeContext
-
-#: Instance name used when a target has no host for a check: its probe is an ``error``.
-NO_HOSTS = "no-hosts"
-#: testinfra's default when a host string has no ``scheme://``.
-DEFAULT_SCHEME = "paramiko"
-
-
-def display_host(hostspec: str) -> str:
-    """The host string as shown in test ids and reasons: a password in it becomes ``***``."""
-    return scrub_url(hostspec)
-
-
-def host_scheme(hostspec: str) -> str:
-    return hostspec.split("://", 1)[0] if "://" in hostspec else DEFAULT_SCHEME
 
 
 class OnHosts(CheckSpec):

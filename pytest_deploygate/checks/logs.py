@@ -18,8 +18,9 @@ from pydantic import Field, field_validator, model_validator
 from typing_extensions import Self
 
 from pytest_deploygate.checks.base import Duration, Size, Target, Unfit, WindowKeys
-from pytest_deploygate.checks.host import NO_HOSTS, OnHosts
+from pytest_deploygate.checks.host import OnHosts
 from pytest_deploygate.checks.validators import check_regex
+from pytest_deploygate.hostnames import NO_HOSTS
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
     from pytest_deploygate.probes.base import ProbeContext

@@ -22,7 +22,7 @@ from pytest_deploygate.demo.leftovers import claim, sweep
 from pytest_deploygate.demo.orders import DemoOrders, baseline_record
 from pytest_deploygate.demo.service import WebService
 from pytest_deploygate.errors import ConfigError, one_line
-from pytest_deploygate.registry import CHECK_SPECS
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.signals import stop_on_sigterm
 
 # Every part of the demo, in start order; each is stopped in reverse order. The database
@@ -169,11 +169,11 @@ def build_config(infos: list[ComponentInfo]) -> dict[str, Any]:
     declare checks for types that land later without breaking the demo meanwhile.
     """
     target: dict[str, Any] = {"description": "the built-in demo", "timeout": "6s"}
-    checks = [c for c in CHECKS if c["type"] in CHECK_SPECS]
+    checks = [c for c in CHECKS if c["type"] in BY_NAME]
     rules = list(RULES)
     for info in infos:
         target.update(info.target)
-        checks.extend(c for c in info.checks if c.get("type") in CHECK_SPECS)
+        checks.extend(c for c in info.checks if c.get("type") in BY_NAME)
         rules.extend(info.rules)
     return {"targets": {TARGET_NAME: target}, "checks": checks, "decision": {"rules": rules}}
 

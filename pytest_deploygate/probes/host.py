@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.checks.env import NameSeen
 from pytest_deploygate.checks.host import (
-    NO_HOSTS,
     AbsentCheck,
     CommandCheck,
     CommandObservation,
@@ -40,10 +39,10 @@ from pytest_deploygate.checks.host import (
     ServiceObservation,
     SocketCheck,
     SocketObservation,
-    display_host,
     version_tuple,
 )
 from pytest_deploygate.errors import ProbeError, ProbeProtocolError, one_line
+from pytest_deploygate.hostnames import display_host, resolve_host
 from pytest_deploygate.probes.base import ProbeContext, call_with_deadline
 from pytest_deploygate.probes.hostconn import HostPool, HostSettings, host_error
 from pytest_deploygate.units import format_duration
@@ -102,20 +101,6 @@ def on_host_with_context(
         return HostObservation(host=shown, detail=detail)
 
     return probe
-
-
-def resolve_host(instance: str | None, target: Target) -> str:
-    """The full host string behind a test id's host (which hides passwords)."""
-    if instance is None or instance == NO_HOSTS:
-        raise ProbeError(
-            f"target {target.name!r} has no host for this check: list them in "
-            f'[targets.{target.name or "NAME"}] hosts = ["ssh://user@host", ...] '
-            "(or widen the check's hosts = [...])"
-        )
-    for host in target.hosts:
-        if host == instance or display_host(host) == instance:
-            return host
-    return instance
 
 
 def run(host: Any, command: str, *args: str, what: str = "") -> Any:

@@ -28,7 +28,6 @@ import testinfra.backend
 import testinfra.host
 
 from pytest_deploygate.checks.base import DEFAULT_TIMEOUT, Target
-from pytest_deploygate.checks.host import display_host, host_scheme
 from pytest_deploygate.errors import (
     ProbeAuthError,
     ProbeConnectionError,
@@ -38,6 +37,7 @@ from pytest_deploygate.errors import (
     ProbeTimeout,
     one_line,
 )
+from pytest_deploygate.hostnames import display_host, host_scheme
 from pytest_deploygate.probes.base import ProbeContext, classify
 
 #: How long a failed connection is remembered before the next check tries again.

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from pytest_deploygate.checks.base import Target
-from pytest_deploygate.checks.host import NO_HOSTS, HostCheck
+from pytest_deploygate.checks.host import HostCheck
 from pytest_deploygate.errors import ProbeError, ProbeTimeout
+from pytest_deploygate.hostnames import NO_HOSTS
 from pytest_deploygate.probes.base import ProbeContext
 from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Execution, execute

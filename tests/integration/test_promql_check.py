@@ -15,7 +15,7 @@ import pytest
 
 from pytest_deploygate.checks.base import Target
 from pytest_deploygate.probes.base import ProbeContext
-from pytest_deploygate.registry import CHECK_SPECS
+from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.runner import CheckInstance, Execution, execute
 from tests.support.prometheus import PrometheusServer
 from tests.support.scripted import Scripted, scripted_server
@@ -40,7 +40,7 @@ def service(prometheus_server: PrometheusServer) -> Iterator[Scripted]:
 
 
 def run(check: dict[str, Any], server: str | None) -> Execution:
-    spec = CHECK_SPECS[check.get("type", "promql")].model_validate(
+    spec = BY_NAME[check.get("type", "promql")].spec.model_validate(
         {"id": "q", "type": "promql", "phases": ["postdeploy"], "timeout": "5s", **check}
     )
     target = Target(name="t", prometheus_server=server)

@@ -24,7 +24,7 @@ from pytest_deploygate.demo.database import ENGINE_ENV
 from pytest_deploygate.demo.pgserver import find_binary
 from pytest_deploygate.demo.service import WebService, port_is_open
 from pytest_deploygate.errors import ConfigError
-from pytest_deploygate.registry import CHECK_SPECS
+from pytest_deploygate.registry import BY_NAME
 from tests.plugin.helpers import by_id, verdict
 
 PORT = re.compile(r"127\.0\.0\.1:(\d+)")
@@ -98,7 +98,7 @@ def test_the_clean_demo_is_go_and_leaves_nothing_listening(pytester: pytest.Pyte
     assert doc["verdict"] == "GO"
     types = {c["type"] for c in doc["checks"]}
     # The demo shows every check type, PostgreSQL or SQLite whichever the machine has.
-    assert set(CHECK_SPECS) - types <= DB_TYPES | NOT_IN_DEMO
+    assert set(BY_NAME) - types <= DB_TYPES | NOT_IN_DEMO
     assert len(types & DB_TYPES) == 1
     assert {"http", "env", "load", "backup"} <= types
     assert_nothing_listens(demo_ports(result.stdout.str()))
@@ -147,7 +147,7 @@ def test_every_fault_has_a_case_and_names_its_verdict() -> None:
 def test_each_fault_gives_its_verdict(
     pytester: pytest.Pytester, fault: str, expected: str, code: int, needs: str
 ) -> None:
-    if needs not in CHECK_SPECS or fault not in FAULTS:
+    if needs not in BY_NAME or fault not in FAULTS:
         pytest.skip(f"the {needs!r} check type or the {fault} fault is not here yet")
     args = ["--demo-fault", fault]
     if fault in ("slow", "slower"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_deploygate.registry import BY_NAME
 from tests.plugin.helpers import http_check, write_gate
 
 RECORD_MODULES = """
@@ -24,22 +25,34 @@ def test_an_http_only_gate_imports_no_database_websocket_or_ssh_client(
     pytester.makeconftest(RECORD_MODULES)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--target", "staging")
     assert result.ret == 0, result.stdout.str()
-    loaded = {m.split(".")[0] for m in (pytester.path / "modules.txt").read_text().split()}
+    modules = set((pytester.path / "modules.txt").read_text().split())
+    loaded = {m.split(".")[0] for m in modules}
     assert "requests" in loaded  # the http probe ran
     assert loaded.isdisjoint({"psycopg", "websockets", "paramiko", "prometheus_client", "redis"})
+    # Nor the models and judges of the types it does not use (each xdist worker would pay
+    # for them again): checks/<type>.py and expect/<type>.py of http only.
+    others = set(BY_NAME) - {"http"}
+    unused = {
+        f"pytest_deploygate.{layer}.{name}" for layer in ("checks", "expect") for name in others
+    }
+    assert {"pytest_deploygate.checks.http", "pytest_deploygate.expect.http"} <= modules
+    assert not modules & unused, sorted(modules & unused)
+    assert "pytest_deploygate.checks.migrations" not in modules
 
 
 RECORD_STARTUP = """
 import sys
 
 def pytest_unconfigure(config):
-    from pytest_deploygate.registry import CHECK_TYPES
+    from pytest_deploygate.registry import BY_NAME
 
-    kinds = [kind for t in CHECK_TYPES for kind in (t, *t.subkinds)]
+    modules = " ".join(sorted(sys.modules))
+    records = [BY_NAME[name] for name in BY_NAME.built()]
+    kinds = [kind for t in records for kind in (t, *t.subkinds)]
     built = [k.spec.__name__ for k in kinds if k.spec.__pydantic_complete__]
-    adapters = [t.name for t in CHECK_TYPES if "_adapter" in vars(t)]
+    adapters = [t.name for t in records if "_adapter" in vars(t)]
     with open("startup.txt", "w") as out:
-        out.write("\\n".join([" ".join(sorted(sys.modules)), " ".join(built), " ".join(adapters)]))
+        out.write("\\n".join([modules, " ".join(built), " ".join(adapters)]))
 """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -148,6 +149,116 @@ def test_declared_checks_keep_running_together_under_xdist(
     workers = {pytester.path.joinpath(f"ran-{n}").read_text() for n in range(4)}
     assert workers == {"gw0", "gw1"}
     assert verdict(pytester, "v.json")["verdict"] == "GO"
+
+
+RECORD_PAYLOADS = """
+import json
+
+import pytest
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_from_serializable(config, data):
+    # On the controller: what a worker sent, before anything here reads it.
+    if data.get("$report_type") == "TestReport":
+        sent = data.get("deploygate") or {}
+        with open("payloads.jsonl", "a") as out:
+            out.write(json.dumps([data["nodeid"], data["when"], sorted(sent)]) + "\\n")
+    return (yield)
+"""
+TEAM_MEASURING = """
+import pytest
+
+@pytest.fixture
+def counted(measure):
+    yield
+    measure("orders.after", 1, "count")
+
+@pytest.mark.smoke
+@pytest.mark.deploygate(on_fail="investigate", on_error="investigate", id="orders")
+def test_orders(measure):
+    "Orders flow."
+    measure("orders.count", 3, "count", threshold=5, bound="min")
+
+@pytest.mark.postdeploy
+def test_measured_in_teardown(counted, measure):
+    measure("orders.during", 2, "count")
+"""
+
+
+def full(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (
+            c["id"],
+            c["type"],
+            tuple(c["phases"]),
+            c["outcome"],
+            c["decision"],
+            c["reason"],
+            # Values measured by the team tests; the probes' own vary from run to run.
+            tuple(
+                (m["name"], m["value"] if c["type"] == "custom" else None, m["threshold"])
+                for m in c["measurements"]
+            ),
+            tuple(sorted(c["findings"].items())),
+        )
+        for c in doc["checks"]
+    )
+
+
+def test_a_worker_sends_what_a_check_is_once_and_its_measurements_once(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    # Each report a worker sends costs the controller: what a declared check is comes from
+    # the config, a team test's from its setup report; measurements ride once, again only
+    # if a fixture added some while tearing down. The records are those of a serial run.
+    write_gate(
+        pytester,
+        http_base,
+        http_check("health", "/health", on_error="investigate"),
+        http_check("broken", "/status/502", on_fail="investigate"),
+        extra='paths = ["checks"]',
+    )
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text(TEAM_MEASURING)
+    pytester.makeconftest(RECORD_PAYLOADS)
+    serial = pytester.runpytest_subprocess("--target=staging", "--verdict-json=serial.json")
+    parallel = pytester.runpytest_subprocess(
+        "--target=staging", "--verdict-json=xdist.json", "-n", "2"
+    )
+    assert serial.ret == parallel.ret == 10, parallel.stdout.str()  # INVESTIGATE
+    assert full(verdict(pytester, "serial.json")) == full(verdict(pytester, "xdist.json"))
+    sent: dict[tuple[str, str], set[str]] = {}
+    for line in (pytester.path / "payloads.jsonl").read_text().splitlines():
+        nodeid, when, keys = json.loads(line)
+        sent[(nodeid.rsplit("::", 1)[-1], when)] = set(keys)
+    described = {"id", "type", "phases", "on_fail", "on_error", "description"}
+    results = {"phase_outcome", "reason", "error_kind"}
+    for declared in ("test_http[health]", "test_http[broken]"):
+        assert sent[(declared, "setup")] == results
+        assert sent[(declared, "call")] == results | {"measurements", "duration_s"}
+        assert sent[(declared, "teardown")] == results
+    assert sent[("test_orders", "setup")] == results | described
+    assert sent[("test_orders", "call")] == results | {"measurements"}
+    assert sent[("test_orders", "teardown")] == results
+    assert sent[("test_measured_in_teardown", "teardown")] == results | {"measurements"}
+
+
+def test_a_team_test_lost_with_its_worker_keeps_its_own_on_error(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    # Its marker is read on the worker: the controller learns it from the setup report.
+    write_gate(pytester, http_base, http_check("health", "/health"), extra='paths = ["checks"]')
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text(
+        "import os\nimport pytest\n\n@pytest.mark.smoke\n"
+        '@pytest.mark.deploygate(on_error="investigate", id="flaky")\n'
+        "def test_crash():\n    os._exit(1)\n"
+    )
+    result = pytester.runpytest_subprocess("--target=staging", "--verdict-json=v.json", "-n", "2")
+    assert result.ret == 10, result.stdout.str()
+    doc = verdict(pytester, "v.json")
+    (crashed,) = [c for c in doc["checks"] if "test_crash" in c["nodeid"]]
+    assert (crashed["id"], crashed["phases"]) == ("flaky", ["smoke"])
+    assert (crashed["outcome"], crashed["decision"]) == ("error", "investigate")
+    assert doc["verdict"] == "INVESTIGATE"
 
 
 # Fails on one worker; passes on the other a moment later, so its result arrives last.

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from pytest_deploygate.config import GateConfig, load, read_file
 from pytest_deploygate.errors import ConfigError
-from pytest_deploygate.registry import CHECK_SPECS
+from pytest_deploygate.registry import BY_NAME
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -104,7 +104,7 @@ KEYS = [
 checks = st.fixed_dictionaries(
     {
         "id": st.one_of(st.just("c1"), st.text(max_size=6)),
-        "type": st.one_of(st.sampled_from(sorted(CHECK_SPECS)), st.text(max_size=6)),
+        "type": st.one_of(st.sampled_from(sorted(BY_NAME)), st.text(max_size=6)),
         "phases": st.one_of(st.just(["smoke"]), values),
     },
     optional={key: values for key in KEYS},

@@ -13,12 +13,12 @@ from pytest_deploygate.checks.host import (
     DiskObservation,
     GitCheck,
     HostObservation,
-    display_host,
     version_tuple,
 )
 from pytest_deploygate.config import load
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.expect.host import version_number
+from pytest_deploygate.hostnames import display_host
 from pytest_deploygate.registry import BY_NAME
 
 

@@ -23,12 +23,16 @@ IO_LIBRARIES = (
 )
 
 
-def imported_after(statement: str) -> set[str]:
+def modules_after(statement: str) -> set[str]:
     code = f"import sys\n{statement}\nprint('\\n'.join(sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout
-    return {name.split(".")[0] for name in out.split()}
+    return set(out.split())
+
+
+def imported_after(statement: str) -> set[str]:
+    return {name.split(".")[0] for name in modules_after(statement)}
 
 
 def test_the_judge_modules_import_no_io_library() -> None:
@@ -43,6 +47,20 @@ def test_the_judge_modules_import_no_io_library() -> None:
 def test_the_registry_loads_no_probe_until_its_type_is_used() -> None:
     loaded = imported_after("import pytest_deploygate.registry")
     assert loaded.isdisjoint(IO_LIBRARIES), sorted(loaded & set(IO_LIBRARIES))
+
+
+def test_the_registry_names_its_types_without_importing_their_models() -> None:
+    # What checks/base.py brings is shared by every type; the rest is the one type asked for.
+    shared = {"checks.base", "checks.redis_url", "checks.validators", "expect.base"}
+    modules = modules_after(
+        "from pytest_deploygate.registry import BY_NAME\n"
+        "assert 'postgres' in BY_NAME and 'nope' not in BY_NAME and len(sorted(BY_NAME)) > 10\n"
+        "assert BY_NAME.built() == ()\n"
+        "BY_NAME['tcp'].spec"
+    )
+    layers = ("pytest_deploygate.checks.", "pytest_deploygate.expect.")
+    models = {m.removeprefix("pytest_deploygate.") for m in modules if m.startswith(layers)}
+    assert models - shared == {"checks.tcp", "expect.tcp"}
 
 
 def test_loading_the_http_probe_brings_requests_and_nothing_else_heavy() -> None:

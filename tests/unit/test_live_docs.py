@@ -12,7 +12,7 @@ import pytest
 
 from pytest_deploygate.checks.base import CheckSpec
 from pytest_deploygate.config import load
-from pytest_deploygate.registry import CHECK_TYPES
+from pytest_deploygate.registry import all_types
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,7 +71,7 @@ def test_the_config_reference_examples_are_valid_when_copied() -> None:
 
 def test_every_key_of_every_check_type_is_on_its_page() -> None:
     shared = set(CheckSpec.model_fields)
-    for kind in CHECK_TYPES:
+    for kind in all_types():
         type_name = kind.name
         page = (DOCS / f"{type_name}.md").read_text()
         family = [kind.spec, *(sub.spec for sub in kind.subkinds)]

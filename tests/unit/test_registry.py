@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import pytest_deploygate.suites as suites_package  # type: ignore[import-not-found, unused-ignore]
 
-from pytest_deploygate.registry import BY_NAME, CHECK_SPECS, CHECK_TYPES, CheckType
+from pytest_deploygate.registry import BY_NAME, CheckType, all_types
 from pytest_deploygate.schema import config_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = Path(suites_package.__file__).parent
-NAMES = [t.name for t in CHECK_TYPES]
+NAMES = [t.name for t in all_types()]
 
 
 def test_every_check_type_is_registered_once() -> None:
@@ -44,15 +44,16 @@ def test_every_doc_page_belongs_to_a_registered_type() -> None:
 
 
 def test_the_config_models_are_the_registrys() -> None:
-    assert {t.name: t.spec for t in CHECK_TYPES} == CHECK_SPECS
-    for name, model in CHECK_SPECS.items():
-        assert model.model_fields["type"].default == name
+    # The index names each type without importing it: the name must be the model's.
+    for name, kind in BY_NAME.items():
+        assert kind.name == name
+        assert kind.spec.model_fields["type"].default == name
 
 
 def test_the_schema_offers_exactly_the_registered_types_and_sub_kinds() -> None:
     mapping = config_schema()["properties"]["checks"]["items"]["discriminator"]["mapping"]
     assert set(mapping) == set(NAMES)
-    for kind in CHECK_TYPES:
+    for kind in all_types():
         offered = mapping[kind.name]
         if kind.subkinds:
             subkinds = {sub.subkind for sub in kind.subkinds}
@@ -61,7 +62,7 @@ def test_the_schema_offers_exactly_the_registered_types_and_sub_kinds() -> None:
             assert offered == f"#/$defs/{kind.spec.__name__}"
 
 
-@pytest.mark.parametrize("kind", [k for k in CHECK_TYPES if k.subkinds], ids=lambda k: k.name)
+@pytest.mark.parametrize("kind", [k for k in all_types() if k.subkinds], ids=lambda k: k.name)
 def test_a_sub_kind_belongs_to_its_type_once(kind: CheckType[Any, Any]) -> None:
     assert all(sub.name == kind.name and issubclass(sub.spec, kind.spec) for sub in kind.subkinds)
     names = [sub.subkind for sub in kind.subkinds]
