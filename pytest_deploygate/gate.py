@@ -187,7 +187,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
     _refuse_paths_without_tests(config.getini("python_files"), gate_config)
     check_windows(gate_config.checks, gate_config.rules, _observe(config), source)
     warnings = [] if is_xdist_worker(config) else _dead_rules(config, gate_config, source)
-    masker = _masker(gate_config, data)
+    masker = _masker(gate_config, data, environ)
     gate = GateSession(
         gate_config,
         masker,
@@ -282,8 +282,12 @@ def _with_fleets(config: pytest.Config, gate_config: GateConfig) -> GateConfig:
     return dataclasses.replace(gate_config, target=target.model_copy(update={"hosts": hosts}))
 
 
-def _masker(gate_config: GateConfig, data: dict[str, Any]) -> Masker:
-    secrets = secret_values(os.environ, gate_config.secret_names) | set(gate_config.secrets)
+def _masker(gate_config: GateConfig, data: dict[str, Any], environ: dict[str, str]) -> Masker:
+    # Both environments: the config's ${VAR}s come from the one the gate was started with,
+    # and a conftest.py may have put another value under the same name since.
+    names = gate_config.secret_names
+    secrets = secret_values(os.environ, names) | secret_values(environ, names)
+    secrets |= set(gate_config.secrets)
     secrets |= passwords_in(json.dumps(gate_config.target.model_dump(mode="json")))
     secrets |= passwords_in(json.dumps(data, default=str))
     # The checks as loaded: a password from a ${VAR} is in them, not in the raw file.

@@ -99,3 +99,26 @@ def test_a_config_variable_a_conftest_sets_for_the_unit_tests_is_not_set_for_the
     assert "environment variable DGP_BASE_URL is not set" in result.stderr.str()
     monkeypatch.setenv("DGP_BASE_URL", http_base)
     assert pytester.runpytest("--target=staging").ret == 0
+
+
+def test_a_secret_a_conftest_overwrites_is_still_masked_in_the_value_the_gate_uses(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The target's header carries the real token (from the environment the gate was
+    started with); the conftest put a test value under the same name since: the real one is
+    still masked (only the test value was)."""
+    monkeypatch.setenv("DGP_API_TOKEN", "real-token-never-shown")
+    pytester.makefile(
+        ".toml",
+        deploygate='paths = ["checks"]\n[targets.staging]\n'
+        'headers = { Authorization = "Bearer ${DGP_API_TOKEN}" }\n',
+    )
+    pytester.makeconftest("import os\nos.environ['DGP_API_TOKEN'] = 'unit-test-token'\n")
+    pytester.mkpydir("checks").joinpath("test_leak.py").write_text(
+        "def test_header(target):\n    assert False, target.headers['Authorization']\n"
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json", "-rA")
+    assert result.ret == 1, result.stdout.str()
+    assert "Bearer ***" in verdict(pytester)["checks"][0]["reason"]
+    text = result.stdout.str() + (pytester.path / "verdict.json").read_text()
+    assert "real-token-never-shown" not in text
