@@ -5,7 +5,8 @@ made by:
 
     hand-written pytest + requests tests, serial and -n 4
     deploygate (200 declared http checks), serial, -n 2 and -n 4
-    a bare thread pool in this process (as many threads as the gate's default concurrency)
+    a bare thread pool in a fresh process, importing requests first as the gate does
+    (as many threads as the gate's default concurrency)
 
 then start-up alone (the gate's --collect-only, and a bare ``pytest --collect-only`` in an
 empty directory), a bare pytest with one empty test, serial, -n 2 and -n 4 (what xdist
@@ -19,10 +20,12 @@ Every pytest run uses this interpreter and its installed plugins, printed first 
 start it from a plain install, without the test extras; bytecode cache on).
 
 How to read it (2 shared cores): a gate of 200 checks at 100 ms is done in about 2 s
-serial, most of it start-up, so ``-n 4`` (five processes, each starting pytest and the
-gate) cannot be faster there; ``bare -n 4 / bare serial`` is that floor, and
-``gate -n 4 - bare -n 4`` against ``gate serial - bare serial`` shows what the gate adds
-with and without xdist. xdist pays when team tests block (the ``mixed`` rows).
+serial, most of it start-up. A gate of declared checks only starts no workers for ``-n``
+(docs/xdist.md), so its ``-n`` rows are the serial run plus xdist's option parsing; the
+``4 workers (--tx)`` row forces four workers on it, to show what they would cost:
+``bare -n 4 / bare serial`` is xdist's own floor (five processes, each starting pytest),
+and ``gate, 4 workers - bare -n 4`` against ``gate serial - bare serial`` shows what the
+gate adds with and without workers. xdist pays when team tests block (the ``mixed`` rows).
 
     python bench/concurrency.py [--checks 200] [--delay 0.1] [--team 40] [--repeat 3]
 """
@@ -37,17 +40,18 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from statistics import median
 
-import requests
 from runenv import RUN_ENV, describe
 
 from pytest_deploygate.names import DEFAULT_CONCURRENCY
 
 TEAM_TEST_S = 0.5
+# Workers even for a gate of declared checks only, which -n keeps in one process:
+# what starting them would cost that gate.
+FOUR_WORKERS = ("--tx", "4*popen", "--dist", "load")
 
 
 def serve(delay: float) -> None:
@@ -148,29 +152,38 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+# The same requests from a thread pool in a fresh process, importing requests first as the
+# gate's first http probe does: one new connection each, or one shared session's pool.
+POOL = """
+import sys, time
+from concurrent.futures import ThreadPoolExecutor
+start = time.perf_counter()
+import requests
+base, count, workers, shared = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+session = requests.Session()
+session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=workers))
+get = session.get if shared else requests.get
+
+def one(i):
+    assert get(f"{base}/endpoint/{i}", timeout=5).json()["status"] == "healthy"
+
+with ThreadPoolExecutor(workers) as pool:
+    list(pool.map(one, range(count)))
+print(time.perf_counter() - start)
+"""
 
 
 def bare_pool(base: str, count: int, session: bool) -> tuple[float, float]:
-    """The same requests from a thread pool: one new connection each, or one shared
-    session's pooled connections."""
-    shared = requests.Session()
-    shared.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=DEFAULT_CONCURRENCY))
-    get: Callable[..., requests.Response] = shared.get if session else requests.get
-
-    def one(i: int) -> None:
-        response = get(f"{base}/endpoint/{i}", timeout=5)
-        assert response.json()["status"] == "healthy"
-
-    cpu = _own_cpu()
-    start = time.perf_counter()
-    with ThreadPoolExecutor(DEFAULT_CONCURRENCY) as pool:
-        list(pool.map(one, range(count)))
-    elapsed = time.perf_counter() - start
-    shared.close()
-    return elapsed, _own_cpu() - cpu
+    """Seconds the pool process took from importing requests to its last answer, and the
+    CPU time of the whole process (its interpreter start included)."""
+    args = [base, str(count), str(DEFAULT_CONCURRENCY), "1" if session else "0"]
+    cpu = _children_cpu()
+    done = subprocess.run(
+        [sys.executable, "-c", POOL, *args], env=RUN_ENV, capture_output=True, text=True
+    )
+    if done.returncode:
+        sys.exit(f"the bare pool failed:\n{done.stderr[-3000:]}")
+    return float(done.stdout), _children_cpu() - cpu
 
 
 def main() -> int:
@@ -210,6 +223,16 @@ def main() -> int:
 Runs = dict[str, list[tuple[float, float]]]
 
 
+def checking_ratio(runs: Runs) -> float:
+    """(gate serial - gate --collect-only) / bare pool, round by round: the time the gate
+    spends checking, against the same requests made from a bare pool."""
+    gate, start, pool = (
+        runs[k] for k in ("gate serial", "gate --collect-only", "pool, new connections")
+    )
+    rounds = zip(gate, start, pool, strict=True)
+    return median((g - s) / p for (g, _), (s, _), (p, _) in rounds)
+
+
 def measure(base: str, args: argparse.Namespace) -> tuple[Runs, tuple[float, float]]:
     """Every row ``--repeat`` times, in rounds (a burst of load elsewhere on the machine
     then spreads over the rows instead of spoiling one)."""
@@ -233,6 +256,7 @@ def measure(base: str, args: argparse.Namespace) -> tuple[Runs, tuple[float, flo
             "gate serial": lambda: timed(target, gate),
             "gate -n 2": lambda: timed([*target, "-n", "2"], gate),
             "gate -n 4": lambda: timed([*target, "-n", "4"], gate),
+            "gate, 4 workers (--tx)": lambda: timed([*target, *FOUR_WORKERS], gate),
             "pool, new connections": lambda: bare_pool(base, args.checks, session=False),
             "pool, one session": lambda: bare_pool(base, args.checks, session=True),
             "gate --collect-only": lambda: timed([*target, "--collect-only"], gate),
@@ -267,30 +291,35 @@ def report(runs: Runs, args: argparse.Namespace) -> None:
         print(f"  {label:<26}{rows[label]:7.2f} s {spread:<15}{cpu[label]:7.2f} s")
     start = rows["gate --collect-only"]
     checking = rows["gate serial"] - start
+
+    def ratio(a: str, b: str) -> float:
+        # Round by round: the two rows of one round ran minutes apart at most.
+        return median(x / y for (x, _), (y, _) in zip(runs[a], runs[b], strict=True))
+
     goals = [
-        ("gate -n 4 / gate serial", rows["gate -n 4"] / rows["gate serial"], "<= 1"),
-        ("gate -n 2 / gate serial", rows["gate -n 2"] / rows["gate serial"], "<= 1"),
-        ("hand serial / gate serial", rows["hand serial"] / rows["gate serial"], ">= 5"),
-        ("hand -n 4 / gate -n 4", rows["hand -n 4"] / rows["gate -n 4"], ">= 1"),
-        ("gate checking / pool", checking / rows["pool, new connections"], "<= 1"),
-        ("mixed -n 4 / mixed serial", rows["mixed -n 4"] / rows["mixed serial"], "< 1"),
-        ("bare -n 4 / bare serial", rows["bare -n 4"] / rows["bare serial"], "reference"),
-        ("bare -n 2 / bare serial", rows["bare -n 2"] / rows["bare serial"], "reference"),
+        ("gate -n 4 / gate serial", ratio("gate -n 4", "gate serial"), "<= 1"),
+        ("gate -n 2 / gate serial", ratio("gate -n 2", "gate serial"), "<= 1"),
+        ("hand serial / gate serial", ratio("hand serial", "gate serial"), ">= 5"),
+        ("hand -n 4 / gate -n 4", ratio("hand -n 4", "gate -n 4"), ">= 1"),
+        ("gate checking / pool", checking_ratio(runs), "<= 1"),
+        ("mixed -n 4 / mixed serial", ratio("mixed -n 4", "mixed serial"), "< 1"),
+        ("4 workers / gate serial", ratio("gate, 4 workers (--tx)", "gate serial"), "ref."),
+        ("bare -n 4 / bare serial", ratio("bare -n 4", "bare serial"), "reference"),
+        ("bare -n 2 / bare serial", ratio("bare -n 2", "bare serial"), "reference"),
     ]
-    print("ratios (goal)")
-    for label, ratio, goal in goals:
-        print(f"  {label:<26}{ratio:7.2f}   ({goal})")
+    print("ratios, medians of each round's ratio (goal)")
+    for label, value, goal in goals:
+        print(f"  {label:<26}{value:7.2f}   ({goal})")
     print(
         f"  start-up: gate --collect-only is {start - rows['bare --collect-only']:+.2f} s wall, "
         f"{cpu['gate --collect-only'] - cpu['bare --collect-only']:+.2f} s CPU "
         "from bare pytest --collect-only (goal: within 0.5 s)"
     )
     print(f"  gate checking = gate serial - its --collect-only = {checking:.2f} s")
-    for n in ("serial", "-n 2", "-n 4"):
-        bare = rows[f"bare {n}"]
-        added = cpu[f"gate {n}"] - cpu[f"bare {n}"]
+    for gate, bare in (("gate serial", "bare serial"), ("gate, 4 workers (--tx)", "bare -n 4")):
+        added = cpu[gate] - cpu[bare]
         print(
-            f"  gate {n} - bare {n}: {rows[f'gate {n}'] - bare:+.2f} s wall, "
+            f"  {gate} - {bare}: {rows[gate] - rows[bare]:+.2f} s wall, "
             f"{added:+.2f} s CPU (what the gate adds)"
         )
     print(

@@ -13,6 +13,10 @@ gave the worker in its ``workerinput`` (``pytest_configure_node``). A worker sta
 replace a crashed one gets no share: what the crashed one left undone is handed out
 like team tests, and its results are then probed when their items ask for them.
 
+A run whose collection can hold declared checks alone starts no workers at all (``one_process``):
+they would add processes, not concurrency, and every check's reports would pass through
+the controller; the run is then exactly the run without ``-n``.
+
 A gate with an exclusive check (a load test) keeps all declared checks in one share, so
 that worker still runs the exclusive check alone among the declared checks, as a run
 without xdist does.
@@ -77,3 +81,31 @@ def controller_hosts(config: pytest.Config) -> tuple[str, ...] | None:
     workerinput: dict[str, Any] = getattr(config, "workerinput", {})
     hosts = workerinput.get(HOSTS_KEY)
     return tuple(str(h) for h in hosts) if isinstance(hosts, (list, tuple)) else None
+
+
+def one_process(config: pytest.Config, *, team_tests: bool) -> str | None:
+    """Why the workers ``-n N`` asks for are not started, or None when they are.
+
+    They are not when the run collects declared checks only (``team_tests`` is False: no
+    path arguments and no ``paths`` in the config), which already probe many at once in
+    one process, and xdist would hand items out (any ``--dist`` but ``each``, which asks
+    every worker to run everything). Gateways named with ``--tx`` alone, without ``-n``,
+    are always started: they reach other machines (docs/fleets.md).
+    """
+    workers = config.getoption("numprocesses", None)
+    if team_tests or not workers or config.getoption("dist", "no") == "each":
+        return None
+    if config.getoption("collectonly", False):
+        return None
+    return (
+        f"-n {workers} starts no workers: this run has declared checks only, which probe "
+        "at once in one process (workers start when the run has team-written tests)"
+    )
+
+
+def stay_in_one_process(config: pytest.Config) -> None:
+    """The same settings xdist's own ``-n 0`` leaves (its ``pytest_cmdline_main``), made
+    before its ``pytest_configure`` (trylast) would start a distributed session."""
+    config.option.numprocesses = 0
+    config.option.dist = "no"
+    config.option.tx = []

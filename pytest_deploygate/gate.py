@@ -38,8 +38,10 @@ from pytest_deploygate.distribute import (
     SHARE_KEY,
     SHARES_KEY,
     controller_hosts,
+    one_process,
     partition,
     share_concurrency,
+    stay_in_one_process,
     uses_shares,
     worker_share,
 )
@@ -100,11 +102,16 @@ def activate(config: pytest.Config, name: str) -> None:
         import pytest_deploygate.reporters.html as html_report
 
         html_report.register(config, gate)
+    team_tests = _collect_builtin_suites(config, gate.config)
+    if config.pluginmanager.hasplugin("xdist") and controller:
+        why = one_process(config, team_tests=team_tests)
+        if why:
+            stay_in_one_process(config)
+            gate.header_lines.append(why)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(
             XdistPlugin(gate, shares=uses_shares(config)), "deploygate-xdist"
         )
-    _collect_builtin_suites(config, gate.config)
 
 
 def _verdict_file(config: pytest.Config) -> Path | None:
@@ -377,15 +384,17 @@ def _forget(name: str) -> None:
     os.environ.pop(name, None)
 
 
-def _collect_builtin_suites(config: pytest.Config, gate_config: GateConfig) -> None:
+def _collect_builtin_suites(config: pytest.Config, gate_config: GateConfig) -> bool:
     """With no path arguments, the gate collects its suites and the config's ``paths``,
-    nothing else (not the repo's testpaths); with path arguments, those plus the suites."""
+    nothing else (not the repo's testpaths); with path arguments, those plus the suites.
+    Whether the run may collect team-written tests: path arguments or ``paths``."""
     extra = [str(SUITES_DIR), *(str(p) for p in gate_config.paths)]
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args[:] = extra
-        return
+        return bool(gate_config.paths)
     present = {os.path.realpath(a.split("::")[0]) for a in config.args}
     config.args.extend(a for a in extra[:1] if os.path.realpath(a) not in present)
+    return True
 
 
 class GatePlugin:

@@ -8,6 +8,10 @@ from typing import Any
 
 import pytest
 
+# Two xdist workers even for a gate of declared checks only, which ``-n 2`` keeps in one
+# process (docs/xdist.md): gateways named with --tx are always started.
+XDIST_WORKERS = ("--tx", "2*popen", "--dist", "load")
+
 
 def toml_value(value: Any) -> str:
     """A Python value as TOML (inline tables for dicts)."""

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from pytest_deploygate.baseline import NO_BASELINE, NOT_GIVEN
-from tests.plugin.helpers import by_id, http_check, verdict, write_gate
+from tests.plugin.helpers import XDIST_WORKERS, by_id, http_check, verdict, write_gate
 
 RELATIVE = (
     '[[decision.rules]]\nmeasurement = "http.latency"\ncheck = "api"\n'
@@ -229,7 +229,7 @@ def test_the_same_verdict_with_and_without_xdist(
         name: pytester.runpytest_subprocess(
             "--target=staging", "--baseline=lkg/last-good.json", f"--verdict-json={name}", *extra
         )
-        for name, extra in (("serial.json", ()), ("xdist.json", ("-n", "2")))
+        for name, extra in (("serial.json", ()), ("xdist.json", XDIST_WORKERS))
     }
     assert {r.ret for r in runs.values()} == {10}
 

@@ -25,7 +25,7 @@ from pytest_deploygate.demo.pgserver import find_binary
 from pytest_deploygate.demo.service import WebService, port_is_open
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.registry import BY_NAME
-from tests.plugin.helpers import by_id, verdict
+from tests.plugin.helpers import XDIST_WORKERS, by_id, verdict
 
 PORT = re.compile(r"127\.0\.0\.1:(\d+)")
 DB_TYPES = {"postgres", "sqlite"}
@@ -210,7 +210,7 @@ def test_an_unknown_fault_is_a_usage_error_listing_the_known(pytester: pytest.Py
 
 
 def test_the_demo_works_under_xdist(pytester: pytest.Pytester) -> None:
-    result = run_demo(pytester, "-n", "2", "--demo-fault", "health-500")
+    result = run_demo(pytester, *XDIST_WORKERS, "--demo-fault", "health-500")
     assert result.ret == 1, result.stdout.str()
     assert by_id(verdict(pytester))["health"]["decision"] == "rollback"
     assert_nothing_listens(demo_ports(result.stdout.str()))

@@ -67,7 +67,9 @@ def test_variables_a_conftest_sets_for_the_unit_tests_are_not_the_machines(
     was started with."""
     monkeypatch.delenv("DGP_JWT_SECRET", raising=False)
     monkeypatch.delenv("DGP_OLLAMA_HOST", raising=False)
-    pytester.makefile(".toml", deploygate=GATE)
+    # A team check too, so that -n 2 starts workers (which inherit the conftest's changes).
+    pytester.makefile(".toml", deploygate='paths = ["checks"]\n' + GATE)
+    pytester.mkpydir("checks").joinpath("test_team.py").write_text("def test_team():\n    pass\n")
     pytester.makeconftest(TEST_DEFAULTS)
     result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json", *workers)
     assert result.ret == 1, result.stdout.str()

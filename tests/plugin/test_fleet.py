@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugin.helpers import by_id, verdict
+from tests.plugin.helpers import XDIST_WORKERS, by_id, verdict
 from tests.plugin.test_host_gate import host_check, write_hosts_gate
 from tests.support.need import need_server
 from tests.support.sshd import SshServer, free_port, ssh_server
@@ -68,7 +68,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     )
 
 
-@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["serial", "xdist"])
+@pytest.mark.parametrize("xdist", [(), XDIST_WORKERS], ids=["serial", "xdist"])
 def test_a_group_runs_each_check_once_per_inventory_host(
     pytester: pytest.Pytester, fleet: list[SshServer], xdist: tuple[str, ...]
 ) -> None:

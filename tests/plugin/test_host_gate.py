@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.plugin.helpers import by_id, toml_value, verdict
+from tests.plugin.helpers import XDIST_WORKERS, by_id, toml_value, verdict
 from tests.support.sshd import SshServer, free_port, ssh_clients_of, sshd
 
 __all__ = ["sshd"]  # the session fixture, used by name below
@@ -150,7 +150,7 @@ def test_the_verdict_is_the_same_with_xdist(pytester: pytest.Pytester, sshd: Ssh
     flag.write_text("")
     serial = run(pytester)
     serial_doc = verdict(pytester)
-    parallel = run(pytester, "-n", "2")
+    parallel = run(pytester, *XDIST_WORKERS)
     parallel_doc = verdict(pytester)
     assert serial.ret == parallel.ret == 10
     outcome = {c["id"]: (c["outcome"], c["decision"]) for c in serial_doc["checks"]}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.plugin.helpers import http_check, verdict, write_gate
+from tests.plugin.helpers import XDIST_WORKERS, http_check, verdict, write_gate
 from tests.support.httpserver import closed_port
 from tests.support.inflight import inflight_server
 
@@ -149,6 +149,35 @@ def test_declared_checks_keep_running_together_under_xdist(
     workers = {pytester.path.joinpath(f"ran-{n}").read_text() for n in range(4)}
     assert workers == {"gw0", "gw1"}
     assert verdict(pytester, "v.json")["verdict"] == "GO"
+
+
+def xdist_started(output: str) -> bool:
+    """xdist's own lines when it starts workers ("created: 2/2 workers", "2 workers [3 items]")."""
+    return "created: 2/2 workers" in output or "2 workers [" in output
+
+
+@pytest.mark.parametrize(
+    ("flags", "started"),
+    [
+        (("-n", "2"), False),
+        (("-n", "2", "."), True),  # a path argument may hold team tests
+        (XDIST_WORKERS, True),  # named gateways may be other machines
+    ],
+    ids=["declared-only", "path-argument", "tx"],
+)
+def test_n_starts_workers_only_for_a_run_that_can_have_team_tests(
+    pytester: pytest.Pytester, http_base: str, flags: tuple[str, ...], started: bool
+) -> None:
+    """A gate of declared checks alone probes them at once in one process: workers would
+    add processes, not concurrency (docs/xdist.md), and the run is the run without -n."""
+    write_gate(pytester, http_base, http_check("health", "/health"), extra=RULES)
+    serial = pytester.runpytest_subprocess("--target=staging", "--verdict-json=serial.json")
+    result = pytester.runpytest_subprocess("--target=staging", "--verdict-json=v.json", *flags)
+    output = result.stdout.str()
+    assert serial.ret == result.ret == 0, output
+    assert xdist_started(output) is started
+    assert ("-n 2 starts no workers" in output) is not started
+    assert stable(verdict(pytester, "serial.json")) == stable(verdict(pytester, "v.json"))
 
 
 RECORD_PAYLOADS = """
