@@ -46,6 +46,8 @@ FINDINGS_KEY = pytest.StashKey[dict[str, str]]()
 # What an item's reports have carried of its results so far (see GateSession.annotate).
 _SENT_KEY = pytest.StashKey[tuple[int, tuple[tuple[str, str], ...], float | None]]()
 CUSTOM_TYPE = "custom"
+# How pytest's skip of a test parametrized over an empty list begins (empty_parameter_set_mark).
+EMPTY_PARAMETERS = "got empty parameter set"
 # The keys of a check's facts that describe it rather than its run (check_meta).
 META_KEYS = ("id", "type", "phases", "on_fail", "on_error", "description", "expects")
 _PHASE_ORDER = ("setup", "call", "teardown")
@@ -217,7 +219,12 @@ class GateSession:
         if report.skipped:
             longrepr = report.longrepr
             reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr or "")
-            return "skipped", reason.removeprefix("Skipped: "), ""
+            reason = reason.removeprefix("Skipped: ")
+            if reason.startswith(EMPTY_PARAMETERS):
+                # pytest's skip for a parametrize list that came out empty (a data-driven
+                # check whose endpoints file was missing): given nothing, it checked nothing.
+                return "error", f"{one_line(reason)}: nothing was checked", "empty"
+            return "skipped", reason, ""
         excinfo = call.excinfo
         if excinfo is None:  # e.g. a strict XPASS
             return "failed", one_line(str(report.longrepr)), ""

@@ -326,3 +326,36 @@ def test_a_check_file_skipped_as_a_whole_is_counted_as_skipped(
     assert "could not import 'no_such_redis_client'" in skipped["reason"]
     assert skipped["decision"] is None
     result.stdout.fnmatch_lines(["*2 checks (1 ok, 0 investigate, 0 rollback, 1 skipped)*"])
+
+
+def test_a_team_check_given_an_empty_parameter_list_checked_nothing(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    """A data-driven check whose list came out empty (a missing endpoints file) is skipped
+    by pytest ("got empty parameter set"): no decision, GO. It was given nothing to check,
+    which is an error (on_error), not a choice to skip it."""
+    team_gate(
+        pytester,
+        http_base,
+        """
+ENDPOINTS = []  # read from a file that was not there
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_endpoint(http, path):
+    assert http.get(path).status_code == 200
+
+@pytest.mark.smoke
+@pytest.mark.skip(reason="chosen by the team")
+def test_skipped_on_purpose():
+    pass
+""",
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
+    assert result.ret == 1
+    checks = {c["nodeid"].rsplit("::", 1)[1]: c for c in verdict(pytester)["checks"]}
+    empty = checks["test_endpoint[NOTSET]"]
+    assert (empty["outcome"], empty["decision"]) == ("error", "rollback")
+    assert "empty parameter set for (path): nothing was checked" in empty["reason"]
+    on_purpose = checks["test_skipped_on_purpose"]
+    assert (on_purpose["outcome"], on_purpose["decision"]) == ("skipped", None)
