@@ -19,7 +19,7 @@ from typing_extensions import Self
 
 from pytest_deploygate.checks.base import Duration, Size, Target, Unfit, WindowKeys
 from pytest_deploygate.checks.host import OnHosts
-from pytest_deploygate.checks.validators import check_regex
+from pytest_deploygate.checks.validators import check_regex, refuse_matching_everything
 from pytest_deploygate.hostnames import NO_HOSTS
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
@@ -66,6 +66,8 @@ class LogsCheck(OnHosts, WindowKeys):
     def _ignore_compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in value:
             check_regex(pattern, "ignore")
+        # An ignore that matches every line would keep the check clean forever.
+        refuse_matching_everything(value, "ignore", "line")
         return value
 
     @field_validator("journal")

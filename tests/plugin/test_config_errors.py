@@ -213,6 +213,22 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
             "deploygate.toml: paths[0]: 'team-checks' does not exist",
             id="missing-paths-entry",
         ),
+        pytest.param(
+            BASE
+            + '[[checks]]\nid = "errors"\ntype = "logs"\nphases = ["smoke"]\n'
+            + "file = \"/var/log/app.log\"\npattern = 'ERROR'\nignore = ['GET /health|']\n",
+            (),
+            "checks[0] (id 'errors').ignore: 'ignore[0]' 'GET /health|' matches every line",
+            id="logs-ignore-matching-every-line",
+        ),
+        pytest.param(
+            BASE
+            + '[[checks]]\nid = "env"\ntype = "env"\nphases = ["smoke"]\n'
+            + "matching = ['OLLAMA_*', '.*']\n",
+            (),
+            "'matching[1]' '.*' matches every variable name",
+            id="env-matching-every-name",
+        ),
         pytest.param(BASE, ("--observe=soon",), "--observe: expected a duration", id="bad-observe"),
         pytest.param(
             BASE,
