@@ -39,7 +39,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from statistics import median
@@ -82,6 +83,25 @@ def serve(delay: float) -> None:
     print(server.server_address[1], flush=True)
     sys.stdin.read()
     server.shutdown()
+
+
+@contextmanager
+def slow_server(delay: float) -> Iterator[str]:
+    """The base URL of ``serve(delay)`` in a process of its own (not sharing this one's
+    interpreter lock with the bare pool), for as long as the block runs."""
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--delay", str(delay)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        yield f"http://127.0.0.1:{server.stdout.readline().strip()}"
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        server.wait(timeout=10)
 
 
 def hand_written(base: str, count: int) -> str:
@@ -157,6 +177,7 @@ def _children_cpu() -> float:
 POOL = """
 import sys, time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 start = time.perf_counter()
 import requests
 base, count, workers, shared = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
@@ -197,21 +218,9 @@ def main() -> int:
     if args.serve:
         serve(args.delay)
         return 0
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--delay", str(args.delay)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+    with slow_server(args.delay) as base:
         print(f"environment: {describe()}", flush=True)
         rows, validated = measure(base, args)
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=10)
     report(rows, args)
     print(
         f"  {args.checks}-check config in a fresh process: import {validated[0]:.2f} s, "

@@ -3,26 +3,43 @@
     python bench/per_check.py [--checks 200] [--team 40] [--workers 2] [--repeat 3]
 
 Two gates against a loopback server that answers at once, each with ``--team`` team tests
-that return at once (so xdist spreads items over the workers, as with blocking tests, but
-no run waits): one of ``--checks`` declared http checks, one of twice as many. Each runs with
-``-n --workers``; the CPU of every process of the run (controller and workers) is measured.
-The difference between the two, divided by ``--checks``, is what one more declared check
-costs: its probe, its three reports (setup, call, teardown) sent from a worker and read by
-the controller, and its share of collection. Start-up, the same in both, cancels out.
-Medians of ``--repeat`` runs, the two rows alternated. Nothing is asserted.
+that return at once (so xdist starts its workers and spreads items over them, as with
+blocking tests, but no run waits): one of ``--checks`` declared http checks, one of twice as
+many. Each runs with ``-n --workers``; the CPU of every process of the run is measured, and
+the controller's own apart. The difference between the two gates, divided by ``--checks``,
+is what one more declared check costs: its probe, its three reports (setup, call, teardown)
+sent from a worker and read by the controller, and its share of collection. Start-up, the
+same in both, cancels out. Medians of ``--repeat`` runs, the two gates alternated. Nothing
+is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from statistics import median
 
-from concurrency import declared, timed
-from runenv import describe
+from concurrency import declared, slow_server
+from runenv import RUN_ENV, describe
+
+# pytest in this process, then its own CPU (the controller's) and its children's (the
+# workers', reaped when the run ends) into a file.
+CONTROLLER = """
+import json, resource, sys
+import pytest
+code = pytest.main(sys.argv[2:])
+me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+with open(sys.argv[1], "w") as out:
+    json.dump([me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime], out)
+sys.exit(int(code))
+"""
+
+Run = tuple[float, float, float]  # wall, CPU of every process, CPU of the controller
 
 
 def main() -> int:
@@ -32,35 +49,30 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    concurrency = Path(__file__).with_name("concurrency.py")
-    server = subprocess.Popen(
-        [sys.executable, str(concurrency), "--serve", "--delay", "0"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+    with slow_server(0.0) as base:
         print(f"environment: {describe()}", flush=True)
         runs = measure(base, args)
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=10)
-    small, large = (median(cpu for _, cpu in runs[n]) for n in sorted(runs))
-    walls = {n: median(wall for wall, _ in runs[n]) for n in runs}
-    print(f"-n {args.workers}, {args.team} team tests in each gate; medians of {args.repeat}")
-    for count in sorted(runs):
-        cpu = median(c for _, c in runs[count])
-        print(f"  {count:5d} declared checks: {walls[count]:6.2f} s wall, {cpu:6.2f} s CPU")
-    added = (large - small) / args.checks
-    print(f"  CPU per added declared check: {added * 1000:.1f} ms (every process of the run)")
+    report(runs, args)
     return 0
 
 
+def report(runs: dict[int, list[Run]], args: argparse.Namespace) -> None:
+    print(f"-n {args.workers}, {args.team} team tests in each gate; medians of {args.repeat}")
+    medians = {n: [median(r[i] for r in runs[n]) for i in range(3)] for n in sorted(runs)}
+    for count, (wall, cpu, controller) in medians.items():
+        print(
+            f"  {count:5d} declared checks: {wall:6.2f} s wall, {cpu:6.2f} s CPU, "
+            f"{controller:6.2f} s of it in the controller"
+        )
+    small, large = (medians[n] for n in sorted(medians))
+    print(
+        f"  CPU per added declared check: {(large[1] - small[1]) / args.checks * 1000:.2f} ms "
+        f"(every process), {(large[2] - small[2]) / args.checks * 1000:.2f} ms in the controller"
+    )
+
+
 def quick_team_tests(count: int) -> str:
-    """Team tests that return at once: spread over the workers, nothing waits."""
+    """Team tests that return at once."""
     return (
         "import pytest\n\n\n@pytest.mark.smoke\n"
         f'@pytest.mark.parametrize("n", range({count}))\n'
@@ -68,9 +80,24 @@ def quick_team_tests(count: int) -> str:
     )
 
 
-def measure(base: str, args: argparse.Namespace) -> dict[int, list[tuple[float, float]]]:
+def timed(args: list[str], cwd: Path) -> Run:
+    """One pytest run: wall time, CPU of every process, CPU of the controller."""
+    usage = cwd / "usage.json"
+    command = [sys.executable, "-c", CONTROLLER, str(usage), "-q", "-p", "no:cacheprovider"]
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*command, *args], cwd=cwd, env=RUN_ENV, capture_output=True, text=True, timeout=900
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"pytest {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}")
+    controller, workers = json.loads(usage.read_text())
+    return wall, controller + workers, controller
+
+
+def measure(base: str, args: argparse.Namespace) -> dict[int, list[Run]]:
     counts = (args.checks, 2 * args.checks)
-    runs: dict[int, list[tuple[float, float]]] = {n: [] for n in counts}
+    runs: dict[int, list[Run]] = {n: [] for n in counts}
     with tempfile.TemporaryDirectory(prefix="deploygate-per-check-") as tmp:
         gates = {n: Path(tmp) / f"gate{n}" for n in counts}
         for count, gate in gates.items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ from pytest_deploygate.units import NON_FINITE
 
 NO_BASELINE = "no baseline"
 NOT_GIVEN = "no --baseline file was given"
+# Changed checks the header names before it says "and N more".
+CHANGED_SHOWN = 5
 # A verdict file is a few hundred kB at most; more is not one.
 MAX_BYTES = 64 * 2**20
 
@@ -50,28 +52,48 @@ class Baseline:
     # Checks of the baseline run that did not pass (id -> outcome): a GO may hold one that
     # failed under on_fail = "ok"; its values are what was wrong, not a baseline.
     unpassed: Mapping[str, str] = field(default_factory=dict)
-    # What each check measured in the baseline run (id -> its config_hash), when recorded.
+    # What each check measured there, hashed (its config_hash; files written before the
+    # verdict file carried it have none), and the checks whose hash this run's differs from.
     hashes: Mapping[str, str] = field(default_factory=dict)
+    changed: frozenset[str] = frozenset()
 
     def describe(self) -> str:
         """One line for the terminal header: what relative rules compare with."""
         if self.problem:
             return f"{NO_BASELINE}: {self.problem}: every relative rule will investigate"
         about = f" ({self.about})" if self.about else ""
-        return f"baseline {self.source}{about}: relative rules compare with its values"
+        line = f"baseline {self.source}{about}: relative rules compare with its values"
+        if self.changed:
+            shown = ", ".join(sorted(self.changed)[:CHANGED_SHOWN])
+            more = len(self.changed) - CHANGED_SHOWN
+            shown += f" and {more} more" if more > 0 else ""
+            line += (
+                f"; {len(self.changed)} of its checks measured otherwise there (their keys "
+                f"changed since: {shown}): their relative rules investigate"
+            )
+        return line
 
-    def lookup(self, check_id: str, name: str, config_hash: str = "") -> BaselineValue | str:
-        """The baseline's value of ``name`` in check ``check_id`` (configured as
-        ``config_hash`` in this run, when known), or why there is none."""
+    def comparing(self, current: Mapping[str, str]) -> Baseline:
+        """This baseline for a run whose declared checks hash as ``current`` (check id ->
+        config_hash): a check recorded with another hash measured something else there
+        (another path, query, window ...), so its values are no baseline for this run."""
+        changed = frozenset(
+            key
+            for key, recorded in self.hashes.items()
+            if current.get(key.split("@", 1)[0], recorded) != recorded
+        )
+        return replace(self, changed=changed)
+
+    def lookup(self, check_id: str, name: str) -> BaselineValue | str:
+        """The baseline's value of ``name`` in check ``check_id``, or why there is none."""
         if self.problem:
             return self.problem
-        found = self.values.get((check_id, name))
-        recorded = self.hashes.get(check_id, "")
-        if found is not None and config_hash and recorded and recorded != config_hash:
+        if check_id in self.changed:
             return (
-                f"check {check_id!r} is configured differently than in {self.source} (its "
-                "config_hash changed): its values are not a baseline"
+                f"check {check_id!r} changed since {self.source} (its keys differ, so it "
+                "measured something else there): its values are not a baseline"
             )
+        found = self.values.get((check_id, name))
         if found is not None:
             return found
         if check_id in self.unpassed:
@@ -122,12 +144,12 @@ def parse_baseline(data: bytes | str, shown: str, target: str) -> Baseline:
 
 
 def _hashes(checks: list[Any]) -> dict[str, str]:
-    """Each check's config_hash, where the record has one (older records do not)."""
+    """Each check's config_hash, where the file has one (older files have none)."""
     found: dict[str, str] = {}
     for check in checks:
-        value = check.get("config_hash") if isinstance(check, dict) else None
-        if isinstance(value, str) and value and isinstance(check.get("id"), str):
-            found.setdefault(check["id"], value)
+        recorded = check.get("config_hash")
+        if isinstance(recorded, str) and recorded:
+            found.setdefault(check["id"], recorded)
     return found
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
@@ -68,8 +69,8 @@ class GateConfig:
     concurrency: int | None = None
     secret_names: tuple[str, ...] = ()
     secrets: frozenset[str] = field(default_factory=frozenset)
-    # Each check's table as the file wrote it (before ${VAR}), by id: what check_hash reads.
-    check_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Each check's table as the file wrote it, ${VAR}s unresolved (check_hash reads it).
+    written: tuple[Mapping[str, Any], ...] = ()
 
     def checks_of(self, type_name: str) -> tuple[CheckSpec, ...]:
         return tuple(c for c in self.checks if c.type == type_name)
@@ -176,9 +177,7 @@ def load(
         concurrency=top.concurrency,
         secret_names=secret_names,
         secrets=frozenset(loader.secrets(secret_names)),
-        check_tables={
-            spec.id: raw for spec, raw in zip(checks, data.get("checks", ()), strict=True)
-        },
+        written=tuple(data.get("checks", ())),
     )
 
 
@@ -608,28 +607,44 @@ def config_hash(config: GateConfig, mask: Masker) -> str:
         "checks": [c.model_dump(mode="json") for c in config.checks],
         "rules": [r.model_dump(mode="json") for r in config.rules],
     }
-    text = json.dumps(masked(effective, mask), sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return _digest(effective, mask)
 
 
-# Keys that say how a check's result is judged, weighs or reads, not what it measures:
-# changing them (tuning a max_latency) keeps the check's baseline (check_hash).
-_NOT_MEASURED = ("description", "on_fail", "on_error", "phases", "timeout")
-_JUDGING_PREFIXES = ("max_", "min_", "expect_")
+# Keys that say how a check's result is judged, retried or shown, not what it measures:
+# changing them keeps its values comparable with an earlier run's. So do its bounds
+# (``max_latency``, ``expect_status``, a quantile's ``min``), at any depth.
+_NOT_MEASURING = frozenset(
+    {"description", "phases", "on_fail", "on_error", "timeout", "wait", "wait_interval"}
+)
+_BOUND = re.compile(r"^(min|max)(_.*)?$|^expect_")
+_ADDRESS = re.compile(r"^(url|dsn|.*_url)$")
 
 
-def check_hash(table: Mapping[str, Any], window: float | None) -> str:
-    """``sha256:...`` of what one check measures: its table as written (``${VAR}`` left as
-    written, so a rotated token or another host name does not change it) without the keys
-    that only judge, decide or describe it (``max_*``, ``min_*``, ``expect_*``, ``timeout``,
-    ``on_fail`` ...), and the length of its window in this run (``--observe`` included). A
-    baseline value of a check whose hash differs measured something else."""
-    measured = {
-        key: value
-        for key, value in table.items()
-        if key not in _NOT_MEASURED and not key.startswith(_JUDGING_PREFIXES)
-    }
-    text = json.dumps(
-        {"check": measured, "window": window}, sort_keys=True, separators=(",", ":"), default=str
-    )
+def check_hash(written: Mapping[str, Any], mask: Masker) -> str:
+    """``sha256:...`` of what a declared check measures: its table as the file wrote it
+    (``${VAR}``s unresolved: a variable's value is the deploy's, like the version it
+    carries), but the keys that only judge, retry or describe (``_NOT_MEASURING``, bounds),
+    and a URL's scheme, host and port (where the service runs is the target's, as its
+    ``base_url`` is), secrets masked. A baseline value whose check hashed otherwise
+    measured something else."""
+    keys = {k: v for k, v in written.items() if k not in _NOT_MEASURING}
+    return _digest(_measuring(keys), mask)
+
+
+def _measuring(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _measuring(v, str(k)) for k, v in value.items() if not _BOUND.match(str(k))}
+    if isinstance(value, list):
+        return [_measuring(v) for v in value]
+    if isinstance(value, str) and "://" in value and _ADDRESS.match(key):
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # "http://[${HOST}]/": hashed as written
+            return value
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return value
+
+
+def _digest(document: Any, mask: Masker) -> str:
+    text = json.dumps(masked(document, mask), sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

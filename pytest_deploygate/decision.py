@@ -285,7 +285,7 @@ def decide_check(
     fired = tuple(
         f
         for m in record.measurements
-        for f in _fired(record, m, rules, baseline, unsampled(m, schedule))
+        for f in _fired(record.id, m, rules, baseline, unsampled(m, schedule))
     )
     fired += tuple(_unmeasured(record, rules))
     decision = max([base, *(f.decision for f in fired)], key=RANK.__getitem__)
@@ -327,20 +327,20 @@ def unsampled(m: Measurement, schedule: Sequence[float]) -> tuple[float, ...]:
 
 
 def _fired(
-    record: CheckRecord,
+    check_id: str,
     m: Measurement,
     rules: Sequence[DecisionRule],
     baseline: Baseline,
     unknown: Sequence[float] = (),
 ) -> Iterable[FiredRule]:
     for index, rule in enumerate(rules):
-        if rule.applies_to(record.id, m.name):
+        if rule.applies_to(check_id, m.name):
             fired = (
                 judge_relative(
                     index,
                     rule,
                     m,
-                    baseline.lookup(record.id, m.name, record.config_hash),
+                    baseline.lookup(check_id, m.name),
                     baseline.source,
                     unknown,
                 )

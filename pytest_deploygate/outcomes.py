@@ -111,6 +111,6 @@ class CheckRecord:
     # Measurements its declared check always produces when it has something to read (the
     # names the config gave them): a rule on one that is missing could not be judged.
     expects: tuple[str, ...] = ()
-    # What a declared check measures (config.check_hash); "" for a team check. A baseline
-    # value recorded under another hash is no baseline.
+    # What a declared check measures, hashed (config.check_hash); "" for a team test. A
+    # later run compares its baseline values only with a check that hashes the same.
     config_hash: str = ""

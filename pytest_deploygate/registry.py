@@ -606,7 +606,7 @@ class Registry(Mapping[str, CheckType[Any, Any]]):
         self._loaders = dict(loaders)
         self._records: dict[str, CheckType[Any, Any]] = {}
         # Probe threads look types up too: one record per type, whoever asks first.
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a loader may look up another type
 
     def __getitem__(self, name: str) -> CheckType[Any, Any]:
         record = self._records.get(name)

@@ -39,6 +39,16 @@ def unmatched(config: GateConfig) -> list[tuple[int, DecisionRule]]:
     ]
 
 
+def compared(config: GateConfig) -> frozenset[str]:
+    """Ids of the declared checks a relative row (``above_baseline`` ...) may apply to."""
+    relative = [rule for rule in config.rules if rule.relative]
+    return frozenset(
+        check_id
+        for check_id, name in produced(config)
+        if any(_may_match(rule, check_id, name) for rule in relative)
+    )
+
+
 def describe(index: int, rule: DecisionRule) -> str:
     where = f" for check {rule.check!r}" if rule.check != "*" else ""
     return f"rule {index + 1} (measurement {rule.measurement!r}{where})"

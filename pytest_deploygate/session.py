@@ -4,13 +4,12 @@ calls the decision engine once at the end."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import difflib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -34,9 +33,9 @@ from pytest_deploygate.outcomes import KNOWN_FAILURE, CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, Resources, classify, is_network_error
 from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.registry import BY_NAME
+from pytest_deploygate.rule_coverage import compared
 from pytest_deploygate.runner import CheckInstance, Runner
 from pytest_deploygate.units import format_value
-from pytest_deploygate.windows import window_plan
 
 MEASUREMENTS_KEY = pytest.StashKey[list[Measurement]]()
 # A declared check probes ahead of its test item: its own duration is the probe's, not
@@ -81,10 +80,17 @@ class GateSession:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
-        # Read once at the start (--baseline); relative rules compare with it.
-        self.baseline = baseline
         self.target: Target = config.target
         self.mask = masker
+        self._specs = {spec.id: index for index, spec in enumerate(config.checks)}
+        self._hashes: dict[str, str] = {}
+        # Read once at the start (--baseline); relative rules compare with it, but not with
+        # the values of a check that measured something else there (its keys changed).
+        self.baseline = (
+            baseline.comparing({i: self._check_hash(i) for i in compared(config)})
+            if baseline.hashes
+            else baseline
+        )
         self.is_worker = is_worker
         # The session's host connections (ssh masters, paramiko clients): shared by its
         # checks and the ``host`` fixture, closed with the session (``close``).
@@ -116,7 +122,6 @@ class GateSession:
         self._decisions: dict[str, CheckDecision] = {}
         # Node id -> xdist worker -> the decision of its last run there.
         self._runs: dict[str, dict[str, CheckDecision]] = {}
-        self._check_hashes: dict[str, str] | None = None
 
     def close(self) -> None:
         """Stop probing and close every connection the session opened."""
@@ -280,32 +285,32 @@ class GateSession:
                 for name, value in junit_properties(decision, self.mask)
             )
 
-    def _finish_check(self, key: tuple[str, str]) -> CheckDecision:
-        nodeid = key[0]
-        pending = self._pending.pop(key)
-        record = self._hashed(build_record(nodeid, pending.parts, pending.duration))
-        decision = decide_check(record, self.config.rules, self.baseline)
+    def _finish_check(self, run: tuple[str, str]) -> CheckDecision:
+        nodeid = run[0]
+        pending = self._pending.pop(run)
+        decision = self._decide(build_record(nodeid, pending.parts, pending.duration))
         # Every worker runs every check under --dist each: the check is decided by its
         # worst worker, so a pass that arrives last never hides a failure on another. On
         # one worker the last run stands (pytest's own outcome after a rerun).
         runs = self._runs.setdefault(nodeid, {})
-        runs[key[1]] = decision
+        runs[run[1]] = decision
         self._decisions[nodeid] = max(runs.values(), key=_rank)
         return decision
 
-    def _hashed(self, record: CheckRecord) -> CheckRecord:
-        """The record with what its declared check measures (``config.check_hash``), so a
-        baseline recorded under another config is not compared with it."""
-        if self._check_hashes is None:
-            self._check_hashes = {
-                nodeid: check_hash(
-                    self.config.check_tables.get(instance.spec.id, {}),
-                    _window_length(instance, self.ctx.observe),
-                )
-                for nodeid, instance in self.declared_instances().items()
-            }
-        found = self._check_hashes.get(record.nodeid, "")
-        return dataclasses.replace(record, config_hash=found) if found else record
+    def _decide(self, record: CheckRecord) -> CheckDecision:
+        """The record's decision; a declared check's record carries its config hash
+        (compared with the baseline's, and kept in the verdict file for the next run)."""
+        check_id = record.id.split("@", 1)[0]
+        index = self._specs.get(check_id)
+        if index is not None and self.config.checks[index].type == record.type:
+            record = replace(record, config_hash=self._check_hash(check_id))
+        return decide_check(record, self.config.rules, self.baseline)
+
+    def _check_hash(self, check_id: str) -> str:
+        if check_id not in self._hashes:
+            written = self.config.written[self._specs[check_id]]
+            self._hashes[check_id] = check_hash(written, self.mask)
+        return self._hashes[check_id]
 
     def collection_failed(self, report: pytest.CollectReport) -> None:
         """A file or class that could not be collected: its checks were never seen, so the
@@ -324,7 +329,7 @@ class GateSession:
             "when": "setup",
         }
         self._expected.setdefault(nodeid, part)
-        self._decisions[nodeid] = decide_check(build_record(nodeid, [part], 0.0), self.config.rules)
+        self._decisions[nodeid] = self._decide(build_record(nodeid, [part], 0.0))
 
     def collection_skipped(self, report: pytest.CollectReport) -> None:
         """A file skipped as a whole (``pytest.importorskip`` at its top): its checks did
@@ -384,11 +389,7 @@ class GateSession:
                     else "no result arrived for this check (the run stopped early or a worker died)"
                 )
                 part = {**meta, "phase_outcome": "error", "reason": reason, "error_kind": "missing"}
-                self._decisions[nodeid] = decide_check(
-                    self._hashed(build_record(nodeid, [part], 0.0)),
-                    self.config.rules,
-                    self.baseline,
-                )
+                self._decisions[nodeid] = self._decide(build_record(nodeid, [part], 0.0))
         # Collection order, not the order results arrived in: the same with and without xdist.
         order = {nodeid: index for index, nodeid in enumerate(self._expected)}
         checks = tuple(
@@ -456,11 +457,6 @@ class _Crash:
     path: str
     lineno: int
     message: str
-
-
-def _window_length(instance: CheckInstance, observe: float | None) -> float | None:
-    plan = window_plan(instance.spec, observe)
-    return None if plan is None else plan.window
 
 
 def _worker_of(report: pytest.TestReport) -> str:

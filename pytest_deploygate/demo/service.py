@@ -542,7 +542,6 @@ def _checks(https_url: str, ws_url: str, https_port: int, http_port: int) -> lis
             "url": ws_url,
             "send_json": {"type": "ping"},
             "expect_json": {"type": "pong"},
-            "timeout": "2s",
         },
         {
             "id": "tls-cert",
@@ -561,7 +560,6 @@ def _checks(https_url: str, ws_url: str, https_port: int, http_port: int) -> lis
             "description": "the service port accepts connections",
             "host": HOST,
             "port": http_port,
-            "timeout": "2s",
         },
     ]
 

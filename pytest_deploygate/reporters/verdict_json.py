@@ -59,8 +59,7 @@ def _check(check: CheckDecision) -> dict[str, Any]:
         "measurements": [_measurement(m) for m in record.measurements],
         "rules": [_rule(f) for f in check.fired],
         "findings": dict(record.findings),
-        # Declared checks only: what it measured, so a later baseline compares like with like.
-        **({"config_hash": record.config_hash} if record.config_hash else {}),
+        "config_hash": record.config_hash or None,
     }
 
 

@@ -117,9 +117,14 @@ def test_a_check_reads_the_environment_as_the_gate_started(
     # probe that iterates it then can fail with a KeyError (as requests' proxy lookup did).
     resources = Resources({"NO_PROXY": "127.0.0.1", "HTTP_PROXY": "http://127.0.0.1:9"})
     ctx = ProbeContext(base_dir=Path("."), resources=resources)
+    # The config is loaded before any check runs: validating the first spec of a type
+    # builds its validator (defer_build), and pydantic reads PYDANTIC_DISABLE_PLUGINS then.
+    # Built inside the patch, this test failed whenever it was its process's first
+    # HttpCheck (alone, or first on an xdist worker).
+    check, target = spec(), Target(name="t", base_url=counting)
     monkeypatch.setattr(os, "environ", Untouchable())
     try:
-        obs = probe_http(spec(), Target(name="t", base_url=counting), ctx)
+        obs = probe_http(check, target, ctx)
     finally:
         monkeypatch.undo()
         resources.close()

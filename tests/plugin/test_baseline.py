@@ -264,6 +264,30 @@ def test_the_demo_record_carries_what_a_rollback_needs(
     assert migrations["findings"] == {"db.newest_migration": "003_order_status"}
 
 
+def test_the_docs_demo_commands_compare_with_the_saved_record(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/baselines.md: save on the demo, then a slower deploy against it. Each demo run
+    serves on new ports: the orders check is the same check, its values compared."""
+    from pytest_deploygate.demo.database import ENGINE_ENV
+
+    monkeypatch.setenv(ENGINE_ENV, "sqlite")
+    saved = pytester.runpytest("--target=demo", "-m", "smoke", "--save-baseline=lkg.json")
+    assert saved.ret == 0, saved.stdout.str()
+    result = pytester.runpytest(
+        "--target=demo",
+        "-m",
+        "smoke",
+        "--demo-fault=slower",
+        "--baseline=lkg.json",
+        "--verdict-json=v.json",
+    )
+    assert result.ret == 10, result.stdout.str()
+    assert "changed since" not in result.stdout.str()
+    (row,) = [r for r in by_id(verdict(pytester, "v.json"))["orders"]["rules"] if "baseline" in r]
+    assert row["baseline"]["file"] == "lkg.json" and row["baseline"]["problem"] is None
+
+
 WINDOWED = """
 import os
 import pytest
@@ -329,33 +353,47 @@ def test_a_check_that_failed_in_the_go_run_is_no_baseline(
     assert "did not pass there (outcome failed)" in row["baseline"]["problem"]
 
 
-def test_a_check_that_probes_something_else_now_is_not_compared_with_its_old_values(
+def test_a_check_whose_keys_changed_since_the_record_is_not_compared(
     pytester: pytest.Pytester, service: str
 ) -> None:
-    """The baseline's ``api`` probed /slow (0.5 s); the config now points ``api`` at another
-    endpoint: comparing with the old values would let a regression hide under them. What
-    only decides or describes a check (on_fail, description, phases) keeps its baseline."""
-    save_good_record(pytester, service)
-    config = pytester.path / "deploygate.toml"
-    config.write_text(
-        config.read_text()
-        .replace(
-            'id = "api"\n', 'id = "api"\ndescription = "orders API"\non_fail = "investigate"\n'
-        )
-        .replace('phases = ["smoke"]', 'phases = ["smoke", "postdeploy"]')
-        + "\n"
-        + RELATIVE
+    """The record's api check asked /slow; this config's asks /health: its latency is
+    another endpoint's, and comparing the two would pass a deploy on the wrong figure."""
+    slow = "/slow?s=${API_DELAY}"
+    write_gate(
+        pytester,
+        service,
+        http_check("api", slow, timeout="15s"),
+        http_check("other", slow, timeout="15s"),
+        extra=ABSOLUTE,
     )
-    result = pytester.runpytest("--target=staging", "--baseline=lkg/last-good.json")
-    assert result.ret == 0, result.stdout.str()
-    config.write_text(config.read_text().replace("/slow?s=${API_DELAY}", "/health"))
-    result = pytester.runpytest(
-        "--target=staging", "--baseline=lkg/last-good.json", "--verdict-json=v.json"
+    assert pytester.runpytest("--target=staging", "--save-baseline=lkg.json").ret == 0
+    saved = by_id(json.loads((pytester.path / "lkg.json").read_text()))
+    assert saved["api"]["config_hash"].startswith("sha256:")
+    write_gate(
+        pytester,
+        service,
+        http_check("api", "/health", timeout="15s"),
+        # What it is called and how it is judged is not what it measures: still compared.
+        http_check("other", slow, timeout="20s", description="renamed", max_latency="9s"),
+        extra=ABSOLUTE + RELATIVE + RELATIVE.replace('"api"', '"other"'),
     )
+    result = pytester.runpytest("--target=staging", "--baseline=lkg.json", "--verdict-json=v.json")
     assert result.ret == 10, result.stdout.str()
-    (row,) = relative_rows(verdict(pytester, "v.json"))
-    assert row["baseline"]["problem"] == (
-        "no baseline: check 'api' is configured differently than in lkg/last-good.json "
-        "(its config_hash changed): its values are not a baseline"
+    result.stdout.fnmatch_lines(
+        [
+            "deploygate: baseline lkg.json (*): relative rules compare with its values; 1 of "
+            "its checks measured otherwise there (their keys changed since: api): their "
+            "relative rules investigate",
+            "*INVESTIGATE*api*no baseline: check 'api' changed since lkg.json*",
+        ]
     )
-    jsonschema.validate(verdict(pytester, "v.json"), SCHEMA)
+    doc = verdict(pytester, "v.json")
+    jsonschema.validate(doc, SCHEMA)
+    (row,) = relative_rows(doc)
+    assert row["decision"] == "investigate" and row["baseline"]["value"] is None
+    assert "changed since" in row["baseline"]["problem"]
+    checks = by_id(doc)
+    # Without a baseline value its relative row would have fired at investigate.
+    assert checks["other"]["decision"] == "ok"
+    assert checks["other"]["config_hash"] == saved["other"]["config_hash"]
+    assert checks["api"]["config_hash"] != saved["api"]["config_hash"]

@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ from pytest_deploygate.demo.pgserver import find_binary
 from pytest_deploygate.demo.service import WebService, port_is_open
 from pytest_deploygate.errors import ConfigError
 from pytest_deploygate.registry import BY_NAME
+from pytest_deploygate.units import parse_duration
 from tests.plugin.helpers import XDIST_WORKERS, by_id, verdict
 
 PORT = re.compile(r"127\.0\.0\.1:(\d+)")
@@ -225,10 +227,22 @@ def test_stop_closes_every_port_and_removes_the_workdir(tmp_path: Path) -> None:
         c["port"] for c in demo.config["checks"] if "port" in c
     }
     assert ports and all(port_is_open(port) for port in ports)
+    no_check_cuts_a_slow_answer_short(demo.config)
     demo.stop()
     demo.stop()  # twice is harmless: pytest's cleanup and atexit may both call it
     assert_nothing_listens(ports)
     assert not workdir.exists()
+
+
+def no_check_cuts_a_slow_answer_short(config: dict[str, Any]) -> None:
+    """A check timing out before the matrix's rollback line (5 s) would turn a slow answer on
+    a loaded machine into an error (ROLLBACK) that the rules would have called investigate:
+    the demo's checks keep the target's timeout, past that line."""
+    target = parse_duration(config["targets"]["demo"]["timeout"])
+    latency = [r for r in demo_package.RULES if "latency" in r["measurement"]]
+    assert latency and target > max(parse_duration(r["above"]) for r in latency)
+    short = [c["id"] for c in config["checks"] if parse_duration(c.get("timeout", target)) < target]
+    assert not short
 
 
 @pytest.fixture

@@ -455,38 +455,103 @@ def test_the_values_of_a_check_that_did_not_pass_are_no_baseline() -> None:
     assert parsed(doc(checks=[passed])).lookup("health", "http.latency") == BaselineValue(9.0, "s")
 
 
-def test_a_check_configured_differently_since_the_baseline_is_no_baseline() -> None:
-    """The same check id probing another endpoint (or over another window) is not the same
-    measurement: its old values would hide a regression (or raise a false alarm)."""
-    document = doc()
-    document["checks"][0]["config_hash"] = "sha256:old"
-    baseline = parsed(document)
-    assert baseline.lookup("health", "http.latency", "sha256:old") == BaselineValue(1.1, "s")
-    problem = baseline.lookup("health", "http.latency", "sha256:new")
-    assert problem == (
-        "check 'health' is configured differently than in lkg.json (its config_hash "
-        "changed): its values are not a baseline"
-    )
-    # A record written before per-check hashes (or a team check, which has none) compares.
-    assert parsed(doc()).lookup("health", "http.latency", "sha256:new") == BaselineValue(1.1, "s")
-    assert baseline.lookup("health", "http.latency") == BaselineValue(1.1, "s")
+# -- a check whose keys changed since the baseline's run -------------------------------
 
 
-def test_a_checks_hash_is_what_it_measures() -> None:
+def _check_hash(**keys: Any) -> str:
     from pytest_deploygate.config import check_hash
+    from pytest_deploygate.masking import Masker
 
-    table = {"id": "api", "type": "http", "phases": ["smoke"], "path": "/orders"}
-    same = check_hash(table, None)
+    table = {"id": "health", "type": "http", "phases": ["smoke"], "path": "/health", **keys}
+    return check_hash(table, Masker({"s3cret-one", "s3cret-two"}))
+
+
+def test_a_check_is_hashed_as_written_so_a_variable_is_the_deploys() -> None:
+    from pytest_deploygate.config import load
+
+    hashes = []
+    for sha in ("3f2a9c1", "8b0d4e2"):
+        data = {
+            "targets": {"staging": {"base_url": "https://staging.example.com"}},
+            "checks": [{"id": "v", "type": "http", "phases": ["smoke"], "path": "/v/${GIT_SHA}"}],
+        }
+        config = load(
+            data, source="t", base_dir=Path("."), target="staging", environ={"GIT_SHA": sha}
+        )
+        assert config.checks[0].path == f"/v/{sha}"  # type: ignore[attr-defined]
+        hashes.append(_check_hash(**config.written[0]))
+    assert hashes[0] == hashes[1]
+
+
+def test_a_check_hashes_what_it_measures_not_how_it_is_judged() -> None:
+    same = _check_hash()
     assert same.startswith("sha256:")
-    decided = {
-        **table,
-        "on_fail": "ok",
-        "description": "x",
-        "phases": ["postdeploy"],
-        "max_latency": "2s",
-        "expect_status": 204,
-        "timeout": "5s",
+    for judged in (
+        {"description": "x", "phases": ["smoke", "postdeploy"], "on_fail": "ok"},
+        {"max_latency": "1s", "expect_status": 201, "timeout": "30s", "on_error": "ok"},
+        {"min_json_path": {"a.b": 1}},
+    ):
+        assert _check_hash(**judged) == same, judged
+    assert _check_hash(headers={"X-Token": "s3cret-one"}) == _check_hash(
+        headers={"X-Token": "s3cret-two"}
+    )
+    for measured in ({"path": "/orders"}, {"method": "POST"}, {"window": "5m"}):
+        assert _check_hash(**measured) != same, measured
+    # Where the service runs is the target's (as base_url is): a URL's origin is not hashed.
+    moved = _check_hash(url="http://127.0.0.1:41001/api/orders?x=1")
+    assert moved == _check_hash(url="https://green.example.com/api/orders?x=1")
+    assert moved != _check_hash(url="http://127.0.0.1:41001/api/orders?x=2")
+
+
+def hashed(check_id: str, recorded: str) -> dict[str, Any]:
+    return {
+        "id": check_id,
+        "config_hash": recorded,
+        "measurements": [{"name": "http.latency", "value": 1.1, "unit": "s"}],
     }
-    assert check_hash(decided, None) == same
-    assert check_hash({**table, "path": "/health"}, None) != same
-    assert check_hash(table, 60.0) != check_hash(table, 600.0)
+
+
+def test_the_values_of_a_check_whose_keys_changed_are_no_baseline() -> None:
+    checks = [hashed("health", "sha256:aa"), hashed("disk@ssh://web-1", "sha256:bb")]
+    base = parsed(doc(checks=checks))
+    assert base.hashes == {"health": "sha256:aa", "disk@ssh://web-1": "sha256:bb"}
+    unchanged = base.comparing({"health": "sha256:aa", "disk": "sha256:bb"})
+    assert unchanged.lookup("health", "http.latency") == BaselineValue(1.1, "s")
+    assert "changed" not in unchanged.describe()
+
+    changed = base.comparing({"health": "sha256:cc", "disk": "sha256:dd"})
+    assert changed.lookup("health", "http.latency") == (
+        "check 'health' changed since lkg.json (its keys differ, so it measured something else "
+        "there): its values are not a baseline"
+    )
+    assert "check 'disk@ssh://web-1' changed" in str(
+        changed.lookup("disk@ssh://web-1", "http.latency")
+    )
+    assert changed.describe().endswith(
+        "; 2 of its checks measured otherwise there (their keys changed since: "
+        "disk@ssh://web-1, health): their relative rules investigate"
+    )
+    decided = decide_check(
+        CheckRecord(
+            id="health",
+            nodeid="t",
+            type="http",
+            phases=("smoke",),
+            outcome="passed",
+            measurements=(Measurement("http.latency", 1.0, "s"),),
+        ),
+        (rule(above_baseline="2x"),),
+        changed,
+    )
+    assert decided.decision == "investigate"
+    assert "no baseline: check 'health' changed since lkg.json" in decided.fired[0].text
+
+
+def test_a_record_without_check_hashes_or_a_check_no_longer_declared_is_compared() -> None:
+    old = parsed(doc())  # written before checks carried config_hash
+    assert old.hashes == {}
+    assert old.comparing({"health": "sha256:cc"}).lookup("health", "http.latency") == (
+        BaselineValue(1.1, "s")
+    )
+    gone = parsed(doc(checks=[hashed("health", "sha256:aa")])).comparing({"other": "sha256:cc"})
+    assert gone.changed == frozenset()

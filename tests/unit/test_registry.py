@@ -3,13 +3,15 @@ its doc page, and the config models, the JSON Schema and the suites agree with i
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_deploygate.suites as suites_package  # type: ignore[import-not-found, unused-ignore]
 
-from pytest_deploygate.registry import BY_NAME, CheckType, all_types
+from pytest_deploygate.registry import BY_NAME, CheckType, Registry, all_types
 from pytest_deploygate.schema import config_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,3 +69,22 @@ def test_a_sub_kind_belongs_to_its_type_once(kind: CheckType[Any, Any]) -> None:
     assert all(sub.name == kind.name and issubclass(sub.spec, kind.spec) for sub in kind.subkinds)
     names = [sub.subkind for sub in kind.subkinds]
     assert len(names) == len(set(names))
+
+
+def test_a_type_is_built_once_on_its_first_lookup_even_by_threads_together() -> None:
+    built: list[str] = []
+
+    def build() -> CheckType[Any, Any]:
+        built.append("http")
+        time.sleep(0.05)  # widens the window in which other threads ask too
+        return BY_NAME["http"]
+
+    registry = Registry({"http": build})
+    assert "http" in registry and list(registry) == ["http"] and "tcp" not in registry
+    assert built == [] and registry.built() == ()
+    with ThreadPoolExecutor(8) as pool:
+        records = list(pool.map(lambda _: registry["http"], range(8)))
+    assert built == ["http"]
+    assert all(record is records[0] for record in records)
+    with pytest.raises(KeyError):
+        registry["tcp"] = records[0]
