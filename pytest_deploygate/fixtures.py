@@ -80,7 +80,12 @@ def measure(request: pytest.FixtureRequest) -> Measure:
     A value that is not a finite number (NaN, ±Inf) is never within a threshold: the
     check fails; so does a test that passes with a value outside its threshold
     (``session.beyond_threshold``)."""
-    found = request.node.stash.setdefault(MEASUREMENTS_KEY, [])
+    return recorder(request.node)
+
+
+def recorder(node: pytest.Item) -> Measure:
+    """What ``measure`` gives a test: records on ``node``'s stash."""
+    found = node.stash.setdefault(MEASUREMENTS_KEY, [])
 
     def record(
         name: str,
@@ -123,12 +128,12 @@ def deploygate_check(request: pytest.FixtureRequest) -> CheckInstance:
 
 
 @pytest.fixture
-def deploygate_run(
-    request: pytest.FixtureRequest, pytestconfig: pytest.Config, measure: Measure
-) -> Callable[[CheckInstance], None]:
+def deploygate_run(request: pytest.FixtureRequest) -> Callable[[CheckInstance], None]:
     """Run a declared check: the probe's error is raised (outcome ``error``), unmet
     expectations fail the test in one line (outcome ``failed``)."""
-    gate = gate_of(pytestconfig)
+    # No other fixtures: each costs pytest work on every item of a gate of many checks.
+    gate = gate_of(request.config)
+    measure = recorder(request.node)
 
     def run(check: CheckInstance) -> None:
         __tracebackhide__ = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 # paramiko is imported by testinfra's paramiko backend on first use, inside a run. Each
@@ -22,6 +23,13 @@ from tests.support.prometheus import prometheus_server
 from tests.support.redis import redis_auth, redis_plain
 
 __all__ = ["prometheus_server", "redis_auth", "redis_plain"]
+
+# Run in the background by a shell without job control (nohup, `cmd &` in a script), this
+# process starts with SIGINT ignored, its children inherit that, and a Python child that
+# starts with SIGINT ignored never raises KeyboardInterrupt: the Ctrl-C tests would wait out
+# their timeouts. A handler of our own is reset to the default in every child.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Probes are imported when their check type first runs; the same reason applies to the
 # client libraries they bring (psycopg, websockets ...): loaded here, once.

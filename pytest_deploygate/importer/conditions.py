@@ -7,11 +7,13 @@ needs no rule: the health check fails, and its on_fail is rollback.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from pytest_deploygate.importer.expectations import duration
 from pytest_deploygate.importer.model import Covered, DraftRule, Finding, Manual
+from pytest_deploygate.units import parse_duration
 
 _NUMBER = r"(?P<n>[0-9]+(?:\.[0-9]+)?)"
 _RANGE = re.compile(
@@ -75,12 +77,22 @@ def rule_for(condition: str, decision: str, criterion: bool = False) -> list[Fin
         keys["for"] = duration(span["n"], span["u"])
         rule.notes.append(
             f"'for' is judged on samples over a window: run this phase with --observe "
-            f"{keys['for']} (or give the check a window); without one the row cannot be "
-            "judged and reads investigate"
+            f"{watch_for(keys['for'])} (or give the check a window that long: a rate's samples "
+            f"start one interval into the window, so a window of just {keys['for']} can never "
+            "hold it); without one the row cannot be judged and reads investigate"
         )
     if note:
         rule.notes.append(note)
     return [rule]
+
+
+def watch_for(span: str) -> str:
+    """How long to watch a ``for`` row: a fifth longer than its ``for`` (at least 2 s more).
+    A rate, a ratio of increases or a quantile has one sample per interval, stamped at the
+    interval's end, so its samples span the window minus one interval (by default a twentieth
+    of the window, windows.default_interval); a window as long as the ``for`` never holds it."""
+    seconds = math.ceil(max(parse_duration(span) * 1.2, parse_duration(span) + 2.0))
+    return f"{math.ceil(seconds / 60)}m" if seconds >= 60 else f"{seconds}s"
 
 
 def _bound(condition: str, criterion: bool) -> tuple[str, str] | None:

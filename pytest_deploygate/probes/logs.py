@@ -41,6 +41,7 @@ EXAMPLE_CHARS = 300
 # the first sample (the starting point); 0 when the file was rotated (another inode) or
 # truncated (smaller than the offset, or its head changed: truncated, then grown past the
 # offset); else the offset. k and sum: the head's first bytes, summed, for next time.
+# The file is looked at again after its head was summed: a rotation in between is one.
 _FILE_SCRIPT = (
     '[ -e "$1" ] || exit 3; [ -r "$1" ] || exit 4; '
     'st=$(stat -L -c "%i %s" -- "$1") || exit 5; set -- "$@" $st; '
@@ -49,6 +50,9 @@ _FILE_SCRIPT = (
     'elif [ "$ino" != "$2" ] || [ "$size" -lt "$3" ]; then start=0; '
     'elif [ "$5" -gt 0 ] && '
     '[ "$(head -c "$5" -- "$1" | cksum | cut -d " " -f 1)" != "$6" ]; then start=0; fi; '
+    # Rotated while the head was summed: its new file, from its start (not "truncated").
+    'i2=$(stat -L -c "%i %s" -- "$1") || exit 5; set -- "$@" $i2; '
+    'if [ "$9" != "$ino" ]; then ino=$9; size=${10}; start=0; fi; '
     'n=$((size - start)); [ "$n" -gt "$4" ] && n=$4; '
     'k=$((start + n)); [ "$k" -gt 4096 ] && k=4096; '
     'echo "$ino $size $start $k $(head -c "$k" -- "$1" | cksum | cut -d " " -f 1)"; '

@@ -3,6 +3,8 @@ where it stops reading, lines still being written, truncation, rotation, the rea
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,36 @@ def test_a_truncated_and_a_rotated_file_are_said_and_read_from_their_start(
     log.write_text("INFO new file\n")
     rotated = sample(check, ctx)
     assert (rotated.restarted, rotated.lines) == ("rotated", 1)
+
+
+ROTATING_CKSUM = """#!/bin/sh
+# Rotates the log once, while the probe sums its head, then sums as cksum does.
+if [ -e "{arm}" ]; then rm -f "{arm}"; mv "{log}" "{log}.1"; printf 'ERROR new\\n' > "{log}"; fi
+exec {cksum} "$@"
+"""
+
+
+def test_a_rotation_while_the_head_is_summed_is_a_rotation(
+    tmp_path: Path, ctx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between reading the file's inode and summing its head, logrotate may move it: the
+    new file is read from its start and said to be rotated, not truncated."""
+    log, arm, bin_dir = tmp_path / "app.log", tmp_path / "arm", tmp_path / "bin"
+    log.write_text("INFO one\n")
+    bin_dir.mkdir()
+    wrapper = bin_dir / "cksum"
+    cksum = shutil.which("cksum")
+    assert cksum is not None
+    wrapper.write_text(ROTATING_CKSUM.format(arm=arm, log=log, cksum=cksum))
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    check = spec(log)
+    sample(check, ctx)
+    append(log, "INFO two\n")
+    arm.write_text("")
+    rotated = sample(check, ctx)
+    assert not arm.exists()  # the rotation happened inside the sample
+    assert (rotated.restarted, rotated.lines, rotated.matches) == ("rotated", 1, 1)
 
 
 def test_past_the_read_limit_the_rest_waits_for_the_next_sample(tmp_path: Path, ctx: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from pytest_deploygate.importer import Imported, import_checklist, rules_take_fo
 from pytest_deploygate.importer.draft import Check, Rule
 from pytest_deploygate.importer.items import parse_items
 from pytest_deploygate.importer.shell import WRITE_PROBE_NOTE
+from pytest_deploygate.units import parse_duration
+from pytest_deploygate.windows import default_interval
 from tests.support.seeds import seed, seeds, variable_values
 
 if sys.version_info >= (3, 11):
@@ -118,6 +121,20 @@ def test_seed_002_decision_matrix() -> None:
     latency = {(r.keys.get("above"), r.keys["decision"]) for r in rules_for(result, "http.latency")}
     assert ("5s", "rollback") in latency
     assert ("2s", "investigate") in latency
+
+
+@pytest.mark.parametrize("seed_id", ["002", "004"])
+def test_a_for_rule_note_names_a_window_whose_rate_samples_can_hold_it(seed_id: str) -> None:
+    # A ratio of increases has one sample per interval, stamped at the interval's end: with
+    # "--observe 5m" for a 5m 'for' its samples span 4m 45s and a healthy service always reads
+    # INVESTIGATE ("could not be judged"). The note's window must leave room for that.
+    rows = [r for r in imported(seed(seed_id)).draft.rules if "for" in r.keys]
+    assert rows
+    for row in rows:
+        (note,) = [n for n in row.notes if "--observe" in n]
+        window = parse_duration(re.search(r"--observe (\S+)", note)[1])  # type: ignore[index]
+        held = parse_duration(row.keys["for"])
+        assert window - default_interval(window) > held, note
 
 
 def test_seed_002_ok_rows_need_no_rule() -> None:
