@@ -112,6 +112,16 @@ def find_config(explicit: str | None, invocation_dir: Path, rootdir: Path) -> Pa
     return None
 
 
+def config_above(invocation_dir: Path) -> Path | None:
+    """The nearest deploygate.toml in a directory above ``invocation_dir``. The gate never
+    reads it (its config is ./deploygate.toml), but an error that names it saves a search."""
+    for directory in invocation_dir.parents:
+        candidate = directory / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def display_path(path: Path, base: Path) -> str:
     """``path`` as the user names it: relative to ``base`` (the invocation dir) if inside."""
     try:
@@ -151,7 +161,7 @@ def load(
     raw_targets = data.get("targets", {})
     if target not in top.targets:
         names = ", ".join(sorted(top.targets)) or "none"
-        near = _nearest(target, top.targets)
+        near = nearest(target, top.targets)
         hint = f" Did you mean {near!r}?" if near else ""
         raise ConfigError(
             f"unknown target {target!r}; defined targets: {names}.{hint}",
@@ -300,7 +310,7 @@ class _Loader:
             type_name = table.get("type")
             if not isinstance(type_name, str) or type_name not in BY_NAME:
                 known = ", ".join(sorted(BY_NAME))
-                near = _nearest(str(type_name), BY_NAME)
+                near = nearest(str(type_name), BY_NAME)
                 hint = f" Did you mean {near!r}?" if near else ""
                 what = "has no 'type'" if type_name is None else f"unknown type {type_name!r}"
                 raise self.error(
@@ -430,7 +440,7 @@ class _Loader:
             )
         if first["type"] == "union_tag_invalid":
             given = str(table.get("check"))
-            near = _nearest(given, set(models))
+            near = nearest(given, set(models))
             hint = f" (did you mean {near!r}?)" if near else ""
             choices = ", ".join(repr(name) for name in sorted(models))
             return self.error(
@@ -456,7 +466,7 @@ class _Loader:
                 fix=f"remove it, or change check to {owners[0]!r}.",
             )
         valid = sorted(_fields_at(models[tag], ()) - {"type", "check"})
-        near = _nearest(key, set(valid))
+        near = nearest(key, set(valid))
         hint = f" Did you mean {near!r}?" if near else ""
         return self.error(
             f"{label}.{key}",
@@ -490,7 +500,7 @@ class _Loader:
         )
         if kind == "extra_forbidden":
             valid = _fields_at(model, loc[:-1])
-            near = _nearest(str(loc[-1]), valid)
+            near = nearest(str(loc[-1]), valid)
             hint = f" Did you mean {near!r}?" if near else ""
             return self.error(
                 key,
@@ -570,9 +580,14 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _nearest(word: str, options: Mapping[str, Any] | set[str]) -> str | None:
+def nearest(word: str, options: Mapping[str, Any] | set[str] | Sequence[str]) -> str | None:
+    """The one option a typo most likely meant: a close spelling, or the only option that
+    the word begins (``prod`` for ``production``)."""
     found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return found[0] if found else None
+    if found:
+        return found[0]
+    started = [option for option in options if len(word) >= 3 and option.startswith(word)]
+    return started[0] if len(started) == 1 else None
 
 
 def _short(value: Any) -> str:

@@ -26,8 +26,8 @@ from pytest_deploygate.outcomes import (
     Measurement,
 )
 from pytest_deploygate.rules import DecisionRule
-from pytest_deploygate.samples import Held, Summary, held_for, summarize, worst
-from pytest_deploygate.units import format_value, parse_relative
+from pytest_deploygate.samples import Held, Persistence, Summary, held_for, summarize, worst
+from pytest_deploygate.units import format_value, parse_relative, plural
 
 RANK = {"ok": 0, "investigate": 1, "rollback": 2}
 
@@ -151,10 +151,11 @@ class FiredRule:
                 )
             if self.unjudged:
                 over = format_value(self.held.covered, "s")
+                fix = _watch_longer(persistence, self.held)
                 return (
                     f"{m.name} could not be judged against {where} ({limit} "
                     f"{persistence.describe()}): its samples span {over} "
-                    f"({self.held.samples} samples): {self.decision}"
+                    f"({plural(self.held.samples, 'sample')}){fix}: {self.decision}"
                 )
             assert self.held.span is not None  # it fired, so the condition held
             start, end = (format_value(t, "s") for t in self.held.span)
@@ -186,6 +187,17 @@ class FiredRule:
         if self.rule.relative:
             return RELATIVE_SUMMARY
         return "max" if self.rule.is_above else "min"
+
+
+def _watch_longer(persistence: Persistence, held: Held) -> str:
+    """What gives a ``for`` / ``consecutive`` row enough samples: the fix, beside the finding."""
+    if persistence.for_s is not None:
+        need = f"longer than {format_value(persistence.for_s, 's')} by more than one interval"
+    else:
+        need = f"with at least {plural(persistence.consecutive or 1, 'sample')}"
+    if held.samples <= 1:
+        return f"; it was measured once: give the check a window {need} (or run with --observe)"
+    return f"; watch longer: a window {need}"
 
 
 def _unseen_text(held: Held) -> str:

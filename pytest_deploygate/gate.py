@@ -25,8 +25,10 @@ import pytest_deploygate.host_fixture as host_fixture
 import pytest_deploygate.suites as builtin_suites  # type: ignore[import-not-found, unused-ignore]
 from pytest_deploygate.baseline import NONE_GIVEN, Baseline, read_baseline
 from pytest_deploygate.config import (
+    CONFIG_FILE,
     DEMO_TARGET,
     GateConfig,
+    config_above,
     display_path,
     find_config,
     load,
@@ -57,7 +59,7 @@ from pytest_deploygate.report_files import remove_partial, report_paths
 from pytest_deploygate.reporters.progress import progress_line, rule_watch
 from pytest_deploygate.reporters.terminal import verdict_lines
 from pytest_deploygate.reporters.verdict_json import write_verdict
-from pytest_deploygate.rule_coverage import describe, known_names, unmatched
+from pytest_deploygate.rule_coverage import describe, unmatched, why_unmatched
 from pytest_deploygate.runner import CheckInstance, is_exclusive
 from pytest_deploygate.session import GateSession, check_meta, declared_check, marker_problem
 from pytest_deploygate.signals import stop_on_sigterm, terminate
@@ -171,13 +173,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
         data, base_dir, source, lines = _demo_config(config, faults)
         demo_baseline = base_dir / DEMO_BASELINE_FILE
     elif data is None or path is None:
-        raise ConfigError(
-            f"no config found for target {name!r}: no deploygate.toml in {invocation} and no "
-            "[tool.deploygate] in a pyproject.toml up to the rootdir.",
-            source="--target",
-            fix="write a deploygate.toml (see docs/config.md), pass --deploygate-config PATH, "
-            "or try the built-in target with --target demo.",
-        )
+        raise _no_config(name, invocation)
     else:
         base_dir, source = path.parent, display_path(path, invocation)
         if faults:
@@ -214,6 +210,27 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
     return gate
 
 
+def _no_config(name: str, invocation: Path) -> ConfigError:
+    """No config here; one in a directory above is named, with the option that reads it."""
+    found = f"no config found for target {name!r}: no deploygate.toml in {invocation} and no "
+    found += "[tool.deploygate] in a pyproject.toml up to the rootdir."
+    above = config_above(invocation)
+    if above is not None:
+        shown = os.path.relpath(above, invocation)
+        return ConfigError(
+            f"{found} There is a {CONFIG_FILE} in a directory above, at {shown}: the gate "
+            "reads only the one in the directory pytest runs in.",
+            source="--target",
+            fix=f"run pytest in {above.parent}, or pass --deploygate-config {shown}.",
+        )
+    return ConfigError(
+        found,
+        source="--target",
+        fix="write a deploygate.toml (see docs/config.md), pass --deploygate-config PATH, "
+        "or try the built-in target with --target demo.",
+    )
+
+
 def _dead_rules(config: pytest.Config, gate_config: GateConfig, source: str) -> list[str]:
     """A rule row no declared check can fire is a typo that would pass forever: a config
     error; a warning (in the banner) when team checks could still produce its measurement."""
@@ -223,8 +240,7 @@ def _dead_rules(config: pytest.Config, gate_config: GateConfig, source: str) -> 
     if not gate_config.paths and config.args_source != pytest.Config.ArgsSource.ARGS:
         index, rule = dead[0]
         raise ConfigError(
-            f"{describe(index, rule)} matches no measurement a declared check produces "
-            f"(they produce: {known_names(gate_config)}), so it could never fire.",
+            f"{describe(index, rule)} {why_unmatched(gate_config, rule)}",
             source=source,
             key=f"decision.rules[{index}]",
             fix="correct the measurement or check name (globs allowed); a team check's "

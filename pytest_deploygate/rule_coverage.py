@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from pytest_deploygate.config import GateConfig
+from pytest_deploygate.config import GateConfig, nearest
 from pytest_deploygate.registry import BY_NAME
 from pytest_deploygate.rules import DecisionRule
 
@@ -52,6 +52,29 @@ def compared(config: GateConfig) -> frozenset[str]:
 def describe(index: int, rule: DecisionRule) -> str:
     where = f" for check {rule.check!r}" if rule.check != "*" else ""
     return f"rule {index + 1} (measurement {rule.measurement!r}{where})"
+
+
+def why_unmatched(config: GateConfig, rule: DecisionRule) -> str:
+    """Why a row matches nothing: its ``check`` names no declared check, or its measurement
+    is none of those checks' names; with the name a typo most likely meant."""
+    made = produced(config)
+    base = rule.check.split("@", 1)[0]
+    if not any(fnmatchcase(check_id, base) for check_id, _ in made):
+        ids = sorted({spec.id for spec in config.checks})
+        return (
+            f"names no declared check (check ids: {', '.join(ids) or 'none'}), "
+            f"so it could never fire.{_meant(base, ids)}"
+        )
+    names = sorted({name for _, name in made if not name.endswith("*")})
+    return (
+        f"matches no measurement a declared check produces (they produce: "
+        f"{known_names(config)}), so it could never fire.{_meant(rule.measurement, names)}"
+    )
+
+
+def _meant(word: str, options: list[str]) -> str:
+    near = nearest(word, options)
+    return f" Did you mean {near!r}?" if near else ""
 
 
 def known_names(config: GateConfig) -> str:

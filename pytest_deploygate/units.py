@@ -51,8 +51,27 @@ def parse_duration(value: object) -> float:
         total += float(match["num"]) * _DURATION_UNITS[match["unit"].lower()]
         pos = match.end()
     if pos == 0 or pos != len(text):
-        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+        raise ValueError(f"expected {DURATION_HELP}, got {value!r}{_spelled_duration(text)}")
     return total
+
+
+# Units people write in words ("5 min", "30 seconds", "2 hrs") -> the notation.
+_WORD_UNIT_RE = re.compile(
+    r"(?P<num>[0-9]+(?:\.[0-9]+)?)(?P<unit>millis(?:econds?)?|msecs?|sec(?:ond)?s?|min(?:ute)?s?"
+    r"|h(?:ou)?rs?|hours?|days?)",
+    re.IGNORECASE,
+)
+_WORD_UNITS = {"mil": "ms", "mse": "ms", "sec": "s", "min": "m", "h": "h", "day": "d"}
+
+
+def _spelled_duration(text: str) -> str:
+    """``; write '5m'`` for a duration spelled in words (``5 min``), else nothing."""
+    found = _WORD_UNIT_RE.fullmatch(text)
+    if not found:
+        return ""
+    word = found["unit"].lower()
+    unit = next(u for prefix, u in _WORD_UNITS.items() if word.startswith(prefix))
+    return f"; write '{found['num']}{unit}'"
 
 
 def parse_size(value: object) -> int:
@@ -121,8 +140,9 @@ def parse_quantity(value: object) -> float:
             number = math.nan
         if math.isfinite(number):
             return number
+    spelled = _spelled_duration(value.replace(" ", "")) if isinstance(value, str) else ""
     raise ValueError(
-        f"expected a number, {DURATION_HELP}, {SIZE_HELP} or {RATIO_HELP}; got {value!r}"
+        f"expected a number, {DURATION_HELP}, {SIZE_HELP} or {RATIO_HELP}; got {value!r}{spelled}"
     )
 
 

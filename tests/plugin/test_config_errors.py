@@ -46,6 +46,12 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
             id="unknown-target-with-nearest",
         ),
         pytest.param(
+            BASE.replace("staging", "production"),
+            ("--target=prod",),
+            "unknown target 'prod'; defined targets: production. Did you mean 'production'?",
+            id="unknown-target-that-begins-a-defined-one",
+        ),
+        pytest.param(
             '[targets.staging]\nbase_url = "127.0.0.1:18765"\n',
             (),
             "deploygate.toml: targets.staging.base_url: '127.0.0.1:18765' is not a URL: it has "
@@ -353,6 +359,23 @@ def test_a_toml_error_names_line_and_column(pytester: pytest.Pytester) -> None:
 def test_an_explicit_config_path_that_does_not_exist(pytester: pytest.Pytester) -> None:
     text = usage_error(pytester, "--target=staging", "--deploygate-config=nope.toml")
     assert "--deploygate-config: config file nope.toml does not exist" in text
+
+
+def test_a_config_in_a_directory_above_is_named_with_the_option_that_reads_it(
+    pytester: pytest.Pytester,
+) -> None:
+    # pytest started one directory too deep: the error says where the config is.
+    pytester.makefile(".toml", deploygate=BASE)
+    sub = pytester.mkdir("sub")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(sub)
+        text = usage_error(pytester, "--target=staging")
+    assert "no config found for target 'staging'" in text
+    assert "There is a deploygate.toml in a directory above, at ../deploygate.toml" in text
+    assert (
+        f"Fix: run pytest in {pytester.path}, or pass --deploygate-config ../deploygate.toml"
+        in text
+    )
 
 
 def test_pyproject_tool_table_is_found_upward(pytester: pytest.Pytester) -> None:

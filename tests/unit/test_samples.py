@@ -126,6 +126,36 @@ def test_a_for_row_on_a_measurement_taken_once_could_not_be_judged() -> None:
     assert decided(Measurement(RATE, 0.5, "ratio"), rule(**{"for": "1m"})) == "investigate"
 
 
+@pytest.mark.parametrize(
+    ("samples", "keys", "fix"),
+    [
+        (
+            [(0.0, 0.0)],
+            {"for": "1m"},
+            "it was measured once: give the check a window longer "
+            "than 1m by more than one interval (or run with --observe)",
+        ),
+        (
+            every(15, [0.0] * 20),
+            {"for": "5m"},
+            "watch longer: a window longer than 5m by more than one interval",
+        ),
+        (
+            every(60, [0.0, 0.0]),
+            {"consecutive": 3},
+            "watch longer: a window with at least 3 samples",
+        ),
+    ],
+)
+def test_a_row_that_could_not_be_judged_says_how_to_watch_long_enough(
+    samples: list[tuple[float, float]], keys: dict[str, object], fix: str
+) -> None:
+    # A 2 a.m. reader of "its samples span 0ms (1 samples)" needs the fix beside the finding.
+    fired = judge_rule(0, rule(**keys), rate(samples))
+    assert fired is not None and fired.unjudged
+    assert fix in fired.text, fired.text
+
+
 def test_an_unjudged_ok_row_stays_a_no_op() -> None:
     m = rate(every(1, [0.5, 0.5]))
     fired = judge_rule(0, rule(**{"for": "1m", "decision": "ok"}), m)

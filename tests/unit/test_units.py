@@ -31,6 +31,25 @@ def test_bad_durations_name_the_expected_form(bad: object) -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "notation"),
+    [
+        ("5 min", "5m"),
+        ("30 seconds", "30s"),
+        ("2 hrs", "2h"),
+        ("1.5 sec", "1.5s"),
+        ("3 days", "3d"),
+    ],
+)
+def test_a_duration_spelled_in_words_is_refused_with_its_notation(
+    written: str, notation: str
+) -> None:
+    with pytest.raises(ValueError, match=f"got '{written}'; write '{notation}'$"):
+        parse_duration(written)
+    with pytest.raises(ValueError, match=f"got '{written}'; write '{notation}'$"):
+        parse_quantity(written)  # a rule's above/below
+
+
+@pytest.mark.parametrize(
     ("text", "size"), [("512MB", 512 * 10**6), ("10GB", 10 * 10**9), ("1GiB", 2**30), (100, 100)]
 )
 def test_sizes(text: object, size: int) -> None:
