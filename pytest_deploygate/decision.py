@@ -19,6 +19,7 @@ from pytest_deploygate.baseline import (
     change_text,
 )
 from pytest_deploygate.outcomes import (
+    KNOWN_FAILURE,
     NEWEST_MIGRATION,
     UNVERIFIED,
     CheckRecord,
@@ -221,7 +222,8 @@ class CheckDecision:
     @property
     def reason(self) -> str:
         parts = []
-        if self.record.outcome in ("failed", "error") and self.record.reason:
+        # A skipped check's reason says why it did not run (pytest.skip's, importorskip's).
+        if self.record.outcome in ("failed", "error", "skipped") and self.record.reason:
             parts.append(self.record.reason)
         unverified = unverified_text(self.record)
         if unverified:
@@ -287,6 +289,9 @@ def decide_check(
     base = {"passed": "ok", "failed": record.on_fail, "error": record.on_error}[record.outcome]
     if base not in RANK:  # a decision we do not know is not a GO
         base = "rollback"
+    if record.outcome == "failed" and record.error_kind == KNOWN_FAILURE:
+        # Its team marked it xfail: not a surprise to roll back on, not a pass either.
+        base = min(base, "investigate", key=RANK.__getitem__)
     base = max(base, _unverified_level(record), key=RANK.__getitem__)
     schedule = sample_times(record)
     fired = tuple(

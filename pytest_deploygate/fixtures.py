@@ -78,7 +78,8 @@ def measure(request: pytest.FixtureRequest) -> Measure:
     Decision rules act on it like on the built-in checks' measurements; pass
     ``samples=[(seconds, value), ...]`` for values taken over time (rules with ``for``).
     A value that is not a finite number (NaN, ±Inf) is never within a threshold: the
-    check fails."""
+    check fails; so does a test that passes with a value outside its threshold
+    (``session.beyond_threshold``)."""
     return recorder(request.node)
 
 

@@ -12,6 +12,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Generator
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from pytest_deploygate.distribute import (
     uses_shares,
     worker_share,
 )
+from pytest_deploygate.environment import CHANGES_KEY, started_environ, startup_changes
 from pytest_deploygate.errors import ConfigError, one_line
 from pytest_deploygate.inventory import expand_hosts
 from pytest_deploygate.masking import Masker, passwords_in, secret_values
@@ -140,7 +142,27 @@ def _baseline(config: pytest.Config, target: str, demo: Path | None = None) -> B
     return read_baseline(config.invocation_params.dir / value, value, target)
 
 
+# pytest's options that pick which tests run from the results of the previous run.
+_RERUN_OPTIONS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
+
+
+def _refuse_reruns(config: pytest.Config) -> None:
+    """``--lf`` after a ROLLBACK runs only the checks that failed, and their GO would read
+    as the deployment's; ``--sw`` leaves out the checks before the last failure. A gate
+    runs the checks it is asked for, never those a cache file picks."""
+    for dest, flag in _RERUN_OPTIONS:
+        if getattr(config.option, dest, False):
+            raise ConfigError(
+                f"{flag} would pick checks from the results of the previous run (in "
+                ".pytest_cache), and the verdict would cover only those.",
+                source=flag,
+                fix="run the gate without it; to rerun chosen checks, name them with -k "
+                "(the verdict then covers those alone).",
+            )
+
+
 def _build_gate(config: pytest.Config, name: str) -> GateSession:
+    _refuse_reruns(config)
     invocation = config.invocation_params.dir
     path = find_config(setting(config, "deploygate_config"), invocation, config.rootpath)
     data: dict[str, Any] | None = read_file(path, display_path(path, invocation)) if path else None
@@ -160,11 +182,15 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
                 source="--demo-fault",
                 fix="remove it, or run with --target demo.",
             )
-    gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=os.environ)
+    # ${VAR} from the environment the gate was started with: a default that a conftest.py
+    # gives the unit tests (their own database) is not where the deployment is.
+    environ = started_environ(config)
+    gate_config = load(data, source=source, base_dir=base_dir, target=name, environ=environ)
     gate_config = _with_fleets(config, gate_config)
+    _refuse_paths_without_tests(config.getini("python_files"), gate_config)
     check_windows(gate_config.checks, gate_config.rules, _observe(config), source)
     warnings = [] if is_xdist_worker(config) else _dead_rules(config, gate_config, source)
-    masker = _masker(gate_config, data)
+    masker = _masker(gate_config, data, environ)
     gate = GateSession(
         gate_config,
         masker,
@@ -177,6 +203,7 @@ def _build_gate(config: pytest.Config, name: str) -> GateSession:
             config.getoption("deploygate_abort_on_rollback")
             or config.getini("deploygate_abort_on_rollback")
         ),
+        environ=environ,
     )
     gate.header_lines = [masker(line) for line in lines]
     gate.warnings = [masker(line) for line in warnings]
@@ -226,6 +253,41 @@ def _dead_rules(config: pytest.Config, gate_config: GateConfig, source: str) -> 
     ]
 
 
+# Files in a paths directory that are not meant to hold checks.
+_NOT_CHECKS = ("__init__.py", "conftest.py")
+
+
+def _refuse_paths_without_tests(python_files: list[str], gate_config: GateConfig) -> None:
+    """A ``paths`` directory none of whose files pytest collects (``smoke_checks.py``
+    under the default ``test_*.py``) would add no check, and the gate would say GO on the
+    declared ones alone: a config error. A file given by name is always collected."""
+    for index, path in enumerate(gate_config.paths):
+        seen = _files_until_collected(path, python_files) if path.is_dir() else None
+        if seen is None:
+            continue
+        modules = sorted(n for n in seen if n.endswith(".py") and n not in _NOT_CHECKS)
+        not_one = f"; {modules[0]} is not one" if modules else ""
+        raise ConfigError(
+            f"{os.path.relpath(path, gate_config.base_dir)!r} holds no file pytest collects "
+            f"(python_files: {' '.join(python_files)}{not_one}).",
+            source=gate_config.source,
+            key=f"paths[{index}]",
+            fix="name the check files test_*.py, or set python_files in the pytest "
+            "configuration to match them.",
+        )
+
+
+def _files_until_collected(directory: Path, python_files: list[str]) -> list[str] | None:
+    """The names of the files under ``directory``, or None as soon as one is a file pytest
+    collects (a paths entry of "." may hold a whole virtualenv)."""
+    seen: list[str] = []
+    for _, _, files in os.walk(directory):
+        if any(fnmatch(name, pattern) for name in files for pattern in python_files):
+            return None
+        seen.extend(files)
+    return seen
+
+
 def _with_fleets(config: pytest.Config, gate_config: GateConfig) -> GateConfig:
     """``ansible://GROUP`` hosts expanded into the inventory's hosts (``inventory``)."""
     target = gate_config.target
@@ -243,8 +305,12 @@ def _with_fleets(config: pytest.Config, gate_config: GateConfig) -> GateConfig:
     return dataclasses.replace(gate_config, target=target.model_copy(update={"hosts": hosts}))
 
 
-def _masker(gate_config: GateConfig, data: dict[str, Any]) -> Masker:
-    secrets = secret_values(os.environ, gate_config.secret_names) | set(gate_config.secrets)
+def _masker(gate_config: GateConfig, data: dict[str, Any], environ: dict[str, str]) -> Masker:
+    # Both environments: the config's ${VAR}s come from the one the gate was started with,
+    # and a conftest.py may have put another value under the same name since.
+    names = gate_config.secret_names
+    secrets = secret_values(os.environ, names) | secret_values(environ, names)
+    secrets |= set(gate_config.secrets)
     secrets |= passwords_in(json.dumps(gate_config.target.model_dump(mode="json")))
     secrets |= passwords_in(json.dumps(data, default=str))
     # The checks as loaded: a password from a ${VAR} is in them, not in the raw file.
@@ -547,6 +613,8 @@ class GatePlugin:
         # Under xdist the controller gets the workers' failed collections here too.
         if report.failed and not self.gate.is_worker:
             self.gate.collection_failed(report)
+        elif report.skipped and not self.gate.is_worker:
+            self.gate.collection_skipped(report)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_sessionfinish(
@@ -705,6 +773,8 @@ class XdistPlugin:
         """Each of the workers xdist starts first gets a share of the declared checks; a
         worker that replaces a crashed one gets none."""
         node.workerinput[HOSTS_KEY] = list(self.gate.target.hosts)
+        # It inherits the environment as this process's conftest.py files left it.
+        node.workerinput[CHANGES_KEY] = startup_changes(self.gate.resources.environ, os.environ)
         workers = int(node.workerinput["workercount"])
         if self.shares and self._shares_given < workers:
             node.workerinput[SHARE_KEY] = self._shares_given

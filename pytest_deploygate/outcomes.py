@@ -17,6 +17,9 @@ NEWEST_MIGRATION = "db.newest_migration"
 # The finding of a windowed check some of whose probes errored: which samples it could not
 # take, so what it never verified (decision.py raises the check to investigate).
 UNVERIFIED = "window.unverified"
+# The ``error_kind`` of a ``failed`` check its team marked xfail: a failure they know of,
+# decided ``investigate`` at most (decision.py), never a skip.
+KNOWN_FAILURE = "xfail"
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,15 @@ pytest's hooks. The plugin is passive unless ``--target`` is given."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Generator
+
 import pytest
 
 # Only light imports here: this module is loaded by every pytest run in the environment,
 # and without --target it must cost (almost) nothing. The gate lives in gate.py.
 from pytest_deploygate.names import DEFAULT_CONCURRENCY, PHASE_DESCRIPTIONS, PHASES
+from pytest_deploygate.stash import STARTED_ENVIRON_KEY
 from pytest_deploygate.units import DURATION_HELP
 
 TARGET_HELP = "run the deployment gate against target NAME from the config ('demo' is built in)"
@@ -75,6 +79,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("deploygate_concurrency", CONCURRENCY_HELP)
     parser.addini("deploygate_baseline", BASELINE_HELP)
     parser.addini("deploygate_save_baseline", SAVE_BASELINE_HELP)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> Generator[None, None, None]:
+    """The environment before any conftest.py or plugin (pytest-env, pytest-dotenv) sets
+    defaults for the repository's unit tests: what the machine itself has, which is what an
+    ``env`` check asks about."""
+    early_config.stash[STARTED_ENVIRON_KEY] = dict(os.environ)
+    return (yield)
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:

@@ -8,6 +8,7 @@ import datetime as dt
 import difflib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from pytest_deploygate.baseline import NONE_GIVEN, Baseline
 from pytest_deploygate.checks.base import DECISIONS, Target
 from pytest_deploygate.config import GateConfig, check_hash, config_hash
 from pytest_deploygate.decision import (
+    RANK,
     CheckDecision,
     GateResult,
     certain_rollback,
@@ -27,7 +29,7 @@ from pytest_deploygate.errors import ProbeError, one_line
 from pytest_deploygate.expect.base import Judgement
 from pytest_deploygate.masking import Masker
 from pytest_deploygate.names import PHASES, suite_nodeid
-from pytest_deploygate.outcomes import CheckRecord, Measurement
+from pytest_deploygate.outcomes import KNOWN_FAILURE, CheckRecord, Measurement
 from pytest_deploygate.probes.base import ProbeContext, Resources, classify, is_network_error
 from pytest_deploygate.probes.hostconn import HostPool
 from pytest_deploygate.registry import BY_NAME
@@ -43,6 +45,8 @@ FINDINGS_KEY = pytest.StashKey[dict[str, str]]()
 # What an item's reports have carried of its results so far (see GateSession.annotate).
 _SENT_KEY = pytest.StashKey[tuple[int, tuple[tuple[str, str], ...], float | None]]()
 CUSTOM_TYPE = "custom"
+# How pytest's skip of a test parametrized over an empty list begins (empty_parameter_set_mark).
+EMPTY_PARAMETERS = "got empty parameter set"
 # The keys of a check's facts that describe it rather than its run (check_meta).
 META_KEYS = ("id", "type", "phases", "on_fail", "on_error", "description", "expects")
 _PHASE_ORDER = ("setup", "call", "teardown")
@@ -73,6 +77,7 @@ class GateSession:
         is_worker: bool,
         baseline: Baseline = NONE_GIVEN,
         abort_on_rollback: bool = False,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
         self.target: Target = config.target
@@ -90,8 +95,9 @@ class GateSession:
         # The session's host connections (ssh masters, paramiko clients): shared by its
         # checks and the ``host`` fixture, closed with the session (``close``).
         self.hosts = HostPool()
-        # Pooled HTTP sessions and database connections, and the environment as it was now.
-        self.resources = Resources(os.environ)
+        # Pooled HTTP sessions and database connections, and the environment the gate was
+        # started with (``environment.started_environ``), else as it is now.
+        self.resources = Resources(os.environ if environ is None else environ)
         self.ctx = ProbeContext(
             base_dir=config.base_dir, observe=observe, hosts=self.hosts, resources=self.resources
         )
@@ -109,9 +115,13 @@ class GateSession:
         self.header_lines: list[str] = []
         # Said under the verdict banner: rule rows that only a team check could fire.
         self.warnings: list[str] = []
-        self._pending: dict[str, _Pending] = {}
+        # Keyed by (node id, the xdist worker that ran it): under ``--dist each`` every
+        # worker runs every check, and their phases arrive interleaved.
+        self._pending: dict[tuple[str, str], _Pending] = {}
         self._expected: dict[str, dict[str, Any]] = {}
         self._decisions: dict[str, CheckDecision] = {}
+        # Node id -> xdist worker -> the decision of its last run there.
+        self._runs: dict[str, dict[str, CheckDecision]] = {}
 
     def close(self) -> None:
         """Stop probing and close every connection the session opened."""
@@ -181,6 +191,13 @@ class GateSession:
         measurements and findings ride on the first report after they were taken, and
         again only if they grew.
         """
+        if report.when == "call" and report.passed and declared_check(item) is None:
+            beyond = beyond_threshold(item.stash.get(MEASUREMENTS_KEY, []))
+            if beyond:
+                # The team's test recorded a value outside the threshold it gave it and
+                # passed anyway: it did not pass (pytest's outcome too, so reports agree).
+                report.outcome = "failed"
+                report.longrepr = beyond
         outcome, reason, kind = self._classify(call, report)
         facts: dict[str, Any] = {
             "phase_outcome": outcome,
@@ -202,10 +219,17 @@ class GateSession:
     ) -> tuple[str, str, str]:
         if report.passed:
             return "passed", "", ""
+        if report.skipped and hasattr(report, "wasxfail"):
+            return _xfailed(call, str(report.wasxfail))
         if report.skipped:
             longrepr = report.longrepr
             reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr or "")
-            return "skipped", reason.removeprefix("Skipped: "), ""
+            reason = reason.removeprefix("Skipped: ")
+            if reason.startswith(EMPTY_PARAMETERS):
+                # pytest's skip for a parametrize list that came out empty (a data-driven
+                # check whose endpoints file was missing): given nothing, it checked nothing.
+                return "error", f"{one_line(reason)}: nothing was checked", "empty"
+            return "skipped", reason, ""
         excinfo = call.excinfo
         if excinfo is None:  # e.g. a strict XPASS
             return "failed", one_line(str(report.longrepr)), ""
@@ -231,7 +255,8 @@ class GateSession:
     # -- where the run is controlled ---------------------------------------------------
 
     def on_report(self, report: pytest.TestReport) -> None:
-        pending = self._pending.setdefault(report.nodeid, _Pending())
+        run = (report.nodeid, _worker_of(report))
+        pending = self._pending.setdefault(run, _Pending())
         facts = getattr(report, "deploygate", None)
         if facts is None:
             # pytest-xdist reports a crashed worker with a report of its own making.
@@ -254,16 +279,22 @@ class GateSession:
         pending.parts.append({**facts, "when": report.when})
         pending.duration += report.duration
         if report.when in ("teardown", "???"):
-            decision = self._finish_check(report.nodeid)
+            decision = self._finish_check(run)
             report.user_properties.extend(
                 (self.mask(name), self.mask(value))
                 for name, value in junit_properties(decision, self.mask)
             )
 
-    def _finish_check(self, nodeid: str) -> CheckDecision:
-        pending = self._pending.pop(nodeid)
+    def _finish_check(self, run: tuple[str, str]) -> CheckDecision:
+        nodeid = run[0]
+        pending = self._pending.pop(run)
         decision = self._decide(build_record(nodeid, pending.parts, pending.duration))
-        self._decisions[nodeid] = decision
+        # Every worker runs every check under --dist each: the check is decided by its
+        # worst worker, so a pass that arrives last never hides a failure on another. On
+        # one worker the last run stands (pytest's own outcome after a rerun).
+        runs = self._runs.setdefault(nodeid, {})
+        runs[run[1]] = decision
+        self._decisions[nodeid] = max(runs.values(), key=_rank)
         return decision
 
     def _decide(self, record: CheckRecord) -> CheckDecision:
@@ -300,6 +331,24 @@ class GateSession:
         self._expected.setdefault(nodeid, part)
         self._decisions[nodeid] = self._decide(build_record(nodeid, [part], 0.0))
 
+    def collection_skipped(self, report: pytest.CollectReport) -> None:
+        """A file skipped as a whole (``pytest.importorskip`` at its top): its checks did
+        not run. A skipped check (no decision, as SPEC says of skips), so that the counts
+        and the verdict file show it instead of leaving it out."""
+        nodeid = report.nodeid or "(collection)"
+        longrepr = report.longrepr
+        why = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr or "")
+        part = {
+            "id": nodeid,
+            "type": CUSTOM_TYPE,
+            "phases": [],
+            "phase_outcome": "skipped",
+            "reason": self.mask(f"{why.removeprefix('Skipped: ')} (the checks in it did not run)"),
+            "when": "setup",
+        }
+        self._expected.setdefault(nodeid, part)
+        self._decisions[nodeid] = decide_check(build_record(nodeid, [part], 0.0), self.config.rules)
+
     def decision_for(self, nodeid: str) -> CheckDecision | None:
         return self._decisions.get(nodeid)
 
@@ -313,7 +362,7 @@ class GateSession:
             self._pending.clear()
             self._expected.clear()
             self._decisions.clear()
-        for nodeid, pending in list(self._pending.items()):
+        for key, pending in list(self._pending.items()):
             # Its teardown never came: the run stopped while this check ran. Whatever its
             # earlier phases said, it did not finish, so it did not pass.
             reason = (
@@ -321,7 +370,7 @@ class GateSession:
                 if pytest_exit == 2
                 else "no complete result (the run stopped while this check ran)"
             )
-            meta = pending.parts[0] if pending.parts else self._expected.get(nodeid, {})
+            meta = pending.parts[0] if pending.parts else self._expected.get(key[0], {})
             pending.parts.append(
                 {
                     **meta,
@@ -331,7 +380,7 @@ class GateSession:
                     "error_kind": "missing",
                 }
             )
-            self._finish_check(nodeid)
+            self._finish_check(key)
         for nodeid, meta in self._expected.items():
             if nodeid not in self._decisions:
                 reason = (
@@ -362,6 +411,24 @@ class GateSession:
         return self.result
 
 
+def _xfailed(call: pytest.CallInfo[None], why: str) -> tuple[str, str, str]:
+    """An xfail marker (or ``pytest.xfail``) turned a check that did not pass into a skip:
+    to the gate it is a known failure (``failed``, at most ``investigate``: KNOWN_FAILURE),
+    not a check left out. An exception other than a failed assertion under it is an error:
+    xfail speaks of what the test asserts, not of a target that could not be reached."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if exc is not None and not isinstance(exc, (AssertionError, pytest.fail.Exception)):
+        mapped = classify(exc)
+        return "error", str(mapped), mapped.kind
+    known = (
+        f"expected to fail (xfail: {why.removeprefix('reason: ')})"
+        if why
+        else "expected to fail (xfail)"
+    )
+    message = "" if isinstance(exc, pytest.xfail.Exception) or exc is None else one_line(str(exc))
+    return "failed", f"{known}: {message}" if message else known, KNOWN_FAILURE
+
+
 class MaskedRepr:
     """A failure representation whose rendering has secrets replaced.
 
@@ -390,6 +457,17 @@ class _Crash:
     path: str
     lineno: int
     message: str
+
+
+def _worker_of(report: pytest.TestReport) -> str:
+    """The xdist worker a report came from ("" without xdist)."""
+    node = getattr(report, "node", None)
+    return str(getattr(getattr(node, "gateway", None), "id", "") or "")
+
+
+def _rank(decision: CheckDecision) -> int:
+    """How bad a decision is; a skipped run (no decision) is the least."""
+    return -1 if decision.decision is None else RANK[decision.decision]
 
 
 def declared_check(item: pytest.Item) -> CheckInstance | None:
@@ -472,6 +550,20 @@ def marker_problem(item: pytest.Item) -> str | None:
         if key == "id" and not (isinstance(value, str) and _CHECK_ID.match(value)):
             return f"{where}: id={value!r} must be made of letters, digits, '-', '_' and '.'."
     return None
+
+
+def beyond_threshold(measured: list[Measurement]) -> str:
+    """Why a team test's measurements say it did not pass, or "": the first one outside
+    the threshold it was recorded with."""
+    for m in measured:
+        if m.broken and m.threshold is not None:
+            bound = m.bound or "max"
+            side = {"max": "above", "min": "below"}.get(bound, "not equal to")
+            return (
+                f"{m.name} {format_value(m.value, m.unit)} is {side} its threshold "
+                f"({bound} {format_value(m.threshold, m.unit)})"
+            )
+    return ""
 
 
 def build_record(nodeid: str, parts: list[dict[str, Any]], duration: float) -> CheckRecord:

@@ -15,7 +15,7 @@ from pydantic_core import InitErrorDetails
 from typing_extensions import Self
 
 from pytest_deploygate.checks.base import CheckSpec, Model
-from pytest_deploygate.checks.validators import check_regexes
+from pytest_deploygate.checks.validators import check_regexes, refuse_matching_everything
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -49,6 +49,8 @@ class EnvKeys(Model):
     @classmethod
     def _matching_compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         check_regexes(value, "matching")
+        # A pattern every name matches would pass on any machine.
+        refuse_matching_everything(value, "matching", "variable name")
         return value
 
     @model_validator(mode="after")

@@ -19,7 +19,7 @@ from typing_extensions import Self
 
 from pytest_deploygate.checks.base import Duration, Size, Target, Unfit, WindowKeys
 from pytest_deploygate.checks.host import OnHosts
-from pytest_deploygate.checks.validators import check_regex
+from pytest_deploygate.checks.validators import check_regex, refuse_matching_everything
 from pytest_deploygate.hostnames import NO_HOSTS
 
 if TYPE_CHECKING:  # typing only: checks/ come before probes/ in the flow
@@ -66,6 +66,8 @@ class LogsCheck(OnHosts, WindowKeys):
     def _ignore_compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in value:
             check_regex(pattern, "ignore")
+        # An ignore that matches every line would keep the check clean forever.
+        refuse_matching_everything(value, "ignore", "line")
         return value
 
     @field_validator("journal")
@@ -126,6 +128,10 @@ class LogsCheck(OnHosts, WindowKeys):
         return self.window is not None or observe is not None
 
 
+# Lines read, lines that matched, the first matched lines.
+Counted = tuple[int, int, tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class LogsObservation:
     """What one sample read: the lines written since the previous sample (or, for the
@@ -136,6 +142,9 @@ class LogsObservation:
     previous sample; lines written to it after that sample's read were not seen.
     ``unread_bytes``: bytes past this sample's read limit (``max_read``), left for the
     next sample; ``more_unread``: the journal had more than that (its size is unknown).
+    ``unfinished``: the file's last line as read, still without its newline, counted as
+    (lines, matches, examples) like the others: the next sample reads it again, whole, so
+    only the window's last sample counts it (a process that died mid-line never ends it).
     """
 
     source: str
@@ -146,6 +155,7 @@ class LogsObservation:
     restarted: str = ""
     unread_bytes: int = 0
     more_unread: bool = False
+    unfinished: Counted = (0, 0, ())
 
     @property
     def behind(self) -> bool:

@@ -31,6 +31,23 @@ def check_regex(value: str | None, key: str) -> str | None:
     return value
 
 
+# Text no log line or variable name holds: a pattern that matches it (".*", "x*",
+# "ERROR|") matches every line or name, however it was meant.
+_ANYTHING = "\x00\x01\x7f"
+
+
+def refuse_matching_everything(patterns: Sequence[str], key: str, what: str) -> None:
+    """A pattern that matches every ``what`` would turn its check off without a word (an
+    ``ignore`` that ignores every line): a config error naming it."""
+    for index, pattern in enumerate(patterns):
+        if re.search(pattern, _ANYTHING) is not None:
+            raise ValueError(
+                f"'{key}[{index}]' {pattern!r} matches every {what} (it matches an empty "
+                "string, or any character), so the check could never find anything: "
+                "correct the pattern (a trailing '|' or a '*' on its own are common slips)"
+            )
+
+
 def check_regexes(values: Mapping[str, str] | Sequence[str], key: str) -> None:
     """Every regex of a table (named ``key.NAME``) or a list (``key[i]``) compiles."""
     named = (

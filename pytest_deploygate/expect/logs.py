@@ -69,12 +69,17 @@ def _judged(
     matches: list[tuple[float, float]] = []
     lines: list[tuple[float, float]] = []
     examples: list[str] = []
-    for t, obs in read:
-        running_matches += obs.matches
-        running_lines += obs.lines
+    for index, (t, obs) in enumerate(read):
+        # A line still without its newline is read again by the next sample; after the
+        # last one nothing reads it, so it counts as it stands (a process died mid-line).
+        last_lines, last_matches, last_examples = (
+            obs.unfinished if index == len(read) - 1 else (0, 0, ())
+        )
+        running_matches += obs.matches + last_matches
+        running_lines += obs.lines + last_lines
         matches.append((t, float(running_matches)))
         lines.append((t, float(running_lines)))
-        examples.extend(obs.examples)
+        examples.extend((*obs.examples, *last_examples))
     shown = _shown(examples, running_matches)
     failures: list[str] = []
     if running_matches > spec.max_matches:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pytest_deploygate.checks.validators import refuse_matching_everything
 from pytest_deploygate.importer.shellwords import Segment, options
 
 _FULL_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
@@ -53,11 +54,12 @@ def _alternatives(pattern: str) -> list[str]:
 
 
 def _usable(pattern: str, ignore_case: bool) -> bool:
-    """A part of a name: it has a capital letter (names are upper case) and compiles."""
+    """A part of a name: it has a capital letter (names are upper case), compiles, and
+    does not match every name (the config would refuse it)."""
     if not (ignore_case or re.search(r"[A-Z]", pattern)):
         return False
     try:
-        re.compile(pattern)
-    except re.error:
+        refuse_matching_everything([pattern], "matching", "variable name")
+    except (re.error, ValueError):  # does not compile, or matches every name
         return False
     return True

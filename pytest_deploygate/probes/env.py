@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 from pytest_deploygate.checks.base import Target
@@ -11,9 +10,11 @@ from pytest_deploygate.probes.base import ProbeContext
 
 
 def probe_env(spec: EnvCheck, target: Target, ctx: ProbeContext) -> EnvObservation:
+    # The environment the gate was started with, not one a conftest.py gave the unit tests.
+    environ = ctx.environ()
     found = []
     for name in spec.variables:
-        value = os.environ.get(name)
+        value = environ.get(name)
         pattern = spec.patterns.get(name)
         matches = None
         # An empty value already fails as empty: matching it too would count it twice.
@@ -22,5 +23,5 @@ def probe_env(spec: EnvCheck, target: Target, ctx: ProbeContext) -> EnvObservati
         found.append(
             EnvVariable(name=name, present=value is not None, empty=not value, matches=matches)
         )
-    named = [NameSeen(name, empty=not value) for name, value in sorted(os.environ.items())]
+    named = [NameSeen(name, empty=not value) for name, value in sorted(environ.items())]
     return EnvObservation(variables=tuple(found), named=tuple(named) if spec.matching else ())

@@ -62,9 +62,11 @@ _MISSING, _UNREADABLE, _NO_STAT = 3, 4, 5
 
 # $1 unit, $2 --after-cursor=... or --since=@..., $3 byte limit (one more than
 # max_read: more than max_read bytes means more is left). journalctl's exit status goes to
-# stderr: behind a pipe only head's would be seen.
+# stderr: behind a pipe only head's would be seen. --all: without it, -o json writes a field
+# over 4096 bytes (a stack trace in one entry) as null, which would count as a clean line.
 _JOURNAL_SCRIPT = (
-    '{ journalctl --no-pager -o json -u "$1" "$2"; echo "deploygate-exit=$?" >&2; } | head -c "$3"'
+    '{ journalctl --no-pager --all -o json -u "$1" "$2"; echo "deploygate-exit=$?" >&2; }'
+    ' | head -c "$3"'
 )
 _EXIT = re.compile(r"deploygate-exit=(\d+)")
 _SIGPIPE_EXIT = 141  # journalctl stopped by head: more was left
@@ -191,6 +193,7 @@ def _read_file(
     body, consumed = _complete_lines(data, at_limit=len(data) >= spec.max_read)
     text = body.decode("utf-8", errors="replace")
     seen, matched, examples = matcher.count(text.split("\n")[:-1] if text else [])
+    rest = data[len(body) :].decode("utf-8", errors="replace")
     place.inode, place.offset, place.started = inode, start_n + consumed, True
     place.head_bytes, place.head_sum = int(head_bytes), head_sum
     return LogsObservation(
@@ -200,6 +203,7 @@ def _read_file(
         examples=examples,
         started=first,
         restarted=restarted,
+        unfinished=matcher.count([rest]) if rest else (0, 0, ()),
         # Past the read limit (a last line still being written is not behind: it is
         # read again, whole, next time).
         unread_bytes=max(0, size_n - start_n - len(data)),
@@ -341,9 +345,12 @@ def _entries(raw: bytes) -> tuple[list[str], str]:
 
 def _message(value: Any) -> str:
     """journalctl writes MESSAGE as a string, as a list of bytes when it is not valid
-    UTF-8, and null when it is too large to show."""
+    UTF-8, as a list of those when the entry has several, and null when it is too large to
+    show (never with ``--all``)."""
     if isinstance(value, str):
         return value
+    if isinstance(value, list) and all(isinstance(b, int) for b in value):
+        return bytes(b & 0xFF for b in value).decode("utf-8", "replace")
     if isinstance(value, list):
-        return bytes(b & 0xFF for b in value if isinstance(b, int)).decode("utf-8", "replace")
+        return "\n".join(_message(one) for one in value)
     return ""

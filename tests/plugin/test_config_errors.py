@@ -219,6 +219,22 @@ def usage_error(pytester: pytest.Pytester, *args: str) -> str:
             "deploygate.toml: paths[0]: 'team-checks' does not exist",
             id="missing-paths-entry",
         ),
+        pytest.param(
+            BASE
+            + '[[checks]]\nid = "errors"\ntype = "logs"\nphases = ["smoke"]\n'
+            + "file = \"/var/log/app.log\"\npattern = 'ERROR'\nignore = ['GET /health|']\n",
+            (),
+            "checks[0] (id 'errors').ignore: 'ignore[0]' 'GET /health|' matches every line",
+            id="logs-ignore-matching-every-line",
+        ),
+        pytest.param(
+            BASE
+            + '[[checks]]\nid = "env"\ntype = "env"\nphases = ["smoke"]\n'
+            + "matching = ['OLLAMA_*', '.*']\n",
+            (),
+            "'matching[1]' '.*' matches every variable name",
+            id="env-matching-every-name",
+        ),
         pytest.param(BASE, ("--observe=soon",), "--observe: expected a duration", id="bad-observe"),
         pytest.param(
             BASE,
@@ -471,3 +487,43 @@ def test_a_ratio_above_the_whole_is_a_config_error(pytester: pytest.Pytester) ->
     )
     text = usage_error(pytester, "--target=staging")
     assert "max_ratio: expected a ratio from 0% to 100%, got '150%'" in text
+
+
+def test_a_paths_directory_without_a_file_pytest_collects_is_a_config_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """Team checks in ``smoke_checks.py`` are not collected under pytest's default
+    python_files: the gate ran the declared checks alone and said GO."""
+    pytester.makefile(".toml", deploygate='paths = ["checks"]\n' + BASE)
+    checks = pytester.mkpydir("checks")
+    checks.joinpath("smoke_checks.py").write_text(
+        "import pytest\n\n@pytest.mark.smoke\ndef test_orders():\n    assert False\n"
+    )
+    text = usage_error(pytester, "--target=staging")
+    assert (
+        "deploygate.toml: paths[0]: 'checks' holds no file pytest collects "
+        "(python_files: test_*.py *_test.py; smoke_checks.py is not one)"
+    ) in text
+    # Told which files hold tests, pytest collects them: the check runs (and fails).
+    pytester.makeini("[pytest]\npython_files = *_checks.py\n")
+    assert pytester.runpytest("--target=staging", "-p", "no:cacheprovider").ret == 1
+
+
+@pytest.mark.parametrize("flag", ["--lf", "--last-failed", "--sw", "--stepwise-skip"])
+def test_reruns_picked_from_the_previous_runs_results_are_refused(
+    pytester: pytest.Pytester, http_base: str, flag: str
+) -> None:
+    """``--lf`` after a ROLLBACK ran only the check that had failed and said GO for the
+    deployment; ``--sw`` skips the checks before the last failure. A verdict covers the
+    checks a run was asked for, not those a cache file picked."""
+    failing = CHECK.replace("/health", "/status/500")
+    pytester.makefile(
+        ".toml",
+        deploygate=BASE.replace("http://127.0.0.1:9", http_base)
+        + failing
+        + CHECK.replace('"health"', '"root"').replace("/health", "/health"),
+    )
+    assert pytester.runpytest("--target=staging").ret == 1
+    text = usage_error(pytester, "--target=staging", flag)
+    assert "pick checks from the results of the previous run" in text
+    assert "-k" in text

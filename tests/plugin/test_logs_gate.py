@@ -113,6 +113,23 @@ def test_ignored_noise_and_secrets_in_matched_lines(pytester: pytest.Pytester) -
     assert "password=***" in check["reason"]
 
 
+def test_a_last_line_left_without_its_newline_is_counted_at_the_end_of_the_window(
+    pytester: pytest.Pytester,
+) -> None:
+    """A process that dies mid-line leaves its last line without a newline: no later sample
+    reads it whole, so the window's last one counts it as it stands (it read GO)."""
+    path = log_file(pytester)
+    died = "2026-11-30 10:00:01 ERROR out of memory, killed"
+    writes = (Write(1.5, path, ("2026-11-30 10:00:00 INFO GET /health 200",), unfinished=died),)
+    gate(pytester, logs_check("app-errors", file=path, **WINDOW), writes=writes)
+    result = run(pytester)
+    assert result.ret == 1, result.stdout.str()
+    check = by_id(verdict(pytester, "v.json"))["app-errors@local://"]
+    assert measured(check, "logs.matches")["value"] == 1
+    assert measured(check, "logs.lines")["value"] == 2
+    assert "ERROR out of memory, killed" in check["reason"]
+
+
 def test_a_missing_log_file_is_an_error_never_a_go(pytester: pytest.Pytester) -> None:
     missing = str(pytester.path / "no-such.log")
     gate(pytester, logs_check("app-errors", file=missing, **WINDOW))
@@ -242,6 +259,23 @@ def test_journal_since_ten_minutes_counts_recent_errors_only(
         "'ERROR Telegram API 502'"
     )
     assert measured(check, "logs.lines")["value"] == 2
+
+
+def test_journal_entries_journalctl_abbreviates_are_read_whole(
+    pytester: pytest.Pytester, fake_journal: FakeJournal
+) -> None:
+    """journalctl -o json writes a MESSAGE over 4096 bytes as null (a Java stack trace in one
+    entry) unless --all, and a MESSAGE given twice as an array: neither may read as clean."""
+    import time
+
+    trace = "ERROR request failed\n" + "\tat com.example.Handler.run(Handler.java:42)\n" * 120
+    fake_journal.add("bot.service", trace, ["INFO retrying", "ERROR gave up"], at=time.time() - 60)
+    gate(pytester, logs_check("bot-errors", journal="bot", since="10m"))
+    result = run(pytester)
+    assert result.ret == 1, result.stdout.str()
+    check = by_id(verdict(pytester, "v.json"))["bot-errors@local://"]
+    assert measured(check, "logs.matches")["value"] == 2
+    assert "'ERROR request failed'" in check["reason"] and "'ERROR gave up'" in check["reason"]
 
 
 def test_journal_window_counts_entries_after_its_start(

@@ -195,3 +195,167 @@ def test_bounded(measure):
     assert "mem.bytes is Infinity, not a finite number" in checks["test_bounded"]["reason"]
     schema = json.loads((Path(__file__).parents[2] / "docs" / "verdict.schema.json").read_text())
     jsonschema.validate(doc, schema)
+
+
+def test_a_measurement_beyond_the_threshold_it_was_recorded_with_fails_the_check(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    """``measure(..., threshold=...)`` says what the check held the value to: a test that
+    records a value beyond it and asserts nothing more did not pass (it read GO)."""
+    team_gate(
+        pytester,
+        http_base,
+        """
+@pytest.mark.smoke
+def test_latency(measure):
+    measure("orders.latency", 0.9, "s", threshold=0.5)
+
+@pytest.mark.smoke
+def test_free(measure):
+    measure("disk.free", 2e9, "bytes", threshold=5e9, bound="min")
+
+@pytest.mark.smoke
+@pytest.mark.deploygate(on_fail="investigate")
+def test_own_message(measure):
+    length = 900
+    measure("answer.length", length, "count", threshold=500)
+    assert length < 500, f"answer is {length} characters"
+
+@pytest.mark.smoke
+def test_within(measure):
+    measure("queue.length", 3, "count", threshold=3)
+""",
+    )
+    result = pytester.runpytest(
+        "--target=staging", "--verdict-json=verdict.json", "--junitxml=j.xml"
+    )
+    assert result.ret == 1
+    checks = {c["nodeid"].rsplit("::", 1)[1]: c for c in verdict(pytester)["checks"]}
+    latency, free = checks["test_latency"], checks["test_free"]
+    assert (latency["outcome"], latency["decision"]) == ("failed", "rollback")
+    assert "orders.latency 900ms is above its threshold (max 500ms)" in latency["reason"]
+    assert (free["outcome"], free["decision"]) == ("failed", "rollback")
+    assert "disk.free 2 GB is below its threshold (min 5 GB)" in free["reason"]
+    # The test's own assertion, when it has one, still says why.
+    own = checks["test_own_message"]
+    assert (own["outcome"], own["decision"]) == ("failed", "investigate")
+    assert "answer is 900 characters" in own["reason"]
+    assert (checks["test_within"]["outcome"], checks["test_within"]["decision"]) == ("passed", "ok")
+    # pytest's own outcome agrees: the terminal and JUnit say failed too.
+    result.assert_outcomes(passed=1, failed=3)
+    assert (pytester.path / "j.xml").read_text().count("<failure") == 3
+
+
+XFAILS = """
+@pytest.mark.smoke
+@pytest.mark.xfail(reason="upstream bug 123")
+def test_known_bug(http):
+    assert http.get("/status/500").status_code == 200, "orders answer 500"
+
+@pytest.mark.smoke
+@pytest.mark.deploygate(on_fail="ok")
+@pytest.mark.xfail(reason="accepted")
+def test_accepted():
+    assert False, "accepted failure"
+
+@pytest.mark.smoke
+def test_imperative():
+    pytest.xfail("not fixed yet")
+
+@pytest.mark.smoke
+@pytest.mark.xfail(reason="flaky")
+def test_unreachable(http):
+    http.get("http://127.0.0.1:{port}/health")
+
+@pytest.mark.smoke
+@pytest.mark.xfail(reason="fixed since")
+def test_fixed_since(http):
+    assert http.get("/health").status_code == 200
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_an_xfailed_team_check_is_a_known_failure_never_a_skip(
+    pytester: pytest.Pytester, http_base: str, workers: list[str]
+) -> None:
+    """An xfail marker hid a failing check as "skipped" (no decision: GO). A known failure
+    is investigate at most (on_fail = "ok" accepts it); an error under xfail (the target
+    could not be reached) is an error."""
+    team_gate(pytester, http_base, XFAILS.replace("{port}", str(closed_port())))
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json", *workers)
+    assert result.ret == 1
+    checks = {c["nodeid"].rsplit("::", 1)[1]: c for c in verdict(pytester)["checks"]}
+    decided = {name: (c["outcome"], c["decision"]) for name, c in checks.items()}
+    assert decided == {
+        "test_known_bug": ("failed", "investigate"),
+        "test_accepted": ("failed", "ok"),
+        "test_imperative": ("failed", "investigate"),
+        "test_unreachable": ("error", "rollback"),
+        "test_fixed_since": ("passed", "ok"),
+    }
+    assert checks["test_known_bug"]["reason"] == (
+        "expected to fail (xfail: upstream bug 123): orders answer 500"
+    )
+    assert checks["test_imperative"]["reason"] == "expected to fail (xfail: not fixed yet)"
+    assert "connection refused" in checks["test_unreachable"]["reason"]
+    # Without the xfails' errors, known failures alone are INVESTIGATE, never GO.
+    result = pytester.runpytest(
+        "--target=staging", "--verdict-json=verdict.json", "-k", "not unreachable", *workers
+    )
+    assert result.ret == 10
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_check_file_skipped_as_a_whole_is_counted_as_skipped(
+    pytester: pytest.Pytester, http_base: str, workers: list[str]
+) -> None:
+    """``pytest.importorskip`` at the top of a check file skips every check in it: they
+    vanished from the verdict (0 skipped, GO on the others); now the file is a skipped
+    check with pytest's reason, never a decision of its own."""
+    team_gate(pytester, http_base, "\n@pytest.mark.smoke\ndef test_runs():\n    pass\n")
+    pytester.path.joinpath("checks", "test_cache.py").write_text(
+        "import pytest\n\nredis = pytest.importorskip('no_such_redis_client')\n\n"
+        "@pytest.mark.smoke\ndef test_cache():\n    assert redis.ping()\n"
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json", *workers)
+    assert result.ret == 0
+    doc = verdict(pytester)
+    assert doc["counts"]["skipped"] == 1
+    skipped = next(c for c in doc["checks"] if c["outcome"] == "skipped")
+    assert skipped["nodeid"] == "checks/test_cache.py"
+    assert "could not import 'no_such_redis_client'" in skipped["reason"]
+    assert skipped["decision"] is None
+    result.stdout.fnmatch_lines(["*2 checks (1 ok, 0 investigate, 0 rollback, 1 skipped)*"])
+
+
+def test_a_team_check_given_an_empty_parameter_list_checked_nothing(
+    pytester: pytest.Pytester, http_base: str
+) -> None:
+    """A data-driven check whose list came out empty (a missing endpoints file) is skipped
+    by pytest ("got empty parameter set"): no decision, GO. It was given nothing to check,
+    which is an error (on_error), not a choice to skip it."""
+    team_gate(
+        pytester,
+        http_base,
+        """
+ENDPOINTS = []  # read from a file that was not there
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_endpoint(http, path):
+    assert http.get(path).status_code == 200
+
+@pytest.mark.smoke
+@pytest.mark.skip(reason="chosen by the team")
+def test_skipped_on_purpose():
+    pass
+""",
+    )
+    result = pytester.runpytest("--target=staging", "--verdict-json=verdict.json")
+    assert result.ret == 1
+    checks = {c["nodeid"].rsplit("::", 1)[1]: c for c in verdict(pytester)["checks"]}
+    empty = checks["test_endpoint[NOTSET]"]
+    assert (empty["outcome"], empty["decision"]) == ("error", "rollback")
+    assert "empty parameter set for (path): nothing was checked" in empty["reason"]
+    on_purpose = checks["test_skipped_on_purpose"]
+    assert (on_purpose["outcome"], on_purpose["decision"]) == ("skipped", None)

@@ -288,3 +288,43 @@ def test_a_team_test_lost_with_its_worker_keeps_its_own_on_error(
     assert (crashed["id"], crashed["phases"]) == ("flaky", ["smoke"])
     assert (crashed["outcome"], crashed["decision"]) == ("error", "investigate")
     assert doc["verdict"] == "INVESTIGATE"
+
+
+# Fails on one worker; passes on the other a moment later, so its result arrives last.
+ON_ONE_WORKER = """
+import os
+import time
+import pytest
+
+@pytest.mark.smoke
+@pytest.mark.deploygate(id="seen-from-gw0")
+def test_seen_from(http):
+    assert http.get("/health").status_code == 200
+    assert os.environ.get("PYTEST_XDIST_WORKER") != "{worker}", "broken as seen from {worker}"
+    time.sleep(1.5)
+"""
+
+
+@pytest.mark.parametrize("worker", ["gw0", "gw1"])
+def test_a_check_every_worker_runs_is_decided_by_its_worst_run(
+    pytester: pytest.Pytester, http_base: str, worker: str
+) -> None:
+    """Under ``--dist each`` every worker runs every check: the result that arrived last
+    was the decision, so a check that failed on one worker and passed on the other read
+    GO half of the time (whichever worker fails, the verdict is ROLLBACK)."""
+    write_gate(pytester, http_base, http_check("health", "/health"), extra='paths = ["team"]\n')
+    pytester.mkpydir("team").joinpath("test_team.py").write_text(
+        ON_ONE_WORKER.replace("{worker}", worker)
+    )
+    args = ("--target=staging", "--verdict-json=verdict.json", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(*args, "-n", "2", "--dist", "each")
+    assert result.ret == 1, result.stdout.str()
+    doc = verdict(pytester)
+    checks = {c["id"]: c for c in doc["checks"]}
+    assert (checks["seen-from-gw0"]["outcome"], checks["seen-from-gw0"]["decision"]) == (
+        "failed",
+        "rollback",
+    )
+    assert f"broken as seen from {worker}" in checks["seen-from-gw0"]["reason"]
+    assert checks["health"]["decision"] == "ok"
+    assert len(doc["checks"]) == 2

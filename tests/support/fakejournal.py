@@ -5,7 +5,9 @@ small programs take their place on PATH, and only they are fake. The journal is 
 of JSON lines ``{"unit": "bot.service", "t": EPOCH, "msg": "..."}`` (a test appends to
 it while the gate runs); an entry's cursor is its line number. They understand what the
 ``logs`` probe asks: ``journalctl --no-pager -o json [-n N] -u UNIT
-[--after-cursor=C | --since=@EPOCH]`` and ``systemctl show -p LoadState --value -- UNIT``.
+[--after-cursor=C | --since=@EPOCH] [--all]`` (with journalctl's own JSON: a MESSAGE over
+4096 bytes is null without ``--all``, one given twice an array) and
+``systemctl show -p LoadState --value -- UNIT``.
 ``-n`` (the gate taking its starting point) creates ``<journal>.started``;
 ``DG_FAKE_UNITS`` lists the units systemd knows; ``DG_FAKE_JOURNAL_DENIED=1`` answers as
 journalctl does to a user outside the systemd-journal group.
@@ -28,6 +30,7 @@ if os.environ.get("DG_FAKE_JOURNAL_DENIED"):
     sys.stderr.write("No journal files were opened due to insufficient permissions.\n")
     sys.exit(0)
 unit = n = after = since = None
+show_all = False
 i = 0
 while i < len(args):
     a = args[i]
@@ -42,6 +45,8 @@ while i < len(args):
         after = int(a.split("=", 1)[1])
     elif a.startswith("--since=@"):
         since = float(a.split("@", 1)[1])
+    elif a in ("--all", "-a"):
+        show_all = True
     elif a != "--no-pager":
         sys.stderr.write(f"journalctl: unrecognized option '{a}'\n")
         sys.exit(1)
@@ -63,8 +68,14 @@ with open(os.environ["DG_FAKE_JOURNAL"], encoding="utf-8") as f:
 if n is not None:
     entries = entries[-n:] if n else []
     open(os.environ["DG_FAKE_JOURNAL"] + ".started", "a").close()
+def shown(msg):
+    # journalctl -o json: "Fields larger than 4096 bytes are encoded as null values" unless
+    # --all; a field an entry has more than once is a JSON array of its values.
+    if isinstance(msg, list):
+        return [shown(m) for m in msg]
+    return msg if show_all or len(msg.encode()) <= 4096 else None
 for number, e in entries:
-    out = {"__CURSOR": str(number), "_SYSTEMD_UNIT": e["unit"], "MESSAGE": e["msg"]}
+    out = {"__CURSOR": str(number), "_SYSTEMD_UNIT": e["unit"], "MESSAGE": shown(e["msg"])}
     sys.stdout.write(json.dumps(out) + "\n")
 """
 
@@ -85,11 +96,11 @@ class FakeJournal:
         """Exists once the gate has taken its starting point in the journal."""
         return f"{self.path}.started"
 
-    def entry(self, unit: str, msg: str, at: float | None = None) -> str:
+    def entry(self, unit: str, msg: str | list[str], at: float | None = None) -> str:
         """One journal line, as a test appends it."""
         return json.dumps({"unit": unit, "t": time.time() if at is None else at, "msg": msg})
 
-    def add(self, unit: str, *messages: str, at: float | None = None) -> None:
+    def add(self, unit: str, *messages: str | list[str], at: float | None = None) -> None:
         with self.path.open("a", encoding="utf-8") as f:
             for msg in messages:
                 f.write(self.entry(unit, msg, at) + "\n")

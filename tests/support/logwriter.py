@@ -3,7 +3,8 @@
 ``conftest(writes)`` is the text of a conftest.py for a pytester run: when the run loop
 starts (the gate's wrapper of that hook has started its windows just before), a thread
 performs ``writes`` in order, each ``after`` seconds from that moment. A write appends
-``lines`` to ``path``; with ``rotate`` it first renames the file to ``path.1``
+``lines`` to ``path`` (then ``unfinished``, a last line without its newline: a process
+that died mid-line); with ``rotate`` it first renames the file to ``path.1``
 (logrotate's default) so the lines go to a new file; with ``wait_for`` it first waits for
 that file to exist (the stand-in journalctl creates one when the gate takes its starting
 point), and counts ``after`` from then.
@@ -22,6 +23,7 @@ class Write:
     lines: tuple[str, ...] = ()
     rotate: bool = False
     wait_for: str = ""  # first wait (at most 30 s) until this file exists
+    unfinished: str = ""
 
 
 _CONFTEST = """
@@ -44,6 +46,7 @@ def _write():
         with open(w["path"], "a", encoding="utf-8") as f:
             for line in w["lines"]:
                 f.write(line + "\\n")
+            f.write(w["unfinished"])
 
 
 def pytest_runtestloop(session):

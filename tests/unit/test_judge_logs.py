@@ -51,6 +51,26 @@ def test_a_clean_window_passes_with_running_totals_as_samples() -> None:
     assert judgement.findings == ()
 
 
+def test_the_last_samples_unfinished_line_counts_an_earlier_ones_is_read_again() -> None:
+    """A line without its newline is read whole by the next sample; the last sample has
+    none after it, so its unfinished line counts as it stands."""
+    judgement = judge_logs_window(
+        spec(),
+        Target(),
+        window(
+            (0.0, seen(started=True)),
+            (30.0, seen(3, 0, unfinished=(1, 1, ("ERROR half",)))),
+            (60.0, seen(1, 0, unfinished=(1, 1, ("ERROR died mid-line",)))),
+        ),
+    )
+    measured = by_name(judgement)
+    assert measured["logs.matches"].value == 1
+    assert measured["logs.matches"].samples == ((0.0, 0.0), (30.0, 0.0), (60.0, 1.0))
+    assert measured["logs.lines"].value == 5
+    assert "'ERROR died mid-line'" in judgement.failures[0]
+    assert "ERROR half" not in judgement.failures[0]
+
+
 def test_matches_add_up_across_samples_and_show_the_first_lines_masked() -> None:
     judgement = judge_logs_window(
         spec(),

@@ -102,7 +102,8 @@ def test_sql_that_would_end_the_transaction_is_a_config_error_and_never_sent(
     assert doc["ret"] == 4, doc["output"]
     assert "the gate runs this SQL in" in doc["output"]
     assert audited.writes() == [] and audited.orders() == 1
-    assert audited.marker not in audited.logged()
+    # As the statements write it: the bare number can be a backend's pid in the log ([8358]).
+    assert f"VALUES ({audited.marker})" not in audited.logged()
 
 
 TEAM = """
