@@ -105,12 +105,11 @@ def activate(config: pytest.Config, name: str) -> None:
 
         html_report.register(config, gate)
     team_tests = _collect_builtin_suites(config, gate.config)
-    if config.pluginmanager.hasplugin("xdist") and controller:
-        why = one_process(config, team_tests=team_tests)
+    if config.pluginmanager.hasplugin("xdist"):
+        why = one_process(config, team_tests=team_tests) if controller else None
         if why:
             stay_in_one_process(config)
             gate.header_lines.append(why)
-    if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(
             XdistPlugin(gate, shares=uses_shares(config)), "deploygate-xdist"
         )

@@ -22,13 +22,11 @@ def toml_value(value: Any) -> str:
     return json.dumps(value)
 
 
-def http_check(check_id: str, path: str, phases: str = '["smoke"]', **keys: Any) -> str:
-    keys = {"timeout": "2s", **keys}
+def http_check(check_id: str, path: str | None, phases: str = '["smoke"]', **keys: Any) -> str:
+    """An http check's table; ``path=None`` for one that gives its whole ``url`` instead."""
+    keys = {"timeout": "2s", **({} if path is None else {"path": path}), **keys}
     extra = "".join(f"{k} = {toml_value(v)}\n" for k, v in keys.items())
-    return (
-        f'[[checks]]\nid = "{check_id}"\ntype = "http"\nphases = {phases}\npath = "{path}"\n'
-        f"{extra}\n"
-    )
+    return f'[[checks]]\nid = "{check_id}"\ntype = "http"\nphases = {phases}\n{extra}\n'
 
 
 def write_gate(pytester: pytest.Pytester, base_url: str, *checks: str, extra: str = "") -> Path:

@@ -36,7 +36,7 @@ def health(script: str, service: Scripted, **keys: Any) -> str:
         "url": f"{service.base(script)}/health",
         **keys,
     }
-    return http_check(script, "", **keys).replace('path = ""\n', "")
+    return http_check(script, None, **keys)
 
 
 def test_a_short_burst_is_investigate_and_a_sustained_failure_rolls_back(
